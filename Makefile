@@ -1,0 +1,78 @@
+# siting pipeline: data/raw -> data/processed/layers -> scores -> maps.
+# Every target is a file, so `make` redoes only what changed. Run `make help` for the list.
+
+PYTHON    ?= python3
+VENV      ?= .venv
+BIN       := $(VENV)/bin
+STUDY     ?= pakistan
+PROFILES  ?= bitcoin_mining ai_datacenter
+ISO3      ?= PAK
+DATA      ?= data
+
+# Offline: copy inputs from ../shared/data/mirror when it exists and SITING_DATA_MIRROR is unset.
+SITING_DATA_MIRROR ?= $(if $(wildcard ../shared/data/mirror/SHA256SUMS),../shared/data/mirror,)
+export SITING_DATA_MIRROR
+export SITING_DATA_DIR := $(DATA)
+
+SITING    := $(BIN)/siting
+INSTALLED := $(VENV)/.installed
+FETCHED   := $(DATA)/raw/.fetched
+LAYERS    := $(DATA)/processed/layers/$(ISO3)/provenance.json
+STUDY_YML := configs/studies/$(STUDY).yml
+OUT        = $(DATA)/processed/$(STUDY)/$(1)
+SCORES    := $(foreach p,$(PROFILES),$(call OUT,$(p))/provenance.json)
+MAPS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/map.html)
+CORE_PY   := $(filter-out siting/maps.py siting/cli.py,$(wildcard siting/*.py))
+
+.PHONY: all install data layers scores maps test lint clean help
+.DELETE_ON_ERROR:
+
+all: $(MAPS) ## everything: install, fetch, prepare, score and map the default study
+	@echo
+	@echo "Outputs for study '$(STUDY)':"
+	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet, scores.gpkg, provinces.csv, top_sites.csv, surplus.csv, map.html, provenance.json)"; done
+	@echo "Open a map: $(DATA)/processed/$(STUDY)/$(firstword $(PROFILES))/map.html"
+
+install: $(INSTALLED) ## create .venv (if missing) and install siting with its dependencies
+
+$(INSTALLED): pyproject.toml
+	@echo "▶ install into $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+	@echo "✓ install"
+
+data: $(FETCHED) ## copy (mirror) or download the source files into data/raw/, checking sha256
+
+$(FETCHED): $(INSTALLED) siting/catalog.yml
+	@$(SITING) fetch
+	@touch $@
+
+layers: $(LAYERS) ## build the standard layers in data/processed/layers/<ISO3>/
+
+$(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(wildcard siting/reference/$(ISO3)/*.csv) $(STUDY_YML)
+	@$(SITING) prepare --study $(STUDY)
+
+scores: $(SCORES) ## score candidates for every profile
+
+$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) configs/%.yml $(STUDY_YML) $(CORE_PY)
+	@$(SITING) score --study $(STUDY) --profile $*
+
+maps: $(MAPS) ## write the HTML maps
+
+$(DATA)/processed/$(STUDY)/%/map.html: $(DATA)/processed/$(STUDY)/%/provenance.json siting/maps.py
+	@$(SITING) map --study $(STUDY) --profile $*
+
+test: $(INSTALLED) ## run the test suite on the mirror data
+	@$(BIN)/python -m pytest -q
+
+lint: $(INSTALLED) ## ruff
+	@$(BIN)/ruff check siting tests benchmarks
+	@$(BIN)/ruff format --check siting tests benchmarks
+
+clean: ## remove processed outputs (keeps raw data and the venv)
+	rm -rf $(DATA)/processed/*/ 
+
+help:
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10

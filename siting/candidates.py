@@ -1,0 +1,90 @@
+"""Candidate locations: H3 cells inside the region, minus exclusions (lakes, high terrain).
+
+Exclusions are declared by the study and applied in one pass over cell centres; the counts each removed
+are returned so outputs can say why a place is not a candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from siting.config import Candidates
+from siting.fields import F
+from siting.layers import Layers, climate
+
+
+@dataclass
+class CandidateSet:
+    """Candidate cells (points at cell centres) and how many cells each exclusion removed."""
+
+    cells: gpd.GeoDataFrame
+    excluded: dict[str, int] = field(default_factory=dict)
+
+
+def h3_cells(polygon: shapely.Geometry, resolution: int) -> pd.DataFrame:
+    """H3 cells whose centres fall inside ``polygon``: ``h3_cell`` (hex string), ``lon``, ``lat``."""
+    cells = sorted(h3.geo_to_cells(polygon.__geo_interface__, resolution))
+    latlng = np.array([h3.cell_to_latlng(c) for c in cells]).reshape(-1, 2)
+    return pd.DataFrame({F.CELL: cells, F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+
+
+def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFrame) -> np.ndarray:
+    """Index into ``provinces`` of the polygon containing each point; the nearest polygon for border slivers."""
+    points = shapely.points(lon, lat)
+    tree = shapely.STRtree(provinces.geometry.values)
+    pt_idx, poly_idx = tree.query(points, predicate="within")
+    out = np.full(len(points), -1, dtype=np.int64)
+    out[pt_idx] = poly_idx  # a point on a shared border keeps the last match; deterministic
+    orphans = np.flatnonzero(out < 0)
+    if orphans.size:
+        _, nearest = tree.query_nearest(points[orphans], return_distance=False, all_matches=False)
+        out[orphans] = nearest
+    return out
+
+
+def build(layers: Layers, params: Candidates) -> CandidateSet:
+    """Draw candidate cells for the region and apply the study's exclusions.
+
+    Parameters
+    ----------
+    layers
+        The region's standard layers.
+    params
+        The study's ``candidates`` section.
+
+    Returns
+    -------
+    CandidateSet
+        Cells with ``h3_cell, lon, lat, iso_3166_2, province, elevation_m``.
+
+    """
+    outline = layers.country.geometry.iloc[0]
+    df = h3_cells(outline, params.h3_resolution)
+    total = len(df)
+    excluded: dict[str, int] = {}
+    keep = np.ones(total, dtype=bool)
+    df[F.ELEVATION_M] = climate.sample(layers.raster("elevation_m"), df[F.LON], df[F.LAT])[:, 0]
+    if params.exclude_lakes and len(layers.lakes):
+        in_lake = shapely.STRtree(layers.lakes.geometry.values).query(
+            shapely.points(df[F.LON], df[F.LAT]), predicate="within"
+        )[0]
+        lake = np.zeros(total, dtype=bool)
+        lake[in_lake] = True
+        excluded["lake or reservoir"] = int((lake & keep).sum())
+        keep &= ~lake
+    high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
+    excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
+    keep &= ~high
+    df = df[keep].reset_index(drop=True)
+    prov = layers.provinces
+    idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
+    df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
+    df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[F.LON], df[F.LAT]), crs=4326)
+    return CandidateSet(gdf, excluded)

@@ -1,0 +1,173 @@
+"""Distances on the sphere, vectorised.
+
+Points become unit vectors on the sphere; a k-d tree over those vectors ranks neighbours by chord length,
+which is monotonic in great-circle distance, so the nearest neighbour it finds is exactly the nearest on
+the sphere. Distances to lines are measured to the great-circle segment, not to its vertices.
+The mean Earth radius (IUGG, 6371.0088 km) is used; against WGS84 geodesics the error is below 0.5 %.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def unit_vectors(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+    """Convert longitude/latitude in degrees to unit vectors, shape ``(n, 3)``."""
+    lon_r = np.radians(np.asarray(lon, dtype=np.float64))
+    lat_r = np.radians(np.asarray(lat, dtype=np.float64))
+    cos_lat = np.cos(lat_r)
+    return np.column_stack([cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)])
+
+
+def chord_to_km(chord: ArrayLike) -> NDArray[np.float64]:
+    """Great-circle distance in km for a chord length between unit vectors."""
+    c = np.clip(np.asarray(chord, dtype=np.float64), 0.0, 2.0)
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(c / 2.0)
+
+
+def km_to_chord(km: ArrayLike) -> NDArray[np.float64]:
+    """Chord length between unit vectors for a great-circle distance in km."""
+    return 2.0 * np.sin(np.asarray(km, dtype=np.float64) / (2.0 * EARTH_RADIUS_KM))
+
+
+def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
+    """Great-circle distance in km between paired points (degrees)."""
+    a, b = unit_vectors(lon1, lat1), unit_vectors(lon2, lat2)
+    return chord_to_km(np.linalg.norm(a - b, axis=1))
+
+
+class PointIndex:
+    """Nearest-point queries on the sphere.
+
+    Parameters
+    ----------
+    lon, lat
+        Target coordinates in degrees.
+
+    """
+
+    def __init__(self, lon: ArrayLike, lat: ArrayLike) -> None:
+        self.xyz = unit_vectors(lon, lat)
+        if len(self.xyz) == 0:
+            raise ValueError("cannot build a nearest-point index over zero points")
+        self.tree = cKDTree(self.xyz)
+
+    def nearest(self, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Return (distance in km, index of the nearest target) for each query point."""
+        chord, idx = self.tree.query(unit_vectors(lon, lat), k=1)
+        return chord_to_km(chord), idx
+
+    def within(self, lon: ArrayLike, lat: ArrayLike, km: float) -> list[list[int]]:
+        """Return the indices of the targets within ``km`` of each query point."""
+        return self.tree.query_ball_point(unit_vectors(lon, lat), r=float(km_to_chord(km)))
+
+
+def _point_segment_angle(p: NDArray, a: NDArray, b: NDArray) -> NDArray[np.float64]:
+    """Angular distance (radians) from unit vectors ``p`` to great-circle segments ``a``-``b`` (row-wise)."""
+    n = np.cross(a, b)
+    n_norm = np.linalg.norm(n, axis=-1, keepdims=True)
+    degenerate = n_norm[..., 0] < 1e-15
+    n = n / np.where(n_norm == 0, 1.0, n_norm)
+    pn = np.sum(p * n, axis=-1)
+    # the foot of the perpendicular lies on the segment iff it is on the a->b side of both ends
+    c = p - pn[..., None] * n
+    inside = (np.sum(np.cross(a, c) * n, axis=-1) >= 0) & (np.sum(np.cross(c, b) * n, axis=-1) >= 0)
+    to_arc = np.arcsin(np.clip(np.abs(pn), 0.0, 1.0))
+
+    def _angle(u: NDArray, v: NDArray) -> NDArray:
+        return 2.0 * np.arcsin(np.clip(np.linalg.norm(u - v, axis=-1) / 2.0, 0.0, 1.0))
+
+    to_ends = np.minimum(_angle(p, a), _angle(p, b))
+    return np.where(inside & ~degenerate, to_arc, to_ends)
+
+
+class SegmentIndex:
+    """Exact nearest great-circle segment on the sphere.
+
+    Long segments are first split along their great circle into pieces of at most ``max_piece_km`` (the
+    geometry is unchanged). Pieces are indexed by their midpoints. For each query the ``k`` nearest
+    midpoints give an upper bound ``u`` on the true distance; any piece closer than ``u`` has its midpoint
+    within ``u + h`` (``h``: the longest half-piece), so every piece in that ball is evaluated exactly, in
+    one vectorised pass. The result is exact, not a vertex approximation.
+
+    Parameters
+    ----------
+    a_lonlat, b_lonlat
+        Segment end points, shape ``(m, 2)`` in degrees.
+    max_piece_km
+        Longest piece after splitting; smaller means tighter search balls.
+
+    """
+
+    def __init__(self, a_lonlat: ArrayLike, b_lonlat: ArrayLike, max_piece_km: float = 2.0) -> None:
+        a_ll, b_ll = np.asarray(a_lonlat, dtype=float), np.asarray(b_lonlat, dtype=float)
+        if len(a_ll) == 0:
+            raise ValueError("cannot build a segment index over zero segments")
+        a = unit_vectors(a_ll[:, 0], a_ll[:, 1])
+        b = unit_vectors(b_ll[:, 0], b_ll[:, 1])
+        self.segment_of_piece, self.a, self.b = _split(a, b, max_piece_km / EARTH_RADIUS_KM)
+        mid = self.a + self.b
+        norm = np.linalg.norm(mid, axis=1, keepdims=True)
+        mid = np.where(norm > 0, mid / np.where(norm > 0, norm, 1.0), self.a)
+        self.half_chord = float(np.max(np.linalg.norm(self.a - mid, axis=1)))
+        self.tree = cKDTree(mid)
+
+    @classmethod
+    def from_lines(cls, geometries: ArrayLike) -> tuple[SegmentIndex, NDArray[np.intp]]:
+        """Build from (Multi)LineStrings; also return, per segment, the index of its geometry."""
+        import shapely
+
+        geoms = np.asarray(geometries, dtype=object)
+        parts, part_of = shapely.get_parts(geoms, return_index=True)
+        coords, ring = shapely.get_coordinates(parts, return_index=True)
+        same = ring[1:] == ring[:-1]
+        a, b = coords[:-1][same], coords[1:][same]
+        return cls(a, b), part_of[ring[:-1][same]]
+
+    def nearest(self, lon: ArrayLike, lat: ArrayLike, k: int = 4) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Return (distance in km, index of the nearest input segment) for each query point."""
+        p = unit_vectors(lon, lat)
+        n = len(p)
+        k = min(k, self.tree.n)
+        _, cand = self.tree.query(p, k=k)
+        cand = cand.reshape(n, k)
+        ang = _point_segment_angle(p[:, None, :], self.a[cand], self.b[cand])
+        bound = ang.min(axis=1)
+        radius = 2.0 * np.sin(np.minimum(bound, np.pi / 2) / 2.0) + self.half_chord + 1e-12
+        hits = self.tree.query_ball_point(p, r=radius)
+        sizes = np.fromiter((len(h) for h in hits), dtype=np.intp, count=n)
+        point = np.repeat(np.arange(n), sizes)
+        piece = np.fromiter((j for h in hits for j in h), dtype=np.intp, count=int(sizes.sum()))
+        pair_ang = _point_segment_angle(p[point], self.a[piece], self.b[piece])
+        # the minimum per point: sort by (point, angle) and take the first of each run
+        order = np.lexsort((pair_ang, point))
+        first = order[np.r_[0, np.flatnonzero(np.diff(point[order])) + 1]]
+        best = np.full(n, np.inf)
+        best_piece = cand[:, 0].copy()
+        best[point[first]] = pair_ang[first]
+        best_piece[point[first]] = piece[first]
+        return best * EARTH_RADIUS_KM, self.segment_of_piece[best_piece]
+
+
+def _split(a: NDArray, b: NDArray, max_angle: float) -> tuple[NDArray[np.intp], NDArray, NDArray]:
+    """Split great-circle segments into pieces no longer than ``max_angle`` radians (spherical interpolation)."""
+    theta = 2.0 * np.arcsin(np.clip(np.linalg.norm(a - b, axis=1) / 2.0, 0.0, 1.0))
+    pieces = np.maximum(1, np.ceil(theta / max_angle)).astype(np.intp)
+    seg = np.repeat(np.arange(len(a)), pieces)
+    step = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    t0 = step / pieces[seg]
+    t1 = (step + 1) / pieces[seg]
+
+    def slerp(t: NDArray) -> NDArray:
+        th = theta[seg]
+        small = th < 1e-12
+        s = np.sin(np.where(small, 1.0, th))
+        wa = np.where(small, 1.0 - t, np.sin((1.0 - t) * th) / s)
+        wb = np.where(small, t, np.sin(t * th) / s)
+        return wa[:, None] * a[seg] + wb[:, None] * b[seg]
+
+    return seg, slerp(t0), slerp(t1)

@@ -1,0 +1,91 @@
+"""Atomic, reproducible file writing and checksums: the only place outputs touch the disk.
+
+Every writer writes to a temporary file in the destination folder and renames it into place, so an
+interrupted run leaves the previous output intact and never a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Return the hex sha256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; rename it onto ``dest`` only if the block succeeds.
+
+    Parameters
+    ----------
+    dest
+        Final path. Its folder is created if missing.
+
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{dest.suffix}", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    tmp_path.unlink()  # writers such as GDAL want to create the file themselves
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_atomic(dest: str | os.PathLike[str], writer: Callable[[Path], Any]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result onto ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        writer(tmp)
+    return Path(dest)
+
+
+def write_text(dest: str | os.PathLike[str], text: str) -> Path:
+    """Write text atomically (UTF-8, Unix line ends)."""
+    return write_atomic(dest, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_json(dest: str | os.PathLike[str], obj: Any) -> Path:
+    """Write JSON atomically, keys sorted and indented, so equal content gives equal bytes."""
+    return write_text(dest, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+
+
+def write_csv(dest: str | os.PathLike[str], df: pd.DataFrame) -> Path:
+    """Write a table as CSV atomically, with fixed float formatting so reruns are byte-identical."""
+    return write_atomic(dest, lambda p: df.to_csv(p, index=False, float_format="%.6g", lineterminator="\n"))
+
+
+def write_parquet(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataFrame) -> Path:
+    """Write (Geo)Parquet atomically, without the pandas index and with a fixed compression."""
+
+    def _w(p: Path) -> None:
+        if isinstance(gdf, gpd.GeoDataFrame):
+            gdf.to_parquet(p, index=False, compression="zstd", write_covering_bbox=False)
+        else:
+            gdf.to_parquet(p, index=False, compression="zstd")
+
+    return write_atomic(dest, _w)
+
+
+def write_gpkg(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame, layer: str) -> Path:
+    """Write a GeoPackage (one layer) atomically; QGIS opens it directly."""
+    return write_atomic(dest, lambda p: gdf.to_file(p, layer=layer, driver="GPKG", engine="pyogrio"))

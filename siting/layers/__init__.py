@@ -1,0 +1,161 @@
+"""Raw files → standard, schema-checked layers in ``data/processed/layers/<ISO3>/``.
+
+Vector layers are GeoParquet; grids (climate, elevation, Köppen-Geiger) stay GeoTIFF, checked and copied,
+because a grid is sampled far faster by index arithmetic than as polygons. ``prepare`` writes every
+layer atomically and records what it read in ``layers/<ISO3>/provenance.json``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+from tqdm import tqdm
+
+from siting import reference
+from siting.catalog import source_file
+from siting.config import Study
+from siting.io import atomic_path, sha256_file, write_json, write_parquet
+from siting.layers import boundaries, climate, grid, places, plants
+
+VECTOR_LAYERS = (
+    "country",
+    "provinces",
+    "lakes",
+    "lines",
+    "substations",
+    "plants",
+    "places",
+    "connectivity_nodes",
+)
+RASTER_LAYERS = {
+    # layer name: (catalog file, band count, units)
+    "t2m_monthly_c": ("era5.t2m", 12, "degC"),
+    "elevation_m": ("dem.altitude", 1, None),
+    "koppen_class": ("koppen.classes", 1, None),
+}
+LINE_FILES = ("osm.lines_500kv", "osm.lines_220kv", "osm.lines_132kv", "osm.lines_66kv", "osm.lines_hvdc")
+GEM_FILES = {t: f"gem.{t}" for t in ("coal", "oil_gas", "hydro", "nuclear", "bioenergy")}
+
+
+def layers_dir(processed: Path, iso3: str) -> Path:
+    """Folder of the standard layers for a region."""
+    return processed / "layers" / iso3
+
+
+def input_files(study: Study) -> list[str]:
+    """Catalog references of every raw file the layers are built from."""
+    return [
+        "naturalearth.admin0",
+        "naturalearth.admin1",
+        "naturalearth.lakes",
+        *LINE_FILES,
+        "osm.substations",
+        *GEM_FILES.values(),
+        "geonames.cities",
+        *(spec[0] for spec in RASTER_LAYERS.values()),
+    ]
+
+
+def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> Path:
+    """Build every standard layer of the study's region.
+
+    Parameters
+    ----------
+    study
+        The study (region and grid parameters).
+    raw
+        The ``data/raw`` folder filled by ``siting fetch``.
+    processed
+        The ``data/processed`` folder.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    Path
+        The layers folder.
+
+    """
+    iso3 = study.region.iso3
+    out = layers_dir(processed, iso3)
+
+    def raw_path(ref: str) -> Path:
+        return raw / source_file(ref).raw_relpath
+
+    ref_provinces = reference.provinces(iso3)
+    built: dict[str, gpd.GeoDataFrame] = {}
+    steps: list[tuple[str, Callable[[], gpd.GeoDataFrame]]] = [
+        ("country", lambda: boundaries.country(raw_path("naturalearth.admin0"), study.region.name)),
+        ("provinces", lambda: boundaries.provinces(raw_path("naturalearth.admin1"), ref_provinces)),
+        ("lakes", lambda: boundaries.lakes(raw_path("naturalearth.lakes"), built["country"])),
+        ("lines", lambda: grid.lines([raw_path(r) for r in LINE_FILES])),
+        (
+            "substations",
+            lambda: grid.substations(raw_path("osm.substations"), built["lines"], study.grid.infer_voltage_within_km),
+        ),
+        ("plants", lambda: plants.operating_plants({t: raw_path(r) for t, r in GEM_FILES.items()}, built["provinces"])),
+        ("places", lambda: places.places(raw_path("geonames.cities"))),
+        ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
+    ]
+    bar = tqdm(total=len(steps) + len(RASTER_LAYERS), desc="prepare", unit="layer", disable=not progress)
+    for name, build in steps:
+        bar.set_postfix_str(name)
+        built[name] = build()
+        bar.update()
+    for name, (ref, bands, units) in RASTER_LAYERS.items():
+        bar.set_postfix_str(name)
+        src = raw_path(ref)
+        climate.check_raster(src, name, bands, units)
+        with atomic_path(out / f"{name}.tif") as tmp:
+            shutil.copyfile(src, tmp)
+        bar.update()
+    bar.close()
+    for name, gdf in built.items():
+        write_parquet(out / f"{name}.parquet", gdf)
+    write_json(
+        out / "provenance.json",
+        {
+            "region": study.region.model_dump(),
+            "inputs": {
+                ref: {"file": str(source_file(ref).raw_relpath), "sha256": sha256_file(raw_path(ref))}
+                for ref in input_files(study)
+            },
+            "layers": {name: len(gdf) for name, gdf in built.items()},
+            "infer_voltage_within_km": study.grid.infer_voltage_within_km,
+        },
+    )
+    return out
+
+
+@dataclass
+class Layers:
+    """The standard layers of a region, read lazily from ``data/processed/layers/<ISO3>/``.
+
+    Examples
+    --------
+    >>> layers = Layers(Path("data/processed/layers/PAK"))  # doctest: +SKIP
+    >>> layers.provinces.head()  # doctest: +SKIP
+
+    """
+
+    folder: Path
+
+    def __post_init__(self) -> None:
+        self._cache: dict[str, gpd.GeoDataFrame] = {}
+
+    def __getattr__(self, name: str) -> gpd.GeoDataFrame:
+        if name.startswith("_") or name not in VECTOR_LAYERS:
+            raise AttributeError(name)
+        if name not in self._cache:
+            from siting._validate import read_vector
+
+            self._cache[name] = read_vector(self.folder / f"{name}.parquet", f"layer '{name}' (run `siting prepare`)")
+        return self._cache[name]
+
+    def raster(self, name: str) -> Path:
+        """Path of a grid layer (``t2m_monthly_c``, ``elevation_m``, ``koppen_class``)."""
+        return self.folder / f"{name}.tif"

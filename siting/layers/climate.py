@@ -1,0 +1,54 @@
+"""Gridded layers: ERA5 monthly 2 m temperature, elevation, Köppen-Geiger classes.
+
+Grids stay grids: they are checked and written as GeoTIFF to ``data/processed/layers/<ISO3>/`` and sampled
+at candidate points by index arithmetic (no per-point Python loop).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from numpy.typing import ArrayLike, NDArray
+
+from siting._errors import DataError
+
+
+def check_raster(path: Path, what: str, bands: int, units: str | None = None) -> None:
+    """Fail with one sentence unless ``path`` is a readable EPSG:4326 GeoTIFF with ``bands`` bands."""
+    if not path.is_file():
+        raise DataError(f"{path} ({what}) is missing; run `siting fetch` (or `make data`) first.")
+    try:
+        with rasterio.open(path) as src:
+            crs, count, tags = src.crs, src.count, src.tags()
+            src.read(1, window=((0, 1), (0, 1)))
+    except rasterio.RasterioIOError as exc:
+        raise DataError(f"{path} ({what}) could not be read as a GeoTIFF; re-fetch it with `siting fetch`.") from exc
+    if crs is None or crs.to_epsg() != 4326:
+        raise DataError(f"{path} ({what}) must be in EPSG:4326 (lon/lat degrees), not {crs}; reproject it.")
+    if count != bands:
+        raise DataError(f"{path} ({what}) has {count} bands where {bands} are expected (one a month).")
+    if units and tags.get("units") not in (None, units):
+        raise DataError(f"{path} ({what}) is in {tags.get('units')} where {units} is expected; convert it.")
+
+
+def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+    """Value of every band at each point (nearest cell), shape ``(n_points, n_bands)``; NaN off the grid.
+
+    Nodata cells come back as NaN.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    with rasterio.open(path) as src:
+        data = src.read().astype(np.float64)
+        if src.nodata is not None and not np.isnan(src.nodata):
+            data[data == src.nodata] = np.nan
+        inv = ~src.transform
+        cols, rows = inv * (lon, lat)
+    rows = np.floor(rows).astype(np.int64)
+    cols = np.floor(cols).astype(np.int64)
+    inside = (rows >= 0) & (rows < data.shape[1]) & (cols >= 0) & (cols < data.shape[2])
+    out = np.full((len(lon), data.shape[0]), np.nan)
+    out[inside] = data[:, rows[inside], cols[inside]].T
+    return out

@@ -1,0 +1,157 @@
+"""Substations with parsed or inferred voltage, and transmission lines by voltage class (OpenStreetMap)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from siting._validate import check_schema, read_vector
+from siting.fields import F
+from siting.geodesy import PointIndex, haversine_km
+
+SUBSTATION_SCHEMA = {"osm_id": "s", F.NAME: "s", "operator": "s", F.VOLTAGE_KV: "f", F.VOLTAGE_SOURCE: "s"}
+LINE_SCHEMA = {"osm_id": "s", F.NAME: "s", F.VOLTAGE_KV: "f", F.VOLTAGE_CLASS: "s", "is_hvdc": "b", F.LENGTH_KM: "f"}
+
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(k?v)?", re.IGNORECASE)
+
+
+def parse_voltage_kv(value: object) -> float:
+    """Highest voltage in kV from an OSM-style voltage string.
+
+    OSM tags voltages in volts, several separated by ``;`` (``"500000;220000"`` → 500). Hand-made files
+    also write ``"132kV"``, ``"132 KV"`` or ``"220/132"``: numbers followed by ``kV`` are read as kV,
+    bare numbers of 1000 or more as volts, smaller bare numbers as kV. Zero, blank or unreadable → NaN.
+
+    Parameters
+    ----------
+    value
+        The raw tag value.
+
+    Returns
+    -------
+    float
+        Voltage in kV, or NaN.
+
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    best = np.nan
+    for num, unit in _NUMBER.findall(str(value)):
+        v = float(num)
+        if unit.lower() == "v" or (not unit and v >= 1000):
+            v /= 1000.0
+        if v > 0 and not v <= best:
+            best = v
+    return best
+
+
+def voltage_class(kv: pd.Series, is_hvdc: pd.Series) -> pd.Series:
+    """Label lines ``hvdc``, ``500kv``, ``220kv``, ``132kv``, ``66kv`` or ``other``."""
+    bins = np.select([kv >= 400, kv >= 200, kv >= 100, kv >= 50], ["500kv", "220kv", "132kv", "66kv"], "other")
+    return pd.Series(np.where(is_hvdc, "hvdc", bins), index=kv.index)
+
+
+def lines(paths: list[Path]) -> gpd.GeoDataFrame:
+    """Read and stack the transmission line files: one row a line with ``voltage_kv`` and its class."""
+    parts = []
+    for path in paths:
+        src = read_vector(path, "transmission lines")
+        raw = src["voltage_raw"] if "voltage_raw" in src else src.get("voltage")
+        kv = raw.map(parse_voltage_kv).astype(float) if raw is not None else pd.Series(np.nan, index=src.index)
+        hvdc = src["is_hvdc"].fillna(False).astype(bool) if "is_hvdc" in src else pd.Series(False, index=src.index)
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "osm_id": src["osm_id"].astype(str) if "osm_id" in src else src.index.astype(str),
+                    F.NAME: src.get("name", pd.Series("", index=src.index)).fillna("").astype(str),
+                    F.VOLTAGE_KV: kv,
+                    "is_hvdc": hvdc,
+                },
+                geometry=src.geometry.values,
+                crs=4326,
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out = out[out.geometry.notna() & ~out.geometry.is_empty & out[F.VOLTAGE_KV].notna()].reset_index(drop=True)
+    out[F.VOLTAGE_CLASS] = voltage_class(out[F.VOLTAGE_KV], out["is_hvdc"])
+    out[F.LENGTH_KM] = line_length_km(out.geometry.values)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+    check_schema(out, LINE_SCHEMA, "lines", ("LineString", "MultiLineString"))
+    return out
+
+
+def line_length_km(geoms: np.ndarray) -> np.ndarray:
+    """Great-circle length in km of each (multi)linestring."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    coords, ring = shapely.get_coordinates(parts, return_index=True)
+    same = ring[1:] == ring[:-1]
+    seg_km = haversine_km(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    return np.bincount(part_of[ring[:-1][same]], weights=seg_km[same], minlength=len(geoms))
+
+
+def substations(path: Path, line_layer: gpd.GeoDataFrame, infer_within_km: float) -> gpd.GeoDataFrame:
+    """Substations with ``voltage_kv`` parsed from the tag or inferred from lines ending nearby.
+
+    An untagged substation takes the highest voltage among the transmission lines that have an end point
+    within ``infer_within_km`` of it (``voltage_source = "inferred"``); with no line end that close its
+    voltage stays unknown (NaN, ``voltage_source = "unknown"``).
+
+    Parameters
+    ----------
+    path
+        OSM substations file (points; polygons are reduced to their centroids).
+    line_layer
+        Output of :func:`lines`.
+    infer_within_km
+        Search radius for line end points.
+
+    """
+    src = read_vector(path, "substations")
+    geom = src.geometry
+    if not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    tagged = (
+        src["voltage"].map(parse_voltage_kv).astype(float) if "voltage" in src else pd.Series(np.nan, index=src.index)
+    )
+    out = gpd.GeoDataFrame(
+        {
+            "osm_id": src["osm_id"].astype(str) if "osm_id" in src else src.index.astype(str),
+            F.NAME: src.get("name", pd.Series("", index=src.index)).fillna("").astype(str),
+            "operator": src.get("operator", pd.Series("", index=src.index)).fillna("").astype(str),
+            F.VOLTAGE_KV: tagged,
+            F.VOLTAGE_SOURCE: np.where(tagged.notna(), "tagged", "unknown"),
+        },
+        geometry=geom.values,
+        crs=4326,
+    )
+    ends = _line_ends(line_layer)
+    missing = np.flatnonzero(out[F.VOLTAGE_KV].isna().to_numpy())
+    if len(ends) and len(missing):
+        index = PointIndex(ends["lon"], ends["lat"])
+        pts = out.geometry.iloc[missing]
+        hits = index.within(pts.x.to_numpy(), pts.y.to_numpy(), infer_within_km)
+        kv_ends = ends["kv"].to_numpy()
+        inferred = np.array([kv_ends[h].max() if len(h) else np.nan for h in hits])
+        found = ~np.isnan(inferred)
+        col_kv = out.columns.get_loc(F.VOLTAGE_KV)
+        col_src = out.columns.get_loc(F.VOLTAGE_SOURCE)
+        out.iloc[missing[found], col_kv] = inferred[found]
+        out.iloc[missing[found], col_src] = "inferred"
+    out = out.sort_values("osm_id", kind="stable").reset_index(drop=True)
+    check_schema(out, SUBSTATION_SCHEMA, "substations", ("Point",))
+    return out
+
+
+def _line_ends(line_layer: gpd.GeoDataFrame) -> pd.DataFrame:
+    """First and last vertex of every line part, with the line's voltage."""
+    parts, part_of = shapely.get_parts(line_layer.geometry.values, return_index=True)
+    starts = shapely.get_coordinates(shapely.get_point(parts, 0))
+    stops = shapely.get_coordinates(shapely.get_point(parts, -1))
+    kv = line_layer[F.VOLTAGE_KV].to_numpy()[part_of]
+    xy = np.vstack([starts, stops])
+    return pd.DataFrame({"lon": xy[:, 0], "lat": xy[:, 1], "kv": np.concatenate([kv, kv])})

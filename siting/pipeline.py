@@ -1,0 +1,176 @@
+"""The stages that chain fetch → prepare → score → map, with the paths each reads and writes.
+
+The command line and the notebooks call these; each stage reads only what the stage before it wrote.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from siting import __version__, candidates, criteria, scoring, surplus
+from siting.catalog import load_catalog
+from siting.config import Profile, Study
+from siting.fields import F
+from siting.geodesy import PointIndex
+from siting.io import sha256_file, write_csv, write_gpkg, write_json, write_parquet
+from siting.layers import Layers, layers_dir
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a study's files live."""
+
+    data: Path
+    study: Study
+
+    @property
+    def raw(self) -> Path:
+        """``data/raw``."""
+        return self.data / "raw"
+
+    @property
+    def processed(self) -> Path:
+        """``data/processed``."""
+        return self.data / "processed"
+
+    @property
+    def layers(self) -> Path:
+        """``data/processed/layers/<ISO3>``."""
+        return layers_dir(self.processed, self.study.region.iso3)
+
+    @property
+    def out(self) -> Path:
+        """``data/processed/<study>/<profile>``."""
+        return self.processed / self.study.name / self.study.profile
+
+    @property
+    def scores(self) -> Path:
+        """Scores as GeoParquet."""
+        return self.out / "scores.parquet"
+
+
+@dataclass
+class Result:
+    """What ``run_score`` computed, for notebooks and the map."""
+
+    scored: gpd.GeoDataFrame
+    surplus: pd.DataFrame
+    provinces: pd.DataFrame
+    top: pd.DataFrame
+    excluded: dict[str, int]
+
+
+def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
+    """Score every candidate of a study (pure: reads layers, writes nothing).
+
+    Parameters
+    ----------
+    study, profile
+        Validated configuration.
+    layers
+        The region's standard layers.
+
+    Returns
+    -------
+    Result
+
+    """
+    cand = candidates.build(layers, study.candidates)
+    table = surplus.provincial_surplus(study, layers.provinces, layers.plants)
+    crit = criteria.compute(cand.cells, layers, study, table)
+    scored = gpd.GeoDataFrame(scoring.score(crit, profile), geometry="geometry", crs=4326)
+    top = scoring.top_sites(scored, study.ranking.top_n)
+    top = _with_nearest_place(top, layers.places)
+    return Result(scored, table, province_summary(table, scored, top), top, cand.excluded)
+
+
+def _with_nearest_place(top: pd.DataFrame, places: gpd.GeoDataFrame) -> pd.DataFrame:
+    km, idx = PointIndex(places.geometry.x, places.geometry.y).nearest(top[F.LON], top[F.LAT])
+    out = top.copy()
+    out["nearest_place"] = places[F.NAME].to_numpy()[idx]
+    out["dist_place_km"] = km
+    return out
+
+
+def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
+    """One row a province: surplus figures, candidate count, best score and best site."""
+    counts = scored.groupby(F.ISO_3166_2).size()
+    best = top[top[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
+    out = table[[F.ISO_3166_2, F.PROVINCE, F.POPULATION, F.CAPACITY_MW, F.PEAK_DEMAND_MW, F.SURPLUS_MW]].copy()
+    out["candidate_count"] = out[F.ISO_3166_2].map(counts).fillna(0).astype(np.int64)
+    out["best_score"] = out[F.ISO_3166_2].map(best[F.SCORE])
+    out["best_site_h3_cell"] = out[F.ISO_3166_2].map(best[F.CELL])
+    out["best_site_lat"] = out[F.ISO_3166_2].map(best[F.LAT])
+    out["best_site_lon"] = out[F.ISO_3166_2].map(best[F.LON])
+    out["best_site_near"] = out[F.ISO_3166_2].map(best["nearest_place"])
+    return out.sort_values(F.SURPLUS_MW, ascending=False).reset_index(drop=True)
+
+
+def hexagons(cells: pd.Series) -> np.ndarray:
+    """H3 cell polygons (lon/lat) for a series of cell ids."""
+    rings = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    return np.asarray(rings, dtype=object)
+
+
+TABLE_COLUMNS = [
+    F.ISO_3166_2,
+    F.PROVINCE,
+    F.RANK_IN_PROVINCE,
+    F.RANK_NATIONAL,
+    F.SCORE,
+    F.CELL,
+    F.LAT,
+    F.LON,
+    "nearest_place",
+    "dist_place_km",
+]
+
+
+def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict) -> dict[str, Path]:
+    """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance.
+
+    Returns
+    -------
+    dict of str to Path
+        Output name to path.
+
+    """
+    out = paths.out
+    scored = result.scored.drop(columns="geometry")
+    crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
+    scored_hex = gpd.GeoDataFrame(scored, geometry=hexagons(scored[F.CELL]), crs=4326)
+    top = result.top.drop(columns="geometry")
+    top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
+    files = {
+        "scores": write_parquet(paths.scores, scored_hex),
+        "scores_gpkg": write_gpkg(out / "scores.gpkg", scored_hex, layer=f"{study.name}_{profile.name}"),
+        "provinces": write_csv(out / "provinces.csv", result.provinces),
+        "surplus": write_csv(out / "surplus.csv", result.surplus),
+        "top_sites": write_csv(out / "top_sites.csv", top),
+    }
+    catalog = load_catalog()
+    prov = {
+        "siting_version": __version__,
+        "python": platform.python_version(),
+        "study": study.model_dump(),
+        "profile": profile.model_dump(),
+        "inputs": inputs,
+        "sources": {
+            sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}
+            for sid, s in catalog.items()
+        },
+        "candidates": {"scored": len(result.scored), "excluded": result.excluded},
+        "outputs": {
+            name: {"file": p.name, "sha256": sha256_file(p)} for name, p in files.items() if name != "scores_gpkg"
+        },  # GeoPackage embeds a write time, so no stable hash
+    }
+    files["provenance"] = write_json(out / "provenance.json", prov)
+    return files

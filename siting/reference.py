@@ -1,0 +1,46 @@
+"""Reference tables shipped with siting (``siting/reference/<ISO3>/``): provinces, national facts, nodes.
+
+Each table carries a ``source`` column; a study config can override any value it uses.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pandas as pd
+
+from siting._errors import ConfigError
+
+
+def _read(iso3: str, name: str) -> pd.DataFrame:
+    res = files("siting").joinpath("reference", iso3, name)
+    if not res.is_file():
+        raise ConfigError(
+            f"region '{iso3}' has no reference table {name}; add siting/reference/{iso3}/{name} "
+            f"(see siting/reference/PAK/ for the layout)."
+        )
+    with res.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh)
+
+
+def provinces(iso3: str) -> pd.DataFrame:
+    """Province table: ``iso_3166_2, province, source_codes, source_names, population, ...``."""
+    return _read(iso3, "provinces.csv")
+
+
+def national(iso3: str) -> pd.DataFrame:
+    """National facts indexed by ``key`` with ``value, unit, source, date``."""
+    return _read(iso3, "national.csv").set_index("key")
+
+
+def national_value(iso3: str, key: str) -> float:
+    """One national figure, e.g. ``national_value("PAK", "peak_demand_mw")``."""
+    table = national(iso3)
+    if key not in table.index:
+        raise ConfigError(f"siting/reference/{iso3}/national.csv has no row '{key}'; add it with its source.")
+    return float(table.loc[key, "value"])
+
+
+def connectivity_nodes(iso3: str) -> pd.DataFrame:
+    """Internet exchanges and cable landings: ``name, kind, lat, lon, source``."""
+    return _read(iso3, "connectivity_nodes.csv")
