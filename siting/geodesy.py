@@ -137,7 +137,7 @@ class SegmentIndex:
         cand = cand.reshape(n, k)
         ang = _point_segment_angle(p[:, None, :], self.a[cand], self.b[cand])
         bound = ang.min(axis=1)
-        radius = 2.0 * np.sin(np.minimum(bound, np.pi / 2) / 2.0) + self.half_chord + 1e-12
+        radius = 2.0 * np.sin(bound / 2.0) + self.half_chord + 1e-12
         hits = self.tree.query_ball_point(p, r=radius)
         sizes = np.fromiter((len(h) for h in hits), dtype=np.intp, count=n)
         point = np.repeat(np.arange(n), sizes)

@@ -70,8 +70,8 @@ def write_json(dest: str | os.PathLike[str], obj: Any) -> Path:
 
 
 def write_csv(dest: str | os.PathLike[str], df: pd.DataFrame) -> Path:
-    """Write a table as CSV atomically, with fixed float formatting so reruns are byte-identical."""
-    return write_atomic(dest, lambda p: df.to_csv(p, index=False, float_format="%.6g", lineterminator="\n"))
+    """Write a table as CSV atomically; floats in their shortest exact form, so equal tables give equal bytes."""
+    return write_atomic(dest, lambda p: df.to_csv(p, index=False, lineterminator="\n"))
 
 
 def write_parquet(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataFrame) -> Path:

@@ -120,6 +120,8 @@ def hexagons(cells: pd.Series) -> np.ndarray:
     return np.asarray(rings, dtype=object)
 
 
+CSV_DECIMALS = 4  # tables for people: 0.1 m, 0.0001 MW, 0.0001 °C are far below the data's precision
+
 TABLE_COLUMNS = [
     F.ISO_3166_2,
     F.PROVINCE,
@@ -152,9 +154,9 @@ def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, 
     files = {
         "scores": write_parquet(paths.scores, scored_hex),
         "scores_gpkg": write_gpkg(out / "scores.gpkg", scored_hex, layer=f"{study.name}_{profile.name}"),
-        "provinces": write_csv(out / "provinces.csv", result.provinces),
-        "surplus": write_csv(out / "surplus.csv", result.surplus),
-        "top_sites": write_csv(out / "top_sites.csv", top),
+        "provinces": write_csv(out / "provinces.csv", result.provinces.round(CSV_DECIMALS)),
+        "surplus": write_csv(out / "surplus.csv", result.surplus.round(CSV_DECIMALS)),
+        "top_sites": write_csv(out / "top_sites.csv", top.round(CSV_DECIMALS)),
     }
     catalog = load_catalog()
     prov = {

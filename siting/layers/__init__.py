@@ -151,9 +151,13 @@ class Layers:
         if name.startswith("_") or name not in VECTOR_LAYERS:
             raise AttributeError(name)
         if name not in self._cache:
+            from siting._errors import DataError
             from siting._validate import read_vector
 
-            self._cache[name] = read_vector(self.folder / f"{name}.parquet", f"layer '{name}' (run `siting prepare`)")
+            path = self.folder / f"{name}.parquet"
+            if not path.is_file():
+                raise DataError(f"layer '{name}' is missing from {self.folder}; run `siting prepare` first.")
+            self._cache[name] = read_vector(path, f"layer '{name}'")
         return self._cache[name]
 
     def raster(self, name: str) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Geod
 
 from siting._errors import DataError
@@ -19,8 +20,9 @@ PROVINCE_SCHEMA = {F.ISO_3166_2: "s", F.PROVINCE: "s", F.AREA_KM2: "f", F.POPULA
 
 
 def geodesic_area_km2(geoms: gpd.GeoSeries) -> np.ndarray:
-    """Area on the WGS84 ellipsoid in km² for each (multi)polygon in EPSG:4326."""
-    return np.array([abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms])
+    """Area on the WGS84 ellipsoid in km² for each (multi)polygon in EPSG:4326, whatever its ring orientation."""
+    oriented = shapely.orient_polygons(np.asarray(geoms, dtype=object), exterior_cw=False)
+    return np.array([_GEOD.geometry_area_perimeter(g)[0] / 1e6 for g in oriented])
 
 
 def provinces(admin1_path: Path, reference: pd.DataFrame) -> gpd.GeoDataFrame:

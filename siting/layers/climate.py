@@ -44,10 +44,11 @@ def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
         data = src.read().astype(np.float64)
         if src.nodata is not None and not np.isnan(src.nodata):
             data[data == src.nodata] = np.nan
-        inv = ~src.transform
-        cols, rows = inv * (lon, lat)
-    rows = np.floor(rows).astype(np.int64)
-    cols = np.floor(cols).astype(np.int64)
+        t = src.transform
+    if t.b != 0 or t.d != 0:
+        raise DataError(f"{path} is a rotated grid; warp it to a north-up EPSG:4326 grid first.")
+    cols = np.floor((lon - t.c) / t.a).astype(np.int64)
+    rows = np.floor((lat - t.f) / t.e).astype(np.int64)
     inside = (rows >= 0) & (rows < data.shape[1]) & (cols >= 0) & (cols < data.shape[2])
     out = np.full((len(lon), data.shape[0]), np.nan)
     out[inside] = data[:, rows[inside], cols[inside]].T

@@ -61,8 +61,11 @@ def lines(paths: list[Path]) -> gpd.GeoDataFrame:
     parts = []
     for path in paths:
         src = read_vector(path, "transmission lines")
-        raw = src["voltage_raw"] if "voltage_raw" in src else src.get("voltage")
-        kv = raw.map(parse_voltage_kv).astype(float) if raw is not None else pd.Series(np.nan, index=src.index)
+        raw = pd.Series(np.nan, index=src.index, dtype=object)
+        for col in ("voltage_raw", "voltage"):  # the raw tag first, the build's parsed value as fallback
+            if col in src:
+                raw = raw.where(raw.notna(), src[col])
+        kv = raw.map(parse_voltage_kv).astype(float)
         hvdc = src["is_hvdc"].fillna(False).astype(bool) if "is_hvdc" in src else pd.Series(False, index=src.index)
         parts.append(
             gpd.GeoDataFrame(
@@ -77,6 +80,9 @@ def lines(paths: list[Path]) -> gpd.GeoDataFrame:
             )
         )
     out = pd.concat(parts, ignore_index=True)
+    # a way listed in two class files is one line: keep its highest-voltage row
+    out = out.sort_values([F.VOLTAGE_KV, "osm_id"], ascending=[False, True], kind="stable")
+    out = out.drop_duplicates("osm_id", keep="first").sort_index()
     out = out[out.geometry.notna() & ~out.geometry.is_empty & out[F.VOLTAGE_KV].notna()].reset_index(drop=True)
     out[F.VOLTAGE_CLASS] = voltage_class(out[F.VOLTAGE_KV], out["is_hvdc"])
     out[F.LENGTH_KM] = line_length_km(out.geometry.values)

@@ -1,0 +1,67 @@
+"""Shared fixtures: the read-only data mirror, a fetched ``data/raw`` and prepared layers built from it.
+
+Everything expensive is session-scoped and built once (fetch + prepare take about a second).
+
+Fixtures other test modules rely on: ``mirror``, ``raw_dir``, ``processed_dir``, ``layers``, ``study``.
+``processed_dir`` deliberately does not depend on ``study`` so that a module may override ``study`` with a
+narrower scope without a scope mismatch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from siting.config import Study
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MIRROR = REPO.parent / "shared" / "data" / "mirror"
+
+
+def _mirror_path() -> Path:
+    return Path(os.environ.get("SITING_DATA_MIRROR") or DEFAULT_MIRROR)
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The read-only open-data mirror (``$SITING_DATA_MIRROR`` or ``<repo>/../shared/data/mirror``)."""
+    path = _mirror_path()
+    if not (path / "SHA256SUMS").is_file():
+        pytest.skip(f"data mirror not found at {path}; set SITING_DATA_MIRROR to a copy of the mirror")
+    return path
+
+
+@pytest.fixture(scope="session")
+def study() -> Study:
+    """The default study, as the layers fixture builds it."""
+    return Study(name="test")
+
+
+@pytest.fixture(scope="session")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
+    """A ``data/raw`` folder filled from the mirror by ``siting.fetch.fetch_all``."""
+    from siting.fetch import fetch_all
+
+    raw = tmp_path_factory.mktemp("raw")
+    fetch_all(raw, mirror=mirror, progress=False)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def processed_dir(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """A ``data/processed`` folder with the standard layers of the default study prepared in it."""
+    from siting.layers import prepare
+
+    processed = tmp_path_factory.mktemp("processed")
+    prepare(Study(name="test"), raw_dir, processed, progress=False)
+    return processed
+
+
+@pytest.fixture(scope="session")
+def layers(processed_dir: Path):
+    """The prepared layers of the default study (``siting.layers.Layers``)."""
+    from siting.layers import Layers, layers_dir
+
+    return Layers(layers_dir(processed_dir, Study(name="test").region.iso3))

@@ -1,0 +1,121 @@
+"""The `siting` command as a user runs it: stages, outputs, and bad input ending in one clear sentence."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, data_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k != "SITING_DATA_MIRROR"}
+    full_env = {**base, "SITING_CONFIG_DIR": str(REPO / "configs"), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "siting.cli", "--data-dir", str(data_dir), *args],
+        capture_output=True, text=True, env=full_env, cwd=REPO, timeout=600,
+    )
+
+
+def assert_one_sentence_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def files_below(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
+@pytest.fixture(scope="module")
+def study_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cfg") / "small.yml"
+    path.write_text("name: small\ncandidates:\n  h3_resolution: 5\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def pipeline_dir(tmp_path_factory, mirror, study_file) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    for args in (("fetch", "--mirror", str(mirror)), ("prepare", "--study", str(study_file)),
+                 ("score", "--study", str(study_file))):
+        proc = run(*args, data_dir=data)
+        assert proc.returncode == 0, proc.stderr
+    return data
+
+
+def test_score_writes_every_output(pipeline_dir) -> None:
+    out = pipeline_dir / "processed" / "small" / "bitcoin_mining"
+    for name in ("scores.parquet", "scores.gpkg", "provinces.csv", "surplus.csv", "top_sites.csv", "provenance.json"):
+        assert (out / name).is_file(), name
+    assert not list(out.glob(".*.part*")), "temporary files left behind"
+    provinces = pd.read_csv(out / "provinces.csv")
+    assert len(provinces) == 7
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["profile"]["name"] == "bitcoin_mining"
+    assert prov["inputs"]["osm.substations"]["sha256"].startswith("7a17e08c")
+    assert "© OpenStreetMap contributors" in prov["sources"]["osm"]["attribution"]
+
+
+def test_rerun_gives_byte_identical_tables(pipeline_dir, study_file) -> None:
+    out = pipeline_dir / "processed" / "small" / "bitcoin_mining"
+    names = ("scores.parquet", "provinces.csv", "surplus.csv", "top_sites.csv")
+    before = {n: (out / n).read_bytes() for n in names}
+    assert run("score", "--study", str(study_file), data_dir=pipeline_dir).returncode == 0
+    assert {n: (out / n).read_bytes() for n in names} == before
+
+
+def test_second_fetch_does_no_work(pipeline_dir, mirror) -> None:
+    proc = run("fetch", "--mirror", str(mirror), data_dir=pipeline_dir)
+    assert proc.returncode == 0
+    assert "present" in proc.stdout and "copied" not in proc.stdout
+
+
+def test_unknown_profile_names_the_key_and_the_choices(pipeline_dir, study_file) -> None:
+    proc = run("score", "--study", str(study_file), "--profile", "bitcoin", data_dir=pipeline_dir)
+    assert_one_sentence_error(proc, "unknown profile 'bitcoin'", "ai_datacenter", "bitcoin_mining")
+    assert proc.returncode == 2
+
+
+def test_missing_mirror_file_names_it_and_writes_nothing(tmp_path, mirror) -> None:
+    partial = tmp_path / "mirror"
+    shutil.copytree(mirror, partial)
+    (partial / "osm" / "PAK" / "substations.geojson").unlink()
+    data = tmp_path / "data"
+    proc = run("fetch", "--mirror", str(partial), "--source", "osm", data_dir=data)
+    assert_one_sentence_error(proc, "substations.geojson", "missing from the mirror")
+    assert not (data / "raw" / "osm" / "substations.geojson").exists()
+    assert not [p for p in files_below(data) if ".part" in p.name]
+
+
+def test_checksum_mismatch_names_the_file_and_leaves_nothing(tmp_path, mirror) -> None:
+    bad = tmp_path / "mirror"
+    shutil.copytree(mirror, bad)
+    target = bad / "geonames" / "cities500_PAK.csv"
+    target.chmod(0o644)
+    target.write_bytes(target.read_bytes().replace(b"Lahore", b"Lahora", 1))
+    data = tmp_path / "data"
+    proc = run("fetch", "--mirror", str(bad), "--source", "geonames", data_dir=data)
+    assert_one_sentence_error(proc, "cities500_PAK.csv", "sha256", "geonames.cities")
+    assert files_below(data / "raw") == set()
+
+
+def test_debug_shows_the_traceback(pipeline_dir, study_file) -> None:
+    proc = run("--debug", "score", "--study", str(study_file), "--profile", "nope", data_dir=pipeline_dir)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr
+
+
+def test_score_before_prepare_says_what_to_run(tmp_path, study_file) -> None:
+    proc = run("score", "--study", str(study_file), data_dir=tmp_path)
+    assert_one_sentence_error(proc, "run `siting prepare`")

@@ -1,0 +1,281 @@
+"""Study and profile files: valid ones load, every kind of mistake is a ConfigError naming the file and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from siting._errors import ConfigError
+from siting.config import CRITERIA, Profile, Study, available_profiles, config_dir, load_profile, load_study
+
+REPO = Path(__file__).resolve().parents[1]
+
+GOOD_PROFILE = """\
+name: {name}
+description: a test profile
+criteria:
+  surplus_mw:
+    weight: 0.5
+    value: {{kind: linear, worst: 0, best: 6000}}
+  dist_substation_km:
+    weight: 0.3
+    value: {{kind: linear, worst: 50, best: 0}}
+    why: close is cheap
+  t2m_hottest_month_c:
+    weight: 0.2
+    value: {{kind: linear, worst: 38, best: 22}}
+"""
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config folder with two good profiles and one study, selected through $SITING_CONFIG_DIR."""
+    folder = tmp_path / "cfg"
+    (folder / "studies").mkdir(parents=True)
+    for name in ("alpha", "beta"):
+        (folder / f"{name}.yml").write_text(GOOD_PROFILE.format(name=name))
+    (folder / "studies" / "small.yml").write_text("name: small\nprofile: beta\ncandidates:\n  h3_resolution: 5\n")
+    monkeypatch.setenv("SITING_CONFIG_DIR", str(folder))
+    return folder
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def profile_with(criteria: str) -> str:
+    return "name: bad\ncriteria:\n" + textwrap.indent(textwrap.dedent(criteria), "  ")
+
+
+def test_good_profile_loads_by_name(cfg: Path) -> None:
+    profile = load_profile("alpha")
+    assert isinstance(profile, Profile)
+    assert profile.name == "alpha"
+    assert profile.weights == {"surplus_mw": 0.5, "dist_substation_km": 0.3, "t2m_hottest_month_c": 0.2}
+    assert profile.criteria["dist_substation_km"].value.worst == 50
+    assert profile.criteria["dist_substation_km"].why == "close is cheap"
+    assert available_profiles() == ["alpha", "beta"]
+    assert config_dir() == cfg
+
+
+def test_profile_loads_by_path(cfg: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "elsewhere", "gamma.yml", GOOD_PROFILE.format(name="gamma"))
+    assert load_profile(str(path)).name == "gamma"
+
+
+def test_config_dir_defaults_to_configs_below_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SITING_CONFIG_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "configs", "delta.yml", GOOD_PROFILE.format(name="delta"))
+    assert config_dir() == Path("configs")
+    assert load_profile("delta").name == "delta"
+
+
+def test_unknown_profile_lists_the_available_ones(cfg: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_profile("gamma")
+    message = str(err.value)
+    assert "'gamma'" in message
+    assert "alpha" in message and "beta" in message
+
+
+@pytest.mark.parametrize(
+    ("criteria", "key", "fragment"),
+    [
+        (
+            """\
+            surplus_mw: {weight: 1.0, value: {kind: linear, worst: 0, best: 1}}
+            latency_ms: {weight: 0.0, value: {kind: linear, worst: 0, best: 1}}
+            """,
+            "criteria.latency_ms",
+            "unknown criterion",
+        ),
+        (
+            """\
+            surplus_mw: {weight: 1.2, value: {kind: linear, worst: 0, best: 1}}
+            dist_substation_km: {weight: -0.2, value: {kind: linear, worst: 50, best: 0}}
+            """,
+            "criteria.dist_substation_km.weight",
+            "greater than or equal to 0",
+        ),
+        (
+            """\
+            surplus_mw: {weight: 0.6, value: {kind: linear, worst: 0, best: 1}}
+            dist_substation_km: {weight: 0.6, value: {kind: linear, worst: 50, best: 0}}
+            """,
+            "criteria",
+            "sum to 1.2",
+        ),
+        (
+            """\
+            surplus_mw: {weight: 0.5, value: {kind: linear, worst: 0, best: 1}}
+            dist_substation_km: {weight: 0.4, value: {kind: linear, worst: 50, best: 0}}
+            """,
+            "criteria",
+            "sum to 0.9",
+        ),
+        (
+            """\
+            surplus_mw: {weight: 1.0, colour: red, value: {kind: linear, worst: 0, best: 1}}
+            """,
+            "criteria.surplus_mw.colour",
+            "unknown key",
+        ),
+        (
+            """\
+            surplus_mw: {value: {kind: linear, worst: 0, best: 1}}
+            """,
+            "criteria.surplus_mw.weight",
+            "required",
+        ),
+        (
+            """\
+            surplus_mw: {weight: 1.0, value: {kind: linear, worst: 5, best: 5}}
+            """,
+            "criteria.surplus_mw.value",
+            "worst and best must differ",
+        ),
+        (
+            """\
+            surplus_mw: {weight: 1.0, value: {kind: sigmoid, worst: 0, best: 1}}
+            """,
+            "criteria.surplus_mw.value.kind",
+            "linear",
+        ),
+    ],
+    ids=[
+        "unknown-criterion",
+        "negative-weight",
+        "weights-over-1",
+        "weights-under-1",
+        "extra-key",
+        "no-weight",
+        "flat",
+        "kind",
+    ],
+)
+def test_bad_profile_names_the_key(cfg: Path, criteria: str, key: str, fragment: str) -> None:
+    path = write(cfg, "bad.yml", profile_with(criteria))
+    with pytest.raises(ConfigError) as err:
+        load_profile("bad")
+    message = str(err.value)
+    assert str(path) in message
+    assert key in message
+    assert fragment in message
+
+
+def test_unknown_top_level_key_is_named(cfg: Path) -> None:
+    write(cfg, "bad.yml", GOOD_PROFILE.format(name="bad") + "colour: red\n")
+    with pytest.raises(ConfigError, match=r"colour: unknown key"):
+        load_profile("bad")
+
+
+def test_weights_within_tolerance_are_accepted(cfg: Path) -> None:
+    write(
+        cfg,
+        "rounded.yml",
+        profile_with(
+            """\
+            surplus_mw: {weight: 0.3333, value: {kind: linear, worst: 0, best: 1}}
+            dist_substation_km: {weight: 0.3333, value: {kind: linear, worst: 50, best: 0}}
+            t2m_annual_mean_c: {weight: 0.3333, value: {kind: linear, worst: 30, best: 10}}
+            """
+        ),
+    )
+    assert sum(load_profile("rounded").weights.values()) == pytest.approx(0.9999)
+
+
+def test_invalid_yaml_names_the_line(cfg: Path) -> None:
+    path = write(cfg, "broken.yml", "name: broken\ncriteria:\n  surplus_mw: {weight: 1\n  x: [\n")
+    with pytest.raises(ConfigError) as err:
+        load_profile("broken")
+    assert str(path) in str(err.value)
+    assert "not valid YAML at line" in str(err.value)
+
+
+def test_yaml_that_is_not_a_mapping_is_refused(cfg: Path) -> None:
+    path = write(cfg, "list.yml", "- surplus_mw\n- dist_substation_km\n")
+    with pytest.raises(ConfigError, match="mapping") as err:
+        load_profile("list")
+    assert str(path) in str(err.value)
+
+
+def test_missing_profile_path_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_profile(str(tmp_path / "nowhere.yml"))
+
+
+def test_study_loads_with_its_profile_and_defaults(cfg: Path) -> None:
+    study, profile = load_study("small")
+    assert isinstance(study, Study)
+    assert study.name == "small"
+    assert study.candidates.h3_resolution == 5
+    assert profile.name == "beta"
+    # everything not given keeps its documented default
+    assert study.region.iso3 == "PAK"
+    assert study.grid.substation_min_kv == 220.0
+    assert study.grid.infer_voltage_within_km == 1.0
+    assert study.ranking.top_n == 5
+
+
+def test_study_profile_override(cfg: Path) -> None:
+    study, profile = load_study("small", profile="alpha")
+    assert study.profile == "alpha"
+    assert profile.name == "alpha"
+
+
+def test_unknown_study_lists_the_known_ones(cfg: Path) -> None:
+    write(cfg / "studies", "other.yml", "name: other\n")
+    with pytest.raises(ConfigError) as err:
+        load_study("nope")
+    assert "'nope'" in str(err.value)
+    assert "small" in str(err.value) and "other" in str(err.value)
+
+
+def test_study_with_unknown_profile_lists_profiles(cfg: Path) -> None:
+    write(cfg / "studies", "s.yml", "name: s\nprofile: gamma\n")
+    with pytest.raises(ConfigError, match="alpha"):
+        load_study("s")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("name: s\ngrid:\n  substaton_min_kv: 132\n", "grid.substaton_min_kv"),
+        ("name: s\ncandidates:\n  h3_resolution: 20\n", "candidates.h3_resolution"),
+        ("name: s\ngrid:\n  infer_voltage_within_km: -1\n", "grid.infer_voltage_within_km"),
+        ("name: s\nregion:\n  iso3: pak\n", "region.iso3"),
+        ("name: has space\n", "name"),
+        ("profile: alpha\n", "name"),
+        ("name: s\nsurplus:\n  population: {PK-PB: -5}\n", "surplus.population.PK-PB"),
+    ],
+)
+def test_bad_study_names_the_key(cfg: Path, text: str, key: str) -> None:
+    path = write(cfg / "studies", "bad.yml", text)
+    with pytest.raises(ConfigError) as err:
+        load_study("bad")
+    assert str(path) in str(err.value)
+    assert f": {key}: " in str(err.value)
+
+
+def test_study_objects_are_frozen() -> None:
+    study = Study(name="x")
+    with pytest.raises(Exception, match="frozen"):
+        study.name = "y"
+
+
+def test_shipped_profiles_are_valid_if_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = REPO / "configs"
+    if not any(folder.glob("*.yml")):
+        pytest.skip("no profiles in configs/ yet")
+    monkeypatch.setenv("SITING_CONFIG_DIR", str(folder))
+    for name in available_profiles():
+        profile = load_profile(name)
+        assert profile.name == name
+        assert set(profile.criteria) <= set(CRITERIA)
+        assert sum(profile.weights.values()) == pytest.approx(1.0, abs=1e-3)

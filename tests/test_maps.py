@@ -1,0 +1,313 @@
+"""The HTML map of a scored study: contents a planner relies on, escaping of data, size and determinism."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from rasterio.io import MemoryFile
+
+from siting import maps
+from siting._errors import DataError
+from siting.catalog import load_catalog
+from siting.config import Study, load_profile
+from siting.fields import F, label
+from siting.layers import Layers, layers_dir
+from siting.pipeline import Paths, score_study, write_outputs
+
+REPO = Path(__file__).resolve().parents[1]
+XSS = "<img src=x onerror=alert(1)>"
+TEMPLATE_XSS = "${alert(2)}`"
+MAX_BYTES = 3_000_000
+MAX_SURFACE_POLYGONS = 3000
+
+
+def json_unescaped(page: str) -> str:
+    """The page with the JSON ``\\uXXXX`` escapes folium applies inside scripts undone, as JavaScript reads them."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
+def make_data_dir(dest: Path, processed_dir: Path, study: Study) -> Path:
+    """A ``data`` folder holding a copy of the prepared layers, so a test may alter them."""
+    src = layers_dir(processed_dir, study.region.iso3)
+    shutil.copytree(src, layers_dir(dest / "processed", study.region.iso3))
+    return dest
+
+
+def score_into(data: Path, study: Study):
+    profile = load_profile(str(REPO / "configs" / f"{study.profile}.yml"))
+    paths = Paths(data, study)
+    layers = Layers(paths.layers)
+    result = score_study(study, profile, layers)
+    write_outputs(paths, study, profile, result, inputs={})
+    return paths, profile, layers
+
+
+@pytest.fixture(scope="module")
+def map_study() -> Study:
+    return Study(name="maptest", candidates={"h3_resolution": 6})
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory, processed_dir, map_study):
+    data = make_data_dir(tmp_path_factory.mktemp("mapdata"), processed_dir, map_study)
+    paths, profile, layers = score_into(data, map_study)
+    return paths, map_study, profile, layers
+
+
+@pytest.fixture(scope="module")
+def written(scored) -> Path:
+    paths, study, profile, layers = scored
+    return maps.write_study_map(paths, study, profile, layers)
+
+
+@pytest.fixture(scope="module")
+def page(written) -> str:
+    return written.read_text(encoding="utf-8")
+
+
+def site_popups(page: str) -> dict[str, str]:
+    """Popup HTML of each top site, keyed by H3 cell."""
+    out = {}
+    for chunk in page.split("<div class='siting-site' data-cell='")[1:]:
+        cell = chunk[: chunk.index("'")]
+        out[cell] = chunk[: chunk.index("`)")]
+    return out
+
+
+# ------------------------------------------------------------------------------------------ the page
+
+
+def test_map_is_written_small_and_atomic(written, scored) -> None:
+    paths = scored[0]
+    assert written == paths.out / "map.html"
+    assert 0 < written.stat().st_size < MAX_BYTES
+    assert not list(paths.out.glob(".map.*"))  # no temporary file left behind
+
+
+def test_map_names_every_province_and_has_legends(page, scored) -> None:
+    layers = scored[3]
+    for name in layers.provinces[F.PROVINCE]:
+        assert html.escape(name) in page, name
+    assert "siting-legend" in page
+    assert "Suitability score (0-100)" in page
+    assert html.escape(label(F.SURPLUS_MW)) in page  # "Provincial surplus (MW)"
+    assert "control_scale" in page or "L.control.scale" in page
+    assert "L.control.layers" in page
+
+
+def test_title_names_study_profile_and_date(page, scored) -> None:
+    _, study, profile, _ = scored
+    title = page[page.index("siting-title") :][:1500]
+    assert study.name in title and profile.name in title
+    assert re.search(r"scored \d{4}-\d{2}-\d{2}", title)
+
+
+def test_every_catalog_source_is_attributed(page) -> None:
+    for text in ("OpenStreetMap", "Natural Earth", "Global Energy Monitor", "Copernicus", "GeoNames", "Köppen"):
+        assert text in page, text
+    for source in load_catalog().values():
+        assert html.escape(source.attribution) in page, source.id
+        assert html.escape(source.licence) in page, source.id
+
+
+def test_province_tooltips_give_surplus_capacity_and_demand(page, scored) -> None:
+    paths = scored[0]
+    summary = pd.read_csv(paths.out / "provinces.csv")
+    seen = json_unescaped(page)
+    for row in summary.itertuples():
+        tip = seen[seen.index(f"<b>{html.escape(row.province)}</b><table>") :][:800]
+        assert maps.fmt_number(row.surplus_mw, signed=True) in tip
+        assert maps.fmt_number(row.capacity_mw) in tip
+        assert maps.fmt_number(row.peak_demand_mw) in tip
+        assert label(F.PEAK_DEMAND_MW) in tip
+
+
+def test_each_top_site_popup_explains_its_score(page, scored) -> None:
+    paths, _, profile, _ = scored
+    top = pd.read_csv(paths.out / "top_sites.csv")
+    popups = site_popups(page)
+    assert set(popups) == set(top[F.CELL])
+    for site in top.itertuples(index=False):
+        site = site._asdict()
+        popup = popups[site[F.CELL]]
+        assert html.escape(site[F.PROVINCE]) in popup
+        assert f"#{site[F.RANK_IN_PROVINCE]} in province" in popup
+        assert f"<b>{site[F.SCORE]:.1f}</b> / 100" in popup
+        assert html.escape(site["nearest_place"]) in popup
+        assert html.escape(site[F.CONNECTIVITY_NODE]) in popup
+        assert f"{site[F.SUBSTATION_KV]:g} kV" in popup
+        total = 0.0
+        for name, crit in profile.criteria.items():
+            # points recomputed from the raw value and the profile, not read from the points column
+            value = float(site[name])
+            expected = (
+                100 * crit.weight * np.clip((value - crit.value.worst) / (crit.value.best - crit.value.worst), 0, 1)
+            )
+            match = re.search(
+                rf"<td>{re.escape(html.escape(label(name)))}</td><td class='num'>([^<]*)</td>"
+                rf"<td class='num'>([0-9.]+) / ([0-9.]+)</td>",
+                popup,
+            )
+            assert match, (site[F.CELL], name)
+            assert float(match.group(2)) == pytest.approx(expected, abs=0.051)
+            assert float(match.group(3)) == pytest.approx(100 * crit.weight)
+            assert match.group(1) == maps.fmt_number(value)
+            total += expected
+        assert total == pytest.approx(site[F.SCORE], abs=1e-3)
+        tooltip = f"{html.escape(site[F.PROVINCE])} #{site[F.RANK_IN_PROVINCE]} — score {site[F.SCORE]:.1f}"
+        assert tooltip in page
+
+
+def test_score_surface_is_one_image_not_thousands_of_polygons(page) -> None:
+    polygons = page.count('"type": "Polygon"') + page.count('"type": "MultiPolygon"')
+    assert polygons < MAX_SURFACE_POLYGONS
+    assert page.count("data:image/png;base64,") == 1
+    assert "L.imageOverlay" in page
+
+
+def test_grid_layers_show_high_voltage_and_hide_low(page, scored) -> None:
+    study = scored[1]
+    page = json_unescaped(page)
+    assert f"Transmission lines ≥ {study.grid.line_min_kv:g} kV" in page
+    assert f"Substations ≥ {study.grid.substation_min_kv:g} kV (scored)" in page
+    assert "Substations below" in page
+    assert "Internet exchanges and cable landings" in page
+
+
+def test_rerun_gives_identical_bytes(scored, written) -> None:
+    first = written.read_bytes()
+    again = maps.write_study_map(*scored)
+    assert again.read_bytes() == first
+
+
+def test_cli_map_writes_the_page(scored, tmp_path, monkeypatch) -> None:
+    from siting.cli import main
+
+    paths = scored[0]
+    study_file = tmp_path / "maptest.yml"
+    study_file.write_text("name: maptest\ncandidates:\n  h3_resolution: 6\n")
+    monkeypatch.setenv("SITING_CONFIG_DIR", str(REPO / "configs"))
+    res = CliRunner().invoke(main, ["--data-dir", str(paths.data), "map", "--study", str(study_file)])
+    assert res.exit_code == 0, res.output
+    assert (paths.out / "map.html").is_file()
+
+
+# -------------------------------------------------------------------------------------------- escaping
+
+
+@pytest.fixture(scope="module")
+def hostile_page(tmp_path_factory, processed_dir, scored) -> str:
+    """A map of the same study whose substation, place and node names carry markup and JS template syntax."""
+    paths, study, profile, _ = scored
+    data = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(paths.processed, data / "processed")
+    hostile = Paths(data, study)
+    subs = gpd.read_parquet(hostile.layers / "substations.parquet")
+    high = subs.index[subs[F.VOLTAGE_KV] >= study.grid.substation_min_kv]
+    subs.loc[high[0], F.NAME] = XSS
+    subs.loc[high[1], "operator"] = XSS
+    subs.loc[high[2], F.NAME] = TEMPLATE_XSS
+    subs.to_parquet(hostile.layers / "substations.parquet")
+    top = pd.read_csv(hostile.out / "top_sites.csv")
+    top.loc[0, F.SUBSTATION_NAME] = XSS
+    top.loc[1, "nearest_place"] = XSS
+    top.loc[2, F.CONNECTIVITY_NODE] = TEMPLATE_XSS
+    top.loc[3, F.PROVINCE] = XSS
+    top.to_csv(hostile.out / "top_sites.csv", index=False)
+    return maps.render_html(maps.build_map(hostile, study, profile, Layers(hostile.layers)))
+
+
+def test_names_from_data_are_escaped(hostile_page) -> None:
+    seen = json_unescaped(hostile_page)
+    assert "<img src=x" not in seen
+    assert html.escape(XSS) in seen
+    assert seen.count(html.escape(XSS)) >= 6  # 2 substation tooltips, 3 popups, 1 tooltip
+    assert "${alert(2)}" not in seen
+    assert "&#36;{alert(2)}&#96;" in seen
+
+
+def test_esc_covers_html_and_template_literals() -> None:
+    assert maps.esc(XSS) == "&lt;img src=x onerror=alert(1)&gt;"
+    assert maps.esc("a`b${c}\\") == "a&#96;b&#36;{c}&#92;"
+    assert maps.esc(None) == "" and maps.esc(float("nan")) == ""
+    assert maps.esc("Köppen 'x' \"y\"") == "Köppen &#x27;x&#x27; &quot;y&quot;"
+
+
+# ------------------------------------------------------------------------------------------ pure parts
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_score_image_places_colours_and_leaves_gaps_transparent() -> None:
+    boxes = [shapely.box(70, 30, 71, 31), shapely.box(72, 30, 73, 31)]
+    cells = gpd.GeoDataFrame({F.SCORE: [0.0, 100.0]}, geometry=boxes, crs=4326)
+    cmap = maps.score_colormap()
+    img = maps.score_image(cells, pixel_m=5000, cmap=cmap)
+    (south, west), (north, east) = img.bounds
+    assert west == pytest.approx(70, abs=1e-6) and south == pytest.approx(30, abs=0.05)
+    assert east >= 73 and north == pytest.approx(31, abs=1e-6)
+    with MemoryFile(img.png) as mem, mem.open() as src:
+        codes = src.read(1)
+        palette = src.colormap(1)
+        assert src.driver == "PNG" and (src.width, src.height) == (img.width, img.height)
+    mid = codes.shape[0] // 2
+    left, gap, right = codes[mid, 2], codes[mid, codes.shape[1] // 2], codes[mid, -3]
+    assert palette[gap][3] == 0  # transparent between the two boxes
+    assert palette[left][:3] == cmap.rgb_bytes_tuple(0) and palette[left][3] == 255
+    assert palette[right][:3] == cmap.rgb_bytes_tuple(100)
+    assert img.data_url.startswith("data:image/png;base64,")
+
+
+def test_score_image_is_capped_in_size() -> None:
+    cells = gpd.GeoDataFrame({F.SCORE: [50.0]}, geometry=[shapely.box(60, 20, 80, 40)], crs=4326)
+    img = maps.score_image(cells, pixel_m=10, cmap=maps.score_colormap())
+    assert max(img.width, img.height) <= maps.MAX_IMAGE_PX
+
+
+def test_pixel_size_follows_h3_resolution() -> None:
+    assert maps.pixel_size_m(6, 30) > maps.pixel_size_m(7, 30) > maps.pixel_size_m(8, 30)
+    assert maps.pixel_size_m(7, 35) > maps.pixel_size_m(7, 25)  # Mercator metres grow with latitude
+
+
+def test_surplus_colours_diverge_about_zero() -> None:
+    cmap = maps.surplus_colormap(pd.Series([-300.0, 6000.0, 900.0]))
+    assert cmap.vmin == -6000 and cmap.vmax == 6000
+    r, _, b = cmap.rgb_bytes_tuple(-3000)
+    assert r > b  # deficit reads red
+    r, _, b = cmap.rgb_bytes_tuple(3000)
+    assert b > r  # surplus reads blue
+    assert maps.surplus_colormap(pd.Series([0.0, 0.0])).vmax == 1.0
+
+
+def test_voltage_classes() -> None:
+    assert maps.voltage_style(500)[0] == maps.voltage_style(660)[0] == "500 kV and above"
+    assert maps.voltage_style(220)[0] == "220 kV"
+    assert maps.voltage_style(132)[0] == "132 kV"
+    assert maps.voltage_style(66)[0] == "below 132 kV"
+    assert maps.voltage_style(float("nan"))[0] == "voltage unknown"
+    assert maps.voltage_style(660, is_hvdc=True)[0] == "HVDC"
+
+
+def test_number_formats() -> None:
+    assert maps.fmt_number(6563.08, signed=True) == "+6,563"
+    assert maps.fmt_number(-152.586) == "-153"
+    assert maps.fmt_number(1.2056) == "1.2"
+    assert maps.fmt_number(float("nan")) == "–"
+    assert maps.fmt_points(24.397, 0.25) == "24.4 / 25"
+    assert maps.fmt_points(11.88, 0.35) == "11.9 / 35"
+
+
+def test_missing_scores_say_to_run_score(tmp_path) -> None:
+    study = Study(name="nothing")
+    profile = load_profile(str(REPO / "configs" / "bitcoin_mining.yml"))
+    paths = Paths(tmp_path, study)
+    with pytest.raises(DataError, match="siting score"):
+        maps.build_map(paths, study, profile, Layers(paths.layers))

@@ -1,0 +1,112 @@
+"""Scoring on the real layers: value functions, weights, ranks, and how a weight change moves the ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from siting.config import LinearValue, Profile, Study
+from siting.fields import F
+from siting.pipeline import score_study
+from siting.scoring import linear_value, points_column, score
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    # resolution 6 (~36 km² cells) keeps the national run to a couple of seconds
+    return Study(name="test", candidates={"h3_resolution": 6})
+
+
+@pytest.fixture(scope="module")
+def profile() -> Profile:
+    from siting.config import load_profile
+
+    return load_profile("configs/bitcoin_mining.yml")
+
+
+@pytest.fixture(scope="module")
+def result(study, profile, layers):
+    return score_study(study, profile, layers)
+
+
+def test_linear_value_benefit_and_cost() -> None:
+    benefit = LinearValue(worst=0, best=100)
+    cost = LinearValue(worst=50, best=0)
+    np.testing.assert_allclose(linear_value(np.array([-10, 0, 25, 100, 200]), benefit), [0, 0, 0.25, 1, 1])
+    np.testing.assert_allclose(linear_value(np.array([0, 10, 50, 80]), cost), [1, 0.8, 0, 0])
+
+
+def test_points_add_up_to_score(result, profile) -> None:
+    scored = result.scored
+    pts = sum(scored[points_column(c)] for c in profile.criteria)
+    np.testing.assert_allclose(pts, scored[F.SCORE], atol=1e-9)
+    assert scored[F.SCORE].between(0, 100).all()
+    for name, crit in profile.criteria.items():
+        assert scored[points_column(name)].max() <= 100 * crit.weight + 1e-9
+
+
+def test_ranks_are_dense_and_ordered(result) -> None:
+    scored = result.scored
+    for _, group in scored.groupby(F.ISO_3166_2):
+        ranked = group.sort_values(F.RANK_IN_PROVINCE)
+        assert ranked[F.RANK_IN_PROVINCE].tolist() == list(range(1, len(group) + 1))
+        assert ranked[F.SCORE].is_monotonic_decreasing
+    assert sorted(scored[F.RANK_NATIONAL]) == list(range(1, len(scored) + 1))
+
+
+def test_every_province_has_top_sites_inside_it(result, layers) -> None:
+    polys = layers.provinces.set_index(F.ISO_3166_2).geometry
+    top = result.top
+    assert set(top[F.ISO_3166_2]) == set(polys.index)
+    for row in top.itertuples():
+        point = shapely.Point(getattr(row, F.LON), getattr(row, F.LAT))
+        assert polys[getattr(row, F.ISO_3166_2)].contains(point), row
+    assert (top.groupby(F.ISO_3166_2).size() <= 5).all()
+
+
+def test_province_summary_matches_scores(result) -> None:
+    summary = result.provinces.set_index(F.ISO_3166_2)
+    scored = result.scored
+    assert summary["candidate_count"].sum() == len(scored)
+    best = scored.groupby(F.ISO_3166_2)[F.SCORE].max()
+    np.testing.assert_allclose(summary.loc[best.index, "best_score"], best)
+
+
+@pytest.mark.parametrize("criterion", ["dist_connectivity_km", "t2m_hottest_month_c", "dist_substation_km"])
+def test_more_weight_moves_the_best_site_toward_that_criterion(criterion, result, profile, study) -> None:
+    """For a weighted sum, shifting weight to criterion c can only raise c's value at each province's best site.
+
+    Proof: with w' = (1-t) w + t e_c, S'(z) = (1-t) S(z) + t v_c(z); if y beats the old best x under S',
+    then (1-t)(S(y) - S(x)) + t (v_c(y) - v_c(x)) >= 0 and S(y) <= S(x), so v_c(y) >= v_c(x).
+    """
+    t = 0.5
+    crits = {
+        name: c.model_copy(update={"weight": (1 - t) * c.weight + (t if name == criterion else 0.0)})
+        for name, c in profile.criteria.items()
+    }
+    heavier = profile.model_copy(update={"criteria": crits})
+    columns = [F.CELL, F.ISO_3166_2, *profile.criteria]
+    rescored = score(result.scored[columns], heavier)
+    fn = profile.criteria[criterion].value
+    old_best = result.scored[result.scored[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
+    new_best = rescored[rescored[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
+    old_v = linear_value(old_best[criterion].to_numpy(), fn)
+    new_v = linear_value(new_best.loc[old_best.index, criterion].to_numpy(), fn)
+    assert (new_v >= old_v - 1e-12).all()
+    # and the weight matters: some province's best site changes
+    assert (new_best.loc[old_best.index, F.CELL] != old_best[F.CELL]).any()
+
+
+def test_zero_weight_criterion_does_not_affect_ranking(result, profile) -> None:
+    name = "dist_connectivity_km"
+    others = {k: c for k, c in profile.criteria.items() if k != name}
+    total = sum(c.weight for c in others.values())
+    crits = {k: c.model_copy(update={"weight": c.weight / total}) for k, c in others.items()}
+    crits[name] = profile.criteria[name].model_copy(update={"weight": 0.0})
+    changed = profile.model_copy(update={"criteria": crits})
+    data = result.scored[[F.CELL, F.ISO_3166_2, *profile.criteria]].copy()
+    base = score(data, changed)
+    data[name] = data[name].sample(frac=1.0, random_state=0).to_numpy()  # scramble the ignored criterion
+    shuffled = score(data, changed)
+    assert (base[F.RANK_NATIONAL] == shuffled[F.RANK_NATIONAL]).all()
