@@ -157,7 +157,8 @@ def _validate(model: type[_M], doc: dict, path: Path) -> _M:
     try:
         return model.model_validate(doc)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # an unknown key explains the rest (a misspelt key also shows up as a missing one): report it first
+        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":

@@ -7,6 +7,7 @@ interrupted fetch leaves nothing half-written.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import urllib.request
@@ -51,7 +52,7 @@ def _download(url: str, tmp: Path, desc: str, timeout: float = 60.0) -> None:
                 while block := resp.read(1 << 16):
                     out.write(block)
                     bar.update(len(block))
-    except OSError as exc:  # URLError and socket errors are OSErrors
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # URLError is an OSError; bad URLs ValueError
         raise DataError(
             f"could not download {url} ({exc}); check the network, or pass --mirror DIR (or set "
             f"{MIRROR_ENV}) to copy the files from a local mirror instead."

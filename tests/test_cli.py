@@ -20,7 +20,11 @@ def run(*args: str, data_dir: Path, env: dict | None = None) -> subprocess.Compl
     full_env = {**base, "SITING_CONFIG_DIR": str(REPO / "configs"), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "siting.cli", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, env=full_env, cwd=REPO, timeout=600,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=600,
     )
 
 
@@ -47,8 +51,11 @@ def study_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def pipeline_dir(tmp_path_factory, mirror, study_file) -> Path:
     data = tmp_path_factory.mktemp("data")
-    for args in (("fetch", "--mirror", str(mirror)), ("prepare", "--study", str(study_file)),
-                 ("score", "--study", str(study_file))):
+    for args in (
+        ("fetch", "--mirror", str(mirror)),
+        ("prepare", "--study", str(study_file)),
+        ("score", "--study", str(study_file)),
+    ):
         proc = run(*args, data_dir=data)
         assert proc.returncode == 0, proc.stderr
     return data

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -192,6 +193,39 @@ def test_download_with_wrong_content_raises_and_leaves_nothing(tmp_path: Path, s
     assert f.path in str(err.value)
     assert not (raw / f.raw_relpath).exists()
     assert leftovers(raw) == []
+
+
+def test_truncated_download_raises_and_leaves_nothing(tmp_path: Path) -> None:
+    # a server that promises 100 kB and hangs up after 1 kB (loopback only)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(10)
+
+    def serve_once() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    f = source_file("geonames.cities")
+    raw = tmp_path / "raw"
+    try:
+        with pytest.raises(DataError) as err:
+            fetch_file(f, raw, base_url=f"http://127.0.0.1:{srv.getsockname()[1]}")
+    finally:
+        thread.join(timeout=5)
+        srv.close()
+    assert f.path in str(err.value)
+    assert not (raw / f.raw_relpath).exists()
+    assert leftovers(raw) == []
+
+
+def test_base_url_without_scheme_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"example\.org"):
+        fetch_file(source_file("geonames.cities"), tmp_path / "raw", base_url="example.org/mirror")
 
 
 def test_unknown_source_is_refused(tmp_path: Path, mirror: Path) -> None:

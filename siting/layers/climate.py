@@ -28,7 +28,7 @@ def check_raster(path: Path, what: str, bands: int, units: str | None = None) ->
     if crs is None or crs.to_epsg() != 4326:
         raise DataError(f"{path} ({what}) must be in EPSG:4326 (lon/lat degrees), not {crs}; reproject it.")
     if count != bands:
-        raise DataError(f"{path} ({what}) has {count} bands where {bands} are expected (one a month).")
+        raise DataError(f"{path} ({what}) has {count} bands where {bands} are expected; supply the catalogued grid.")
     if units and tags.get("units") not in (None, units):
         raise DataError(f"{path} ({what}) is in {tags.get('units')} where {units} is expected; convert it.")
 

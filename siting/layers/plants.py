@@ -96,8 +96,8 @@ def operating_plants(paths: dict[str, Path], provinces: gpd.GeoDataFrame) -> gpd
         gdf.to_crs(3857), provinces[[F.ISO_3166_2, F.PROVINCE, "geometry"]].to_crs(3857), how="left"
     )
     joined = joined[~joined.index.duplicated(keep="first")]
-    gdf[F.ISO_3166_2] = joined[F.ISO_3166_2].to_numpy()
-    gdf[F.PROVINCE] = joined[F.PROVINCE].to_numpy()
+    gdf[F.ISO_3166_2] = joined.loc[gdf.index, F.ISO_3166_2]
+    gdf[F.PROVINCE] = joined.loc[gdf.index, F.PROVINCE]
     gdf = gdf.drop(columns=["lat", "lon"]).sort_values(["tracker", "plant", "unit"], kind="stable")
     gdf = gdf.reset_index(drop=True)
     check_schema(gdf, PLANT_SCHEMA, "plants", ("Point",))
