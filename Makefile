@@ -21,16 +21,22 @@ LAYERS    := $(DATA)/processed/layers/$(ISO3)/provenance.json
 STUDY_YML := configs/studies/$(STUDY).yml
 OUT        = $(DATA)/processed/$(STUDY)/$(1)
 SCORES    := $(foreach p,$(PROFILES),$(call OUT,$(p))/provenance.json)
-MAPS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/map.html)
+MAPS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/map.html $(call OUT,$(p))/map.png)
+SENS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/sensitivity.csv)
+ALLOC     := $(foreach p,$(PROFILES),$(call OUT,$(p))/allocation.csv)
+COMPARE   := $(DATA)/processed/$(STUDY)/profiles_comparison.csv
+RUNS      ?= 500
+SEED      ?= 0
 CORE_PY   := $(filter-out siting/maps.py siting/cli.py,$(wildcard siting/*.py))
 
-.PHONY: all install data layers scores maps test lint clean help
+.PHONY: all install data layers scores maps sensitivity allocate compare test lint clean help
 .DELETE_ON_ERROR:
+comma := ,
 
 all: $(MAPS) ## everything: install, fetch, prepare, score and map the default study
 	@echo
 	@echo "Outputs for study '$(STUDY)':"
-	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet, scores.gpkg, provinces.csv, top_sites.csv, surplus.csv, map.html, provenance.json)"; done
+	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet, scores.gpkg, provinces.csv, top_sites.csv, surplus.csv, map.html, map.png, provenance.json)"; done
 	@echo "Open a map: $(DATA)/processed/$(STUDY)/$(firstword $(PROFILES))/map.html"
 
 install: $(INSTALLED) ## create .venv (if missing) and install siting with its dependencies
@@ -59,10 +65,25 @@ scores: $(SCORES) ## score candidates for every profile
 $(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) configs/%.yml $(STUDY_YML) $(CORE_PY)
 	@$(SITING) score --study $(STUDY) --profile $*
 
-maps: $(MAPS) ## write the HTML maps
+maps: $(MAPS) ## write the maps: offline HTML (map.html) and PNG (map.png)
 
-$(DATA)/processed/$(STUDY)/%/map.html: $(DATA)/processed/$(STUDY)/%/provenance.json siting/maps.py
+$(DATA)/processed/$(STUDY)/%/map.html $(DATA)/processed/$(STUDY)/%/map.png: $(DATA)/processed/$(STUDY)/%/provenance.json siting/maps.py siting/_assets.py
 	@$(SITING) map --study $(STUDY) --profile $*
+
+sensitivity: $(SENS) ## Monte Carlo + one-at-a-time weight sensitivity of the sites (RUNS, SEED)
+
+$(DATA)/processed/$(STUDY)/%/sensitivity.csv: $(DATA)/processed/$(STUDY)/%/provenance.json siting/sensitivity.py siting/reports.py
+	@$(SITING) sensitivity --study $(STUDY) --profile $* --runs $(RUNS) --seed $(SEED)
+
+allocate: $(ALLOC) ## place the profile's total (2,000 MW) on sites under surplus and grid-station caps
+
+$(DATA)/processed/$(STUDY)/%/allocation.csv: $(DATA)/processed/$(STUDY)/%/provenance.json siting/allocation.py siting/reports.py
+	@$(SITING) allocate --study $(STUDY) --profile $*
+
+compare: $(COMPARE) ## profiles side by side: best site per province, overlap of top sites
+
+$(COMPARE): $(SCORES) siting/reports.py
+	@$(SITING) compare --study $(STUDY) --profiles $(subst $(eval) ,$(comma),$(strip $(PROFILES)))
 
 test: $(INSTALLED) ## run the test suite on the mirror data
 	@$(BIN)/python -m pytest -q

@@ -48,15 +48,22 @@ def h3_cells(polygon: shapely.Geometry, resolution: int) -> pd.DataFrame:
 
 
 def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFrame) -> np.ndarray:
-    """Index into ``provinces`` of the polygon containing each point; the nearest polygon for border slivers."""
-    points = shapely.points(lon, lat)
-    tree = shapely.STRtree(provinces.geometry.values)
-    pt_idx, poly_idx = tree.query(points, predicate="within")
-    out = np.full(len(points), -1, dtype=np.int64)
-    out[pt_idx] = poly_idx  # a point on a shared border keeps the last match; deterministic
+    """Index into ``provinces`` of the polygon containing each point; the nearest polygon for border slivers.
+
+    Each (prepared) province polygon tests only the points inside its bounding box, in one vectorised call.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    out = np.full(len(lon), -1, dtype=np.int64)
+    for i, poly in enumerate(provinces.geometry.values):
+        shapely.prepare(poly)
+        x0, y0, x1, y1 = poly.bounds
+        box = np.flatnonzero((out < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        out[box[shapely.contains_xy(poly, lon[box], lat[box])]] = i
     orphans = np.flatnonzero(out < 0)
     if orphans.size:
-        _, nearest = tree.query_nearest(points[orphans], return_distance=False, all_matches=False)
+        tree = shapely.STRtree(provinces.geometry.values)
+        _, nearest = tree.query_nearest(shapely.points(lon[orphans], lat[orphans]), all_matches=False)
         out[orphans] = nearest
     return out
 

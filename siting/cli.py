@@ -142,26 +142,112 @@ def score(obj: dict, study: str, profile: str | None) -> None:
         f"{len(result.scored):,} candidates scored; excluded: "
         + ", ".join(f"{n:,} {why}" for why, n in result.excluded.items())
     )
+    if result.constraints:
+        click.echo(
+            "removed by the profile's constraints: "
+            + ", ".join(f"{n:,} by {key} {_rule(prof.constraints[key])}" for key, n in result.constraints.items())
+        )
     for name, path in files.items():
         click.echo(f"  {name:<12} {path}")
+
+
+def _rule(rule: Any) -> str:
+    parts = [f"{k} {v}" for k, v in rule.model_dump(exclude_none=True).items()]
+    return "(" + ", ".join(parts) + ")"
 
 
 @main.command(name="map")
 @_study_opt
 @_profile_opt
+@click.option(
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Offline: one self-contained page, no tiles, needs no network. Online: OpenStreetMap tiles underneath.",
+)
 @click.pass_obj
-def map_(obj: dict, study: str, profile: str | None) -> None:
-    """Write the interactive HTML map of a scored study."""
+def map_(obj: dict, study: str, profile: str | None, offline: bool) -> None:
+    """Write the interactive HTML map (map.html) and the static map for reports (map.png) of a scored study."""
     from siting.config import load_study
     from siting.layers import Layers
-    from siting.maps import write_study_map
+    from siting.maps import PNG_FILE, write_study_map
     from siting.pipeline import Paths
 
     st, prof = _run(load_study, study, profile)
     paths = Paths(obj["data_dir"], st)
     with _stage(f"map {st.name}/{prof.name}"):
-        path = _run(write_study_map, paths, st, prof, Layers(paths.layers))
+        path = _run(write_study_map, paths, st, prof, Layers(paths.layers), offline)
     click.echo(f"  map          {path}")
+    click.echo(f"  map (PNG)    {path.with_name(PNG_FILE)}")
+
+
+@main.command(name="sensitivity")
+@_study_opt
+@_profile_opt
+@click.option("--runs", default=500, show_default=True, type=click.IntRange(1), help="Monte Carlo weight draws.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same tables).")
+@click.option(
+    "--concentration",
+    default=100.0,
+    show_default=True,
+    type=click.FloatRange(min=1.0),
+    help="Dirichlet concentration around the profile's weights (larger = smaller perturbations).",
+)
+@click.pass_obj
+def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: int, concentration: float) -> None:
+    """How robust are the sites' ranks to the weights? Writes sensitivity.csv and sensitivity.png."""
+    from siting.config import load_study
+    from siting.pipeline import Paths
+    from siting.reports import write_sensitivity
+
+    st, prof = _run(load_study, study, profile)
+    out = Paths(obj["data_dir"], st).out
+    with _stage(f"sensitivity {st.name}/{prof.name}"):
+        files = _run(write_sensitivity, out, st, prof, runs=runs, seed=seed, concentration=concentration)
+    for name, path in files.items():
+        click.echo(f"  {name:<16} {path}")
+
+
+@main.command()
+@_study_opt
+@_profile_opt
+@click.option("--total-mw", type=click.FloatRange(min=0, min_open=True), default=None, help="Capacity to place "
+              "[profile's allocation.total_mw, 2000].")  # fmt: skip
+@click.option("--site-mw", type=click.FloatRange(min=0, min_open=True), default=None, help="Block size "
+              "[profile's allocation.site_mw, 100].")  # fmt: skip
+@click.option("--max-blocks", "max_blocks_per_site", type=click.IntRange(1), default=None, help="Blocks per site.")
+@click.pass_obj
+def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> None:
+    """Place capacity on sites to maximise total score under provincial surplus and grid-station headroom."""
+    from siting.config import load_study
+    from siting.pipeline import Paths
+    from siting.reports import write_allocation
+
+    st, prof = _run(load_study, study, profile)
+    out = Paths(obj["data_dir"], st).out
+    with _stage(f"allocate {st.name}/{prof.name}"):
+        res, files = _run(write_allocation, out, st, prof, **overrides)
+    placed = res.provinces[res.provinces["allocated_mw"] > 0]
+    click.echo(
+        f"{res.placed_mw:,.0f} of {res.total_mw:,.0f} MW placed at {len(res.sites)} sites: "
+        + ", ".join(f"{r.province} {r.allocated_mw:,.0f} MW" for r in placed.itertuples())
+    )
+    for name, path in files.items():
+        click.echo(f"  {name:<16} {path}")
+
+
+@main.command()
+@_study_opt
+@click.option("--profiles", default="bitcoin_mining,ai_datacenter", show_default=True, help="Comma-separated.")
+@click.pass_obj
+def compare(obj: dict, study: str, profiles: str) -> None:
+    """Compare profiles side by side: data/processed/<study>/profiles_comparison.csv."""
+    from siting.reports import write_comparison
+
+    names = [p.strip() for p in profiles.split(",") if p.strip()]
+    with _stage(f"compare {', '.join(names)}"):
+        path = _run(write_comparison, study, obj["data_dir"] / "processed", names)
+    click.echo(f"  comparison       {path}")
 
 
 if __name__ == "__main__":

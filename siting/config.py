@@ -8,13 +8,15 @@ refused, and a planner can override any default from the study file.
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
+from siting import mcda
 from siting._errors import ConfigError
 
 CONFIG_DIR_ENV = "SITING_CONFIG_DIR"
@@ -49,15 +51,24 @@ class Grid(_Strict):
     infer_voltage_within_km: Annotated[float, Field(gt=0, le=20)] = 1.0
 
 
-class Surplus(_Strict):
-    """The first provincial surplus model: operating capacity minus a share of national peak demand.
+_Monthly = Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=12, max_length=12)]
+_MonthlyFraction = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=12, max_length=12)]
 
-    Defaults come from ``siting/reference/<ISO3>/`` (each value with its source); any can be replaced here.
+
+class Surplus(_Strict):
+    """The provincial surplus model's figures (see ``siting.surplus``).
+
+    Defaults come from ``siting/reference/<ISO3>/`` (each value with its source); any can be replaced here,
+    provinces keyed by ISO 3166-2 code, fuels among coal, oil_gas, hydro, nuclear, bioenergy, wind, solar.
     """
 
     national_peak_demand_mw: Annotated[float, Field(gt=0)] | None = None
+    monthly_peak_demand_mw: _Monthly | None = None
     population: dict[str, Annotated[float, Field(ge=0)]] = {}
-    capacity_mw: dict[str, Annotated[float, Field(ge=0)]] = {}
+    capacity_mw: dict[str, dict[str, Annotated[float, Field(ge=0)]]] = {}
+    availability: dict[str, _MonthlyFraction] = {}
+    south_zone: list[str] | None = None
+    south_north_transfer_mw: Annotated[float, Field(ge=0)] | None = None
     surplus_mw: dict[str, float] = {}
 
 
@@ -77,6 +88,26 @@ class Study(_Strict):
     grid: Grid = Grid()
     surplus: Surplus = Surplus()
     ranking: Ranking = Ranking()
+    cooling: dict[str, float] = {}
+    """Cooling model parameters (``siting.cooling.CoolingParams``), e.g. ``lapse_c_per_km: 6.0``."""
+    figures: dict[str, float] = {}
+    """Replace any figure of ``siting/reference/<ISO3>/national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
+
+    @model_validator(mode="after")
+    def _check_cooling(self) -> Study:
+        from dataclasses import fields
+
+        from siting.cooling import CoolingParams
+
+        known = [f.name for f in fields(CoolingParams)]
+        for key in self.cooling:
+            if key not in known:
+                raise ValueError(f"cooling.{key}: unknown parameter; use one of {', '.join(known)}")
+        try:
+            CoolingParams(**self.cooling)
+        except ConfigError as exc:
+            raise ValueError(f"cooling: {exc}".rstrip(".")) from exc
+        return self
 
 
 class LinearValue(_Strict):
@@ -92,12 +123,105 @@ class LinearValue(_Strict):
             raise ValueError("worst and best must differ")
         return self
 
+    def describe(self) -> str:
+        """One line for a legend or popup."""
+        return f"0 at {self.worst:g}, 1 at {self.best:g}, linear between"
+
+
+class PiecewiseValue(_Strict):
+    """Piecewise-linear value function through ``points`` ``[[x, value], ...]``, flat beyond the ends.
+
+    ``x`` strictly increasing, each value in 0..1; e.g. ``[[0, 1], [20, 0.8], [50, 0]]`` for a distance.
+    """
+
+    kind: Literal["piecewise"]
+    points: Annotated[list[tuple[float, Annotated[float, Field(ge=0, le=1)]]], Field(min_length=2)]
+
+    @model_validator(mode="after")
+    def _increasing(self) -> PiecewiseValue:
+        xs = [x for x, _ in self.points]
+        if any(b <= a for a, b in itertools.pairwise(xs)):
+            raise ValueError("the x of the points must increase strictly")
+        return self
+
+    def describe(self) -> str:
+        """One line for a legend or popup."""
+        return "piecewise: " + ", ".join(f"{v:g} at {x:g}" for x, v in self.points)
+
+
+class SigmoidValue(_Strict):
+    """Logistic value function: 0.5 at ``midpoint``, 0.95 at ``best`` (a cost if best < midpoint)."""
+
+    kind: Literal["sigmoid"]
+    midpoint: float
+    best: float
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SigmoidValue:
+        if self.midpoint == self.best:
+            raise ValueError("midpoint and best must differ")
+        return self
+
+    def describe(self) -> str:
+        """One line for a legend or popup."""
+        return f"S-curve: 0.5 at {self.midpoint:g}, 0.95 at {self.best:g}"
+
+
+class ThresholdValue(_Strict):
+    """Step value function: ``above`` where the value is at or above ``at``, ``below`` elsewhere (each 0..1)."""
+
+    kind: Literal["threshold"]
+    at: float
+    below: Annotated[float, Field(ge=0, le=1)]
+    above: Annotated[float, Field(ge=0, le=1)]
+
+    def describe(self) -> str:
+        """One line for a legend or popup."""
+        return f"{self.below:g} below {self.at:g}, {self.above:g} at or above"
+
+
+class CategoricalValue(_Strict):
+    """Categorical value function: ``values`` maps each category (e.g. a voltage, a name) to 0..1.
+
+    Categories not listed get ``default``; numeric keys match numerically (``500`` matches 500.0 kV).
+    """
+
+    kind: Literal["categorical"]
+    values: Annotated[dict[str, Annotated[float, Field(ge=0, le=1)]], Field(min_length=1)]
+    default: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    def describe(self) -> str:
+        """One line for a legend or popup."""
+        return ", ".join(f"{k}: {v:g}" for k, v in self.values.items()) + f", else {self.default:g}"
+
+
+VALUE_KINDS = ("linear", "piecewise", "sigmoid", "threshold", "categorical")
+
+
+def _value_kind(v: object) -> str:
+    kind = v.get("kind", "linear") if isinstance(v, dict) else getattr(v, "kind", "linear")
+    return kind if isinstance(kind, str) else repr(kind)
+
+
+ValueFunction = Annotated[
+    Annotated[LinearValue, Tag("linear")]
+    | Annotated[PiecewiseValue, Tag("piecewise")]
+    | Annotated[SigmoidValue, Tag("sigmoid")]
+    | Annotated[ThresholdValue, Tag("threshold")]
+    | Annotated[CategoricalValue, Tag("categorical")],
+    Discriminator(
+        _value_kind,
+        custom_error_type="value_kind",
+        custom_error_message=f"kind must be one of {', '.join(VALUE_KINDS)}",
+    ),
+]
+
 
 class Criterion(_Strict):
-    """One criterion of a profile: its weight and value function."""
+    """One criterion of a profile: its weight (for ``weights.method: direct``) and value function."""
 
-    weight: Annotated[float, Field(ge=0)]
-    value: LinearValue
+    weight: Annotated[float, Field(ge=0)] | None = None
+    value: ValueFunction
     why: str = ""
 
 
@@ -111,27 +235,128 @@ CRITERIA = (
 )
 
 
+class Weights(_Strict):
+    """How criterion weights are set.
+
+    ``direct``: each criterion's ``weight`` (they sum to 1). ``ahp``: from ``pairwise`` judgements on Saaty's
+    1/9..9 scale, ``pairwise: {a: {b: 3}}`` meaning "a is 3 times as important as b", one judgement per pair;
+    refused when the consistency ratio exceeds ``max_cr``. ``entropy``: from how much the candidates differ on
+    each criterion's value (Shannon entropy), computed at scoring time.
+    """
+
+    method: Literal["direct", "ahp", "entropy"] = "direct"
+    pairwise: dict[str, dict[str, Annotated[float, Field(ge=1 / 9 - 1e-9, le=9)]]] = {}
+    max_cr: Annotated[float, Field(gt=0, le=1)] = 0.10
+
+
+class Constraint(_Strict):
+    """A hard constraint on one column: candidates outside it are removed before ranking."""
+
+    min: float | None = None
+    max: float | None = None
+    one_of: list[str | float] | None = None
+    none_of: list[str | float] | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Constraint:
+        if self.min is None and self.max is None and self.one_of is None and self.none_of is None:
+            raise ValueError("give at least one of min, max, one_of, none_of")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class SiteRules(_Strict):
+    """How high-scoring adjacent cells merge into sites, and how sites are spaced."""
+
+    quantile: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    """A cell joins a site if its score is at or above this quantile of its province's scores ..."""
+    min_score: Annotated[float, Field(ge=0, le=100)] = 0.0
+    """... and at or above this absolute score."""
+    min_spacing_km: Annotated[float, Field(ge=0)] = 25.0
+    """Top sites of a province are at least this far apart (great circle between centroids)."""
+
+
+class AllocationRules(_Strict):
+    """Defaults of ``siting allocate``: how much capacity, in what blocks, under which caps."""
+
+    total_mw: Annotated[float, Field(gt=0)] = 2000.0
+    site_mw: Annotated[float, Field(gt=0)] = 100.0
+    max_blocks_per_site: Annotated[int, Field(ge=1)] = 3
+    headroom_mw_by_kv: dict[str, Annotated[float, Field(ge=0)]] = {"220": 710.0, "500": 1460.0, "660": 1460.0}
+    """Nominal transformation capacity of a grid station by voltage (NTDC averages), used when the scores have
+    no ``substation_headroom_mw`` column."""
+    headroom_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Share of that nominal capacity assumed free for new load."""
+
+
+AGGREGATION_METHODS = ("weighted_sum", "weighted_product", "topsis")
+
+
 class Profile(_Strict):
-    """A load profile: which criteria count, how each is valued and weighted."""
+    """A load profile: which criteria count, how each is valued and weighted, and hard constraints."""
 
     name: str
     description: str = ""
+    aggregation: Literal["weighted_sum", "weighted_product", "topsis"] = "weighted_sum"
+    weights_: Weights = Field(Weights(), alias="weights")
     criteria: dict[str, Criterion]
+    constraints: dict[str, Constraint] = {}
+    sites: SiteRules = SiteRules()
+    allocation: AllocationRules = AllocationRules()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
         for key in self.criteria:
             if key not in CRITERIA:
                 raise ValueError(f"criteria.{key}: unknown criterion; use one of {', '.join(CRITERIA)}")
-        total = sum(c.weight for c in self.criteria.values())
-        if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
-            raise ValueError(f"criteria: weights sum to {total:.4g}, they must sum to 1")
+        method = self.weights_.method
+        if method == "direct":
+            for key, c in self.criteria.items():
+                if c.weight is None:
+                    raise ValueError(f"criteria.{key}.weight: required when weights.method is direct")
+            total = sum(c.weight for c in self.criteria.values())
+            if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+                raise ValueError(f"criteria: weights sum to {total:.4g}, they must sum to 1")
+        else:
+            for key, c in self.criteria.items():
+                if c.weight is not None:
+                    raise ValueError(
+                        f"criteria.{key}.weight: weights.method {method} sets the weights; remove this weight"
+                    )
+        if method != "ahp" and self.weights_.pairwise:
+            raise ValueError("weights.pairwise: only used with weights.method ahp; remove it or set method: ahp")
+        if method == "ahp":
+            self.ahp()  # raises on a missing pair or an inconsistent matrix
         return self
+
+    def ahp(self) -> mcda.AHPResult:
+        """AHP weights and consistency of ``weights.pairwise`` (raises ValueError naming the bad judgement)."""
+        names = list(self.criteria)
+        try:
+            matrix = mcda.pairwise_matrix(names, self.weights_.pairwise)
+        except ValueError as exc:
+            raise ValueError(f"weights.pairwise.{exc}") from None
+        res = mcda.ahp(matrix)
+        if res.cr > self.weights_.max_cr:
+            i, j = res.worst_pair
+            raise ValueError(
+                f"weights.pairwise: consistency ratio {res.cr:.3f} exceeds {self.weights_.max_cr:g}; the most "
+                f"inconsistent judgement is {names[i]}.{names[j]} = {matrix[i, j]:.3g} where the other judgements "
+                f"imply about {res.worst_implied:.2g}; revise it"
+            )
+        return res
 
     @property
     def weights(self) -> dict[str, float]:
-        """Criterion weights by column name."""
-        return {k: c.weight for k, c in self.criteria.items()}
+        """Criterion weights by column name (direct or AHP; entropy weights depend on the data, see scoring)."""
+        if self.weights_.method == "direct":
+            return {k: c.weight for k, c in self.criteria.items()}
+        if self.weights_.method == "ahp":
+            return dict(zip(self.criteria, self.ahp().weights.tolist(), strict=True))
+        raise ValueError("entropy weights depend on the candidates; use siting.scoring.resolve_weights")
 
 
 def config_dir() -> Path:
@@ -159,8 +384,12 @@ def _validate(model: type[_M], doc: dict, path: Path) -> _M:
     except ValidationError as exc:
         # an unknown key explains the rest (a misspelt key also shows up as a missing one): report it first
         err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        loc = [p for i, p in enumerate(err["loc"]) if not (i and err["loc"][i - 1] == "value" and p in VALUE_KINDS)]
+        key = ".".join(str(p) for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
+        if not key:  # a whole-model check names its key at the start of its message
+            key, _, rest = msg.partition(": ")
+            key, msg = (key, rest) if rest and " " not in key else ("(top level)", msg)
         if err["type"] == "extra_forbidden":
             msg = "unknown key; remove it or check its spelling"
         raise ConfigError(f"{path}: {key}: {msg}.") from exc

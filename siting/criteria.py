@@ -1,68 +1,193 @@
 """Criteria: one column per measure, each with its unit in the name, computed for every candidate.
 
-Pure functions over arrays and layers; no file is written here.
+Pure functions over arrays and layers; no file is written here. Distances are great-circle (see
+``siting.geodesy``); lines are measured to the segment, not to its vertices.
 """
 
 from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from siting import cooling, reference
 from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
-from siting.geodesy import PointIndex, SegmentIndex
-from siting.layers import Layers, climate
+from siting.geodesy import PointIndex, SegmentIndex, haversine_km
+from siting.layers import Layers
+
+VOLTAGE_CLASSES_KV = (132, 220, 500)
+LIGHT_KM_PER_MS = 299_792.458 / 1000.0
 
 
-def nearest_substation(lon: np.ndarray, lat: np.ndarray, substations: gpd.GeoDataFrame, min_kv: float) -> pd.DataFrame:
-    """Distance (km, great circle) to the nearest substation at or above ``min_kv``, its voltage and name."""
-    eligible = substations[substations[F.VOLTAGE_KV] >= min_kv]
+def voltage_class_kv(kv: np.ndarray) -> np.ndarray:
+    """Nominal class (500, 220, 132) a voltage belongs to; NaN below 100 kV or unknown."""
+    kv = np.asarray(kv, dtype=float)
+    return np.select([kv >= 400, kv >= 200, kv >= 100], [500.0, 220.0, 132.0], np.nan)
+
+
+def substation_capacity(substations: gpd.GeoDataFrame, study: Study) -> pd.DataFrame:
+    """Estimated connection headroom of each substation.
+
+    OpenStreetMap records no transformer capacity, so capacity is the NTDC average for the voltage class
+    (``reference/<ISO3>/grid_stations.csv``); the grid stations NEPRA names as overloaded
+    (``constrained_grid_stations.csv``, matched by name among stations of 220 kV and above) are marked
+    constrained. ``headroom_mw = nominal_mva × power_factor × (1 − loading)``, the loading being the
+    ``substation_loading`` or ``constrained_loading`` figure.
+
+    Returns
+    -------
+    DataFrame
+        ``nominal_mva, constrained, headroom_mw`` aligned with ``substations``.
+
+    """
+    iso3, figs = study.region.iso3, study.figures
+    nominal = reference.table(iso3, "grid_stations.csv").set_index("voltage_class_kv")["nominal_mva"]
+    cls = voltage_class_kv(substations[F.VOLTAGE_KV].to_numpy())
+    mva = pd.Series(cls).map(nominal.astype(float)).to_numpy()
+    names = reference.table(iso3, "constrained_grid_stations.csv")["name"]
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
+    constrained = substations[F.NAME].fillna("").str.contains(pattern).to_numpy() & (cls >= 220)
+    pf, _ = reference.figure(iso3, "power_factor", figs)
+    normal, _ = reference.figure(iso3, "substation_loading", figs)
+    tight, _ = reference.figure(iso3, "constrained_loading", figs)
+    loading = np.where(constrained, tight, normal)
+    headroom = np.nan_to_num(mva * pf * (1.0 - loading), nan=0.0).clip(min=0.0)
+    return pd.DataFrame(
+        {"nominal_mva": mva, "constrained": constrained, F.SUBSTATION_HEADROOM_MW: headroom}, index=substations.index
+    )
+
+
+def nearest_substation(
+    lon: np.ndarray, lat: np.ndarray, substations: gpd.GeoDataFrame, min_kv: float, capacity: pd.DataFrame
+) -> pd.DataFrame:
+    """Distance (km) to the nearest substation at or above ``min_kv``, its voltage, name and headroom."""
+    keep = (substations[F.VOLTAGE_KV] >= min_kv).to_numpy()
+    eligible = substations[keep]
     if eligible.empty:
         raise DataError(
             f"no substation of {min_kv:g} kV or more in the substations layer; lower grid.substation_min_kv "
             f"in the study config or supply a substation file with voltages."
         )
     km, idx = PointIndex(eligible.geometry.x, eligible.geometry.y).nearest(lon, lat)
+    cap = capacity[keep]
     return pd.DataFrame(
         {
             F.DIST_SUBSTATION_KM: km,
             F.SUBSTATION_KV: eligible[F.VOLTAGE_KV].to_numpy()[idx],
             F.SUBSTATION_NAME: eligible[F.NAME].to_numpy()[idx],
+            F.SUBSTATION_HEADROOM_MW: cap[F.SUBSTATION_HEADROOM_MW].to_numpy()[idx],
+            F.SUBSTATION_CONSTRAINED: cap["constrained"].to_numpy()[idx],
         }
     )
 
 
-def nearest_line_km(lon: np.ndarray, lat: np.ndarray, lines: gpd.GeoDataFrame, min_kv: float) -> np.ndarray:
-    """Distance (km) to the nearest AC line segment at or above ``min_kv`` (HVDC cannot be tapped)."""
-    eligible = lines[(lines[F.VOLTAGE_KV] >= min_kv) & ~lines["is_hvdc"]]
-    if eligible.empty:
-        raise DataError(
-            f"no AC transmission line of {min_kv:g} kV or more in the lines layer; lower grid.line_min_kv "
-            f"in the study config or supply a line file."
-        )
-    index, _ = SegmentIndex.from_lines(eligible.geometry.values)
-    km, _ = index.nearest(lon, lat)
-    return km
+def distance_by_class(lon: np.ndarray, lat: np.ndarray, layers: Layers) -> pd.DataFrame:
+    """Distance (km) to the nearest substation and nearest AC line segment at or above 132, 220 and 500 kV.
+
+    A class with no feature in the region gives NaN and is reported by :func:`compute` (never a silent 0).
+    The classes run in threads: the k-d tree queries and most numpy kernels release the GIL.
+    """
+    subs, lines = layers.substations, layers.lines
+
+    def substation_km(kv: int) -> np.ndarray:
+        s = subs[subs[F.VOLTAGE_KV] >= kv]
+        return PointIndex(s.geometry.x, s.geometry.y).nearest(lon, lat)[0] if len(s) else np.full(len(lon), np.nan)
+
+    def line_km(kv: int) -> np.ndarray:
+        ln = lines[(lines[F.VOLTAGE_KV] >= kv) & ~lines["is_hvdc"]]
+        if ln.empty:
+            return np.full(len(lon), np.nan)
+        return SegmentIndex.from_lines(ln.geometry.values)[0].nearest(lon, lat)[0]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = {f"dist_substation_{kv}kv_km": pool.submit(substation_km, kv) for kv in VOLTAGE_CLASSES_KV}
+        jobs |= {f"dist_line_{kv}kv_km": pool.submit(line_km, kv) for kv in VOLTAGE_CLASSES_KV}
+        out = {name: job.result() for name, job in jobs.items()}
+    order = [f"dist_{what}_{kv}kv_km" for kv in VOLTAGE_CLASSES_KV for what in ("substation", "line")]
+    return pd.DataFrame({name: out[name] for name in order})
 
 
-def temperature(lon: np.ndarray, lat: np.ndarray, t2m_path) -> pd.DataFrame:
-    """Hottest-month and annual mean 2 m temperature (°C) from the monthly climatology grid."""
-    monthly = climate.sample(t2m_path, lon, lat)
-    bad = np.isnan(monthly).any(axis=1)
-    if bad.any():
-        raise DataError(
-            f"{int(bad.sum())} candidates fall on climate cells with no data in {t2m_path}; check that the "
-            f"climate grid covers the whole study region."
-        )
-    return pd.DataFrame({F.T2M_HOTTEST_C: monthly.max(axis=1), F.T2M_ANNUAL_C: monthly.mean(axis=1)})
+def connection_cost_musd(dist_km: np.ndarray, study: Study) -> np.ndarray:
+    """Cost (million US$) of a new line to the nearest eligible substation, at the study's connection voltage.
+
+    ``dist × line_route_factor × line_cost_musd_per_km_<class>kv``, the class being that of
+    ``grid.substation_min_kv``; all figures are documented assumptions in ``national.csv``.
+    """
+    iso3, figs = study.region.iso3, study.figures
+    cls = int(voltage_class_kv(np.array([study.grid.substation_min_kv]))[0])
+    per_km, _ = reference.figure(iso3, f"line_cost_musd_per_km_{cls}kv", figs)
+    route, _ = reference.figure(iso3, "line_route_factor", figs)
+    return np.asarray(dist_km) * route * per_km
 
 
-def nearest_node(lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Distance (km) to the nearest internet exchange or cable landing, and its name."""
-    km, idx = PointIndex(nodes.geometry.x, nodes.geometry.y).nearest(lon, lat)
-    return pd.DataFrame({F.DIST_CONNECTIVITY_KM: km, F.CONNECTIVITY_NODE: nodes[F.NAME].to_numpy()[idx]})
+def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Study) -> pd.DataFrame:
+    """Lapse-corrected temperatures, cooling degree days, PUE, its cost and the Köppen-Geiger class.
+
+    See :mod:`siting.cooling` for the model and its sources. Adds ``cooling_cost_kusd_per_mw_it_year``:
+    the overhead energy ``(PUE − 1) × 8,760 MWh`` per MW of IT load at the proposed tariff
+    (``proposed_tariff_pkr_per_kwh`` / ``pkr_per_usd``), in thousands of US$.
+    """
+    params = cooling.CoolingParams(**study.cooling)
+    out = cooling.cooling_criteria(
+        lon,
+        lat,
+        layers.raster("t2m_monthly_c"),
+        layers.raster("elevation_m"),
+        layers.raster("koppen_class"),
+        params,
+    )
+    iso3, figs = study.region.iso3, study.figures
+    tariff_pkr, _ = reference.figure(iso3, "proposed_tariff_pkr_per_kwh", figs)
+    pkr_per_usd, _ = reference.figure(iso3, "pkr_per_usd", figs)
+    usd_per_mwh = tariff_pkr / pkr_per_usd * 1000.0
+    out[F.COOLING_COST_KUSD] = out["cooling_mwh_per_mw_it_year"] * usd_per_mwh / 1000.0
+    return out
+
+
+def connectivity(lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame, study: Study) -> pd.DataFrame:
+    """Distances to the nearest internet exchange, cable landing and terrestrial fibre route; latency.
+
+    ``latency_karachi_ms`` is the round trip to the Karachi cable landing over fibre:
+    ``2 × great-circle km × fibre_route_factor / (c / fibre_refractive_index)``, switching delay excluded.
+    """
+    iso3, figs = study.region.iso3, study.figures
+    out: dict[str, np.ndarray] = {}
+    for kind, dist_col, name_col in (
+        ("internet_exchange", F.DIST_IXP_KM, "ixp_name"),
+        ("cable_landing", F.DIST_CABLE_LANDING_KM, "cable_landing_name"),
+    ):
+        sel = nodes[nodes["kind"] == kind]
+        if sel.empty:
+            raise DataError(
+                f"no {kind.replace('_', ' ')} in the connectivity nodes of {iso3}; add one to "
+                f"siting/reference/{iso3}/connectivity_nodes.csv."
+            )
+        km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat)
+        out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]
+    near_ixp = out[F.DIST_IXP_KM] <= out[F.DIST_CABLE_LANDING_KM]
+    out[F.DIST_CONNECTIVITY_KM] = np.minimum(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
+    out[F.CONNECTIVITY_NODE] = np.where(near_ixp, out["ixp_name"], out["cable_landing_name"])
+
+    routes = reference.table(iso3, "fibre_routes.csv").sort_values(["route", "seq"])
+    segs_a, segs_b = [], []
+    for _, r in routes.groupby("route", sort=True):
+        xy = r[["lon", "lat"]].to_numpy(float)
+        segs_a.append(xy[:-1])
+        segs_b.append(xy[1:])
+    out[F.DIST_FIBRE_ROUTE_KM] = SegmentIndex(np.vstack(segs_a), np.vstack(segs_b)).nearest(lon, lat)[0]
+
+    karachi = nodes[(nodes["kind"] == "cable_landing") & nodes[F.NAME].str.contains("Karachi")]
+    factor, _ = reference.figure(iso3, "fibre_route_factor", figs)
+    index, _ = reference.figure(iso3, "fibre_refractive_index", figs)
+    if len(karachi):
+        gc = haversine_km(lon, lat, karachi.geometry.x.iloc[0], karachi.geometry.y.iloc[0])
+        out[F.LATENCY_MS] = 2.0 * gc * factor / (LIGHT_KM_PER_MS / index)
+    return pd.DataFrame(out)
 
 
 def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -75,9 +200,9 @@ def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus:
     layers
         The region's standard layers.
     study
-        The study (grid thresholds).
+        The study (grid thresholds, figures).
     surplus
-        Output of :func:`siting.surplus.provincial_surplus`.
+        Province table of :func:`siting.surplus.provincial_surplus` (``SurplusModel.provinces``).
 
     Returns
     -------
@@ -87,14 +212,32 @@ def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus:
     """
     lon = candidates[F.LON].to_numpy()
     lat = candidates[F.LAT].to_numpy()
-    by_code = surplus.set_index(F.ISO_3166_2)[F.SURPLUS_MW]
-    parts = [
-        pd.DataFrame({F.SURPLUS_MW: candidates[F.ISO_3166_2].map(by_code).to_numpy()}),
-        nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv),
-        pd.DataFrame({F.DIST_LINE_KM: nearest_line_km(lon, lat, layers.lines, study.grid.line_min_kv)}),
-        temperature(lon, lat, layers.raster("t2m_monthly_c")),
-        nearest_node(lon, lat, layers.connectivity_nodes),
-    ]
+    by_code = surplus.set_index(F.ISO_3166_2)
+    capacity = substation_capacity(layers.substations, study)
+    for name in ("substations", "lines", "connectivity_nodes"):
+        getattr(layers, name)  # read once, before the threads share them
+    # independent criteria run side by side: the heavy kernels release the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        by_class = pool.submit(distance_by_class, lon, lat, layers)
+        cool_job = pool.submit(cooling_columns, lon, lat, layers, study)
+        conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, study)
+        sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity)
+        cool = cool_job.result().drop(columns=[F.ELEVATION_M])
+        parts = [
+            pd.DataFrame(
+                {
+                    c: candidates[F.ISO_3166_2].map(by_code[c]).to_numpy()
+                    for c in (F.SURPLUS_MW, F.FIRM_SURPLUS_MW, F.SURPLUS_ENERGY_GWH)
+                }
+            ),
+            sub,
+            pd.DataFrame({F.CONNECTION_COST_MUSD: connection_cost_musd(sub[F.DIST_SUBSTATION_KM].to_numpy(), study)}),
+            by_class.result(),
+            cool,
+            conn_job.result(),
+        ]
     extra = pd.concat(parts, axis=1)
     extra.index = candidates.index
-    return pd.concat([candidates, extra], axis=1)
+    out = pd.concat([candidates, extra], axis=1)
+    out.attrs["gaps"] = cool.attrs.get("cooling_gaps", {})
+    return out

@@ -41,6 +41,8 @@ class F:
     CAPACITY_MW = "capacity_mw"
     PEAK_DEMAND_MW = "peak_demand_mw"
     SURPLUS_MW = "surplus_mw"
+    FIRM_SURPLUS_MW = "firm_surplus_mw"
+    SURPLUS_ENERGY_GWH = "surplus_energy_gwh"
 
     # grid
     VOLTAGE_KV = "voltage_kv"
@@ -53,6 +55,19 @@ class F:
     SUBSTATION_KV = "substation_kv"
     SUBSTATION_NAME = "substation_name"
     DIST_LINE_KM = "dist_line_220kv_km"
+    SUBSTATION_HEADROOM_MW = "substation_headroom_mw"
+    SUBSTATION_CONSTRAINED = "substation_constrained"
+    CONNECTION_COST_MUSD = "connection_cost_musd"
+    DIST_IXP_KM = "dist_ixp_km"
+    DIST_CABLE_LANDING_KM = "dist_cable_landing_km"
+    DIST_FIBRE_ROUTE_KM = "dist_fibre_route_km"
+    LATENCY_MS = "latency_karachi_ms"
+    CDD_CDAYS = "cdd18_cdays"
+    LAPSE_CORRECTION_C = "lapse_correction_c"
+    PUE = "pue"
+    COOLING_MWH = "cooling_mwh_per_mw_it_year"
+    COOLING_COST_KUSD = "cooling_cost_kusd_per_mw_it_year"
+    KOPPEN = "koppen_class"
     T2M_HOTTEST_C = "t2m_hottest_month_c"
     T2M_ANNUAL_C = "t2m_annual_mean_c"
     DIST_CONNECTIVITY_KM = "dist_connectivity_km"
@@ -71,8 +86,21 @@ FIELDS: dict[str, Field] = {
         Field(
             F.SURPLUS_MW,
             "MW",
-            "Provincial surplus",
-            "Operating capacity in the province minus its share of national peak demand.",
+            "Provincial surplus (median month)",
+            "Deliverable surplus of the province in the median month: available capacity minus its share of the "
+            "month's national peak, capped by the south-north transfer limit.",
+        ),
+        Field(
+            F.FIRM_SURPLUS_MW,
+            "MW",
+            "Provincial firm surplus (worst month)",
+            "Deliverable surplus of the province in its worst month: what a firm load can count on.",
+        ),
+        Field(
+            F.SURPLUS_ENERGY_GWH,
+            "GWh/yr",
+            "Provincial surplus energy",
+            "Deliverable surplus energy of the province over a year, against average rather than peak demand.",
         ),
         Field(
             F.DIST_SUBSTATION_KM,
@@ -90,25 +118,90 @@ FIELDS: dict[str, Field] = {
             F.DIST_LINE_KM,
             "km",
             "Distance to 220 kV+ line",
-            "Great-circle distance to the nearest 220 kV or higher transmission line segment.",
+            "Great-circle distance to the nearest 220 kV or higher AC line segment; also the stated fibre proxy "
+            "(high-voltage lines commonly carry optical ground wire).",
         ),
         Field(
             F.T2M_HOTTEST_C,
             "°C",
             "Hottest-month temperature",
-            "Mean 2 m air temperature of the hottest month, ERA5 climatology 2000-2025.",
+            "Mean 2 m air temperature of the hottest month, ERA5 climatology 2000-2025, corrected to the site "
+            "elevation (6.5 °C/km).",
         ),
         Field(
             F.T2M_ANNUAL_C,
             "°C",
             "Annual mean temperature",
-            "Mean 2 m air temperature over the year, ERA5 climatology 2000-2025.",
+            "Mean 2 m air temperature over the year, ERA5 climatology 2000-2025, corrected to the site elevation.",
         ),
         Field(
             F.DIST_CONNECTIVITY_KM,
             "km",
             "Distance to internet exchange / cable landing",
             "Great-circle distance to the nearest internet exchange point or submarine cable landing.",
+        ),
+        Field(
+            F.SUBSTATION_HEADROOM_MW,
+            "MW",
+            "Headroom at that substation (estimate)",
+            "NTDC average capacity of the voltage class × power factor × (1 − assumed loading); zero where NEPRA "
+            "names the grid station as overloaded. OpenStreetMap has no transformer capacity.",
+        ),
+        Field(
+            F.CONNECTION_COST_MUSD,
+            "million US$",
+            "Grid connection cost (estimate)",
+            "New line to the nearest eligible substation: distance × route factor × cost per km (assumptions).",
+        ),
+        Field(
+            F.CDD_CDAYS,
+            "°C·days",
+            "Cooling degree days (base 18 °C)",
+            "Sum over months of (monthly mean − 18 °C) × days, when positive; lapse-corrected temperatures.",
+        ),
+        Field(
+            F.LAPSE_CORRECTION_C,
+            "°C",
+            "Elevation correction of ERA5",
+            "Added to ERA5 temperatures: 6.5 °C/km × (ERA5 cell mean elevation − site elevation), coarse DEM.",
+        ),
+        Field(
+            F.PUE,
+            "ratio",
+            "Estimated PUE",
+            "Annual power usage effectiveness of an air-economised facility from monthly temperatures "
+            "(siting.cooling: assumptions after Lei & Masanet 2020).",
+        ),
+        Field(
+            F.COOLING_MWH,
+            "MWh/MW-yr",
+            "Cooling and overhead energy",
+            "(PUE − 1) × 8,760 h: overhead energy per MW of IT load a year.",
+        ),
+        Field(
+            F.COOLING_COST_KUSD,
+            "kUS$/MW-yr",
+            "Cooling and overhead cost",
+            "Overhead energy at the proposed PKR 22.5/kWh tariff (280 PKR/US$), per MW of IT load a year.",
+        ),
+        Field(F.DIST_IXP_KM, "km", "Distance to internet exchange", "Great-circle distance to the nearest PKIX node."),
+        Field(
+            F.DIST_CABLE_LANDING_KM,
+            "km",
+            "Distance to cable landing",
+            "Great-circle distance to the nearest submarine cable landing (Karachi, Gwadar).",
+        ),
+        Field(
+            F.DIST_FIBRE_ROUTE_KM,
+            "km",
+            "Distance to terrestrial fibre route",
+            "Great-circle distance to the Pak-China fibre route (Rawalpindi-Karimabad); the only open route known.",
+        ),
+        Field(
+            F.LATENCY_MS,
+            "ms",
+            "Round-trip latency to Karachi landing",
+            "2 × distance × fibre route factor / speed of light in fibre; switching delay excluded.",
         ),
         Field(F.ELEVATION_M, "m", "Elevation", "Mean elevation of the ~9 km DEM cell."),
         Field(F.SCORE, "0-100", "Suitability score", "Weighted sum of the criterion values, 0 (worst) to 100."),

@@ -110,6 +110,13 @@ class SegmentIndex:
         a = unit_vectors(a_ll[:, 0], a_ll[:, 1])
         b = unit_vectors(b_ll[:, 0], b_ll[:, 1])
         self.segment_of_piece, self.a, self.b = _split(a, b, max_piece_km / EARTH_RADIUS_KM)
+        n = np.cross(self.a, self.b)
+        n_len = np.linalg.norm(n, axis=1, keepdims=True)
+        self.degenerate = n_len[:, 0] < 1e-15
+        self.n = n / np.where(n_len == 0, 1.0, n_len)
+        # p lies beside the piece (its foot on the arc) iff p·(n×a) >= 0 and p·(b×n) >= 0
+        self.ua = np.cross(self.n, self.a)
+        self.ub = np.cross(self.b, self.n)
         mid = self.a + self.b
         norm = np.linalg.norm(mid, axis=1, keepdims=True)
         mid = np.where(norm > 0, mid / np.where(norm > 0, norm, 1.0), self.a)
@@ -128,29 +135,79 @@ class SegmentIndex:
         a, b = coords[:-1][same], coords[1:][same]
         return cls(a, b), part_of[ring[:-1][same]]
 
-    def nearest(self, lon: ArrayLike, lat: ArrayLike, k: int = 4) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-        """Return (distance in km, index of the nearest input segment) for each query point."""
+    def nearest(
+        self, lon: ArrayLike, lat: ArrayLike, k: int = 16, chunk: int = 1 << 18
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Return (distance in km, index of the nearest input segment) for each query point.
+
+        Parameters
+        ----------
+        lon, lat
+            Query points in degrees.
+        k
+            Pieces examined per point in the first pass; points whose search ball holds more are re-queried
+            with four times as many, until every piece in the ball has been seen.
+        chunk
+            Points handled at once, bounding memory.
+
+        """
         p = unit_vectors(lon, lat)
-        n = len(p)
-        k = min(k, self.tree.n)
-        _, cand = self.tree.query(p, k=k)
-        cand = cand.reshape(n, k)
-        ang = _point_segment_angle(p[:, None, :], self.a[cand], self.b[cand])
-        bound = ang.min(axis=1)
-        radius = 2.0 * np.sin(bound / 2.0) + self.half_chord + 1e-12
-        hits = self.tree.query_ball_point(p, r=radius)
-        sizes = np.fromiter((len(h) for h in hits), dtype=np.intp, count=n)
-        point = np.repeat(np.arange(n), sizes)
-        piece = np.fromiter((j for h in hits for j in h), dtype=np.intp, count=int(sizes.sum()))
-        pair_ang = _point_segment_angle(p[point], self.a[piece], self.b[piece])
-        # the minimum per point: sort by (point, angle) and take the first of each run
-        order = np.lexsort((pair_ang, point))
-        first = order[np.r_[0, np.flatnonzero(np.diff(point[order])) + 1]]
-        best = np.full(n, np.inf)
-        best_piece = cand[:, 0].copy()
-        best[point[first]] = pair_ang[first]
-        best_piece[point[first]] = piece[first]
-        return best * EARTH_RADIUS_KM, self.segment_of_piece[best_piece]
+        best = np.empty(len(p))
+        piece = np.empty(len(p), dtype=np.intp)
+        for start in range(0, len(p), chunk):
+            stop = start + chunk
+            best[start:stop], piece[start:stop] = self._nearest_block(p[start:stop], k)
+        return best * EARTH_RADIUS_KM, self.segment_of_piece[piece]
+
+    def _pair_angles(self, p: NDArray, piece: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Angular distance (radians) from points ``p`` (n, 3) to pieces ``piece`` (n,), row by row."""
+
+        def dot(v: NDArray) -> NDArray:
+            return np.einsum("ij,ij->i", p, v[piece])
+
+        inside = (dot(self.ua) >= 0) & (dot(self.ub) >= 0) & ~self.degenerate[piece]
+        to_arc = np.arcsin(np.minimum(np.abs(dot(self.n)), 1.0))
+        # chords to the ends measured directly (2 − 2 p·a would lose precision next to an end)
+        chord_end = np.minimum(np.linalg.norm(p - self.a[piece], axis=1), np.linalg.norm(p - self.b[piece], axis=1))
+        to_ends = 2.0 * np.arcsin(np.minimum(chord_end / 2.0, 1.0))
+        return np.where(inside, to_arc, to_ends)
+
+    def _nearest_block(self, p: NDArray, k: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        m = self.tree.n
+        best = np.full(len(p), np.inf)
+        piece = np.zeros(len(p), dtype=np.intp)
+        todo = np.arange(len(p))
+        k = min(k, m)
+        while todo.size:
+            chord, cand = self.tree.query(p[todo], k=k, workers=-1)
+            chord, cand = chord.reshape(len(todo), k), cand.reshape(len(todo), k)
+            pt = p[todo]
+            # a first bound from the piece with the nearest midpoint
+            first = self._pair_angles(pt, cand[:, 0])
+            improve = first < best[todo]
+            best[todo[improve]], piece[todo[improve]] = first[improve], cand[improve, 0]
+            # any closer piece has its midpoint within best + the longest half-piece (chord metric);
+            # only those are evaluated exactly
+            radius = 2.0 * np.sin(best[todo] / 2.0) + self.half_chord + 1e-12
+            rows, cols = np.nonzero(chord[:, 1:] <= radius[:, None])
+            cols += 1
+            if rows.size:
+                ang = self._pair_angles(pt[rows], cand[rows, cols])
+                # rows come sorted from nonzero: the minimum of each run, then its first position
+                starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+                run_min = np.minimum.reduceat(ang, starts)
+                hit = np.flatnonzero(ang == np.repeat(run_min, np.diff(np.r_[starts, len(rows)])))
+                head = hit[np.r_[True, rows[hit][1:] != rows[hit][:-1]]]
+                r = rows[head]
+                better = ang[head] < best[todo[r]]
+                best[todo[r[better]]] = ang[head][better]
+                piece[todo[r[better]]] = cand[r[better], cols[head][better]]
+            unseen = chord[:, -1] <= 2.0 * np.sin(best[todo] / 2.0) + self.half_chord + 1e-12
+            if k >= m:
+                break
+            todo = todo[unseen]
+            k = min(4 * k, m)
+        return best, piece
 
 
 def _split(a: NDArray, b: NDArray, max_angle: float) -> tuple[NDArray[np.intp], NDArray, NDArray]:

@@ -15,6 +15,7 @@ import base64
 import html
 import math
 import re
+import textwrap
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,25 +25,37 @@ import branca.colormap as cm
 import folium
 import geopandas as gpd
 import h3
+import matplotlib
+import matplotlib.cm
+import matplotlib.figure
 import numpy as np
 import pandas as pd
 import shapely
+from folium.template import Template
 from rasterio import features
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.transform import from_origin
 
+from siting import _assets
 from siting._errors import DataError
 from siting._validate import read_table, require_columns
 from siting.catalog import Source, load_catalog
 from siting.config import Profile, Study
 from siting.fields import F, label
-from siting.io import write_text
+from siting.io import write_atomic, write_text
 from siting.layers import Layers
 from siting.pipeline import Paths
 from siting.scoring import points_column
 
 MAP_FILE = "map.html"
+PNG_FILE = "map.png"
+STATIC_DPI = 150
+CITY_MIN_POPULATION = 500_000  # cities labelled on the offline base map and the PNG
+BASE_PANE = "siting-base"  # Leaflet pane of the offline base map, under the score surface
+LAND_COLOUR = "#f2efe6"
+WATER_COLOUR = "#a9cce8"
+OUTSIDE_COLOUR = "#dfe6ea"
 SCORE_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")  # viridis: low → high suitability
 SURPLUS_COLORS = ("#b2182b", "#f7f7f7", "#2166ac")  # deficit red → balance white → surplus blue
 # voltage classes of substations and lines: (lowest kV, label, colour, marker radius px, line weight px)
@@ -145,6 +158,7 @@ class ScoreImage:
     bounds: list[list[float]]  # [[south, west], [north, east]] in degrees
     width: int
     height: int
+    mercator: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # west, south, east, north (EPSG:3857 m)
 
     @property
     def data_url(self) -> str:
@@ -208,7 +222,22 @@ def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap
         png = mem.read()
     west, south = _mercator_to_lonlat(x0, y0)
     east, north = _mercator_to_lonlat(x1, y1)
-    return ScoreImage(png=png, bounds=[[south, west], [north, east]], width=width, height=height)
+    return ScoreImage(
+        png=png, bounds=[[south, west], [north, east]], width=width, height=height, mercator=(x0, y0, x1, y1)
+    )
+
+
+def score_rgba(image: ScoreImage) -> np.ndarray:
+    """Decode a :class:`ScoreImage` into an ``(height, width, 4)`` uint8 RGBA array (transparent gaps)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with MemoryFile(image.png) as mem, mem.open() as src:
+            codes = src.read(1)
+            palette = src.colormap(1)
+    lut = np.zeros((256, 4), dtype=np.uint8)
+    for code, rgba in palette.items():
+        lut[code] = rgba
+    return lut[codes]
 
 
 # ------------------------------------------------------------------------------------------- GeoJSON
@@ -451,14 +480,20 @@ def legend_html(score_cmap: cm.LinearColormap, surplus_cmap: cm.LinearColormap, 
     )
 
 
-def title_html(study: Study, profile: Profile, scored_on: str, n_candidates: int) -> str:
-    """Return the title box: study, profile, date of the scores and how many candidates were scored."""
+def title_html(study: Study, profile: Profile, scored_on: str, n_candidates: int, offline: bool = True) -> str:
+    """Return the title box: study, profile, date of the scores, how many candidates were scored, base map."""
+    base = (
+        "Offline page: base map drawn from Natural Earth and GeoNames, no tiles"
+        if offline
+        else "Base map: OpenStreetMap tiles (needs internet)"
+    )
     return (
         f"<div class='siting-title' style='{_BOX_STYLE}top:10px;left:55px;max-width:430px'>"
         f"<div style='font-size:14px'><b>{esc(study.region.name)}: sites for {esc(profile.name.replace('_', ' '))}"
         f"</b></div><div>{esc(profile.description)}</div>"
         f"<div style='color:#555'>Study <b>{esc(study.name)}</b>, profile <b>{esc(profile.name)}</b> · "
-        f"{n_candidates:,} H3 res-{study.candidates.h3_resolution} candidates · scored {esc(scored_on)}</div></div>"
+        f"{n_candidates:,} H3 res-{study.candidates.h3_resolution} candidates · scored {esc(scored_on)}</div>"
+        f"<div style='color:#777;font-size:11px'>{base}</div></div>"
     )
 
 
@@ -550,8 +585,73 @@ def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> li
     return extra
 
 
-def build_map(paths: Paths, study: Study, profile: Profile, layers: Layers) -> folium.Map:
+def _base_layers(fmap: folium.Map, layers: Layers) -> None:
+    """Draw the offline base map: country, lakes and major cities, in a pane under the score surface."""
+    folium.map.CustomPane(BASE_PANE, z_index=250, pointer_events=False).add_to(fmap)
+    folium.GeoJson(
+        _geo_dict(layers.country[["geometry"]], tolerance_deg=0.005, decimals=4),
+        name="Country outline",
+        pane=BASE_PANE,
+        interactive=False,
+        style_function=lambda f: {"fillColor": LAND_COLOUR, "fillOpacity": 1.0, "color": "#555", "weight": 2},
+    ).add_to(fmap)
+    folium.GeoJson(
+        _geo_dict(layers.lakes[["geometry"]], tolerance_deg=0.002, decimals=4),
+        name="Lakes and reservoirs",
+        pane=BASE_PANE,
+        interactive=False,
+        style_function=lambda f: {"fillColor": WATER_COLOUR, "fillOpacity": 1.0, "color": "#6f9fc8", "weight": 0.8},
+    ).add_to(fmap)
+    cities = folium.FeatureGroup(name=f"Cities over {CITY_MIN_POPULATION:,} people")
+    for city in major_cities(layers.places).itertuples(index=False):
+        folium.Marker(
+            location=[round(city.geometry.y, 4), round(city.geometry.x, 4)],
+            icon=folium.DivIcon(
+                html=f"<div class='siting-city'><span>●</span> {esc(city.name)}</div>",
+                icon_size=(0, 0),
+                icon_anchor=(4, 8),
+                class_name="siting-city-icon",
+            ),
+            interactive=False,
+            keyboard=False,
+        ).add_to(cities)
+    cities.add_to(fmap)
+
+
+def major_cities(places: gpd.GeoDataFrame, min_population: int = CITY_MIN_POPULATION) -> gpd.GeoDataFrame:
+    """Places of at least ``min_population`` people, largest first."""
+    big = places[places["population"] >= min_population]
+    return big.sort_values(["population", "name"], ascending=[False, True])
+
+
+class _Popup(folium.Popup):
+    """A folium popup whose content is set as an HTML string: no jQuery (folium's own uses ``$(...)``)."""
+
+    _template = Template(
+        """
+        var {{this.get_name()}} = L.popup({{ this.options|tojavascript }});
+        {% for name, element in this.html._children.items() %}
+        {{ this.get_name() }}.setContent(`{{ element.render(**kwargs).replace('\\n',' ') }}`);
+        {% endfor %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.get_name() }});
+        """
+    )
+
+
+def build_map(
+    paths: Paths,
+    study: Study,
+    profile: Profile,
+    layers: Layers,
+    offline: bool = True,
+    *,
+    inputs: MapInputs | None = None,
+    image: ScoreImage | None = None,
+) -> folium.Map:
     """Assemble the interactive map of a scored study.
+
+    The page carries Leaflet inline (see :mod:`siting._assets`) and no other library, so it needs no
+    network. In a notebook the returned map displays inline.
 
     Parameters
     ----------
@@ -560,7 +660,12 @@ def build_map(paths: Paths, study: Study, profile: Profile, layers: Layers) -> f
     study, profile
         The study and the profile it was scored with.
     layers
-        The region's standard layers (provinces, substations, lines, connectivity nodes, country).
+        The region's standard layers (provinces, substations, lines, connectivity nodes, country, lakes, places).
+    offline
+        True (default): no tile layer; the country, province outlines, lakes and major cities are drawn from
+        the layers, so the page makes no network request. False: OpenStreetMap tiles underneath instead.
+    inputs, image
+        What :func:`read_outputs` and :func:`score_image` return, when the caller already has them.
 
     Returns
     -------
@@ -568,17 +673,22 @@ def build_map(paths: Paths, study: Study, profile: Profile, layers: Layers) -> f
         Score surface, provincial surplus, grid, connectivity nodes, top sites, legend, title and sources.
 
     """
-    inputs = read_outputs(paths)
+    inputs = inputs if inputs is not None else read_outputs(paths)
     score_cmap = score_colormap()
     provinces = province_features(layers.provinces, inputs.provinces)
     surplus_cmap = surplus_colormap(provinces[F.SURPLUS_MW])
 
     west, south, east, north = layers.country.total_bounds
-    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True, zoom_snap=0.25)
+    fmap = folium.Map(tiles=None if offline else "OpenStreetMap", control_scale=True, zoom_snap=0.25)
+    fmap.default_js = []  # folium's CDN links (Leaflet, jQuery, Bootstrap, ...): Leaflet is inlined instead
+    fmap.default_css = []
     fmap.fit_bounds([[south, west], [north, east]])
+    if offline:
+        _base_layers(fmap, layers)
 
     # the score image first, so the SVG of the vector layers sits above it and keeps their tooltips
-    image = score_image(inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_cmap)
+    if image is None:
+        image = score_image(inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_cmap)
     folium.raster_layers.ImageOverlay(
         image=image.data_url,
         bounds=image.bounds,
@@ -604,6 +714,7 @@ def build_map(paths: Paths, study: Study, profile: Profile, layers: Layers) -> f
     folium.GeoJson(
         province_data,
         name="Province boundaries",
+        class_name="siting-province",
         style_function=lambda f: {"fill": True, "fillOpacity": 0.0, "color": "#222", "weight": 1.5},
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
     ).add_to(fmap)
@@ -658,20 +769,27 @@ def build_map(paths: Paths, study: Study, profile: Profile, layers: Layers) -> f
             location=[float(site[F.LAT]), float(site[F.LON])],
             icon=_site_icon(site, score_cmap),
             tooltip=folium.Tooltip(site_tooltip(site)),
-            popup=folium.Popup(site_popup_html(site, profile), max_width=460),
+            popup=_Popup(site_popup_html(site, profile), max_width=460),
             z_index_offset=1000 - int(site[F.RANK_IN_PROVINCE]),  # the best of overlapping markers on top
         ).add_to(sites)
     sites.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
+    root.header.add_child(folium.Element(_assets.leaflet_head()), name="leaflet", index=0)
     root.header.add_child(
         folium.Element(
             "<style>.siting-site td,.siting-site th{padding:1px 4px}.siting-site .num{text-align:right}"
-            ".siting-site-icon{background:none;border:none}</style>"
+            ".siting-site-icon{background:none;border:none}"
+            f".leaflet-container{{background:{OUTSIDE_COLOUR if offline else '#ddd'}}}"
+            ".siting-city-icon{background:none;border:none}.leaflet-control-layers{font-size:12px}"
+            ".siting-city{white-space:nowrap;font:bold 11px Arial,Helvetica,sans-serif;color:#222;"
+            "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}.siting-city span{font-size:9px}</style>"
         )
     )
-    root.html.add_child(folium.Element(title_html(study, profile, inputs.scored_on, len(inputs.cells))))
+    root.html.add_child(
+        folium.Element(title_html(study, profile, inputs.scored_on, len(inputs.cells), offline=offline))
+    )
     root.html.add_child(folium.Element(legend_html(score_cmap, surplus_cmap, study.grid.substation_min_kv)))
     root.html.add_child(folium.Element(sources_html(load_catalog(), _figure_sources(inputs.surplus, nodes))))
     return fmap
@@ -687,8 +805,170 @@ def render_html(fmap: folium.Map) -> str:
     return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), page)
 
 
-def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers) -> Path:
-    """Build the map of a scored study and write it atomically to ``<paths.out>/map.html``.
+# ---------------------------------------------------------------------------------------- static PNG
+
+
+def static_map(
+    study: Study, profile: Profile, layers: Layers, inputs: MapInputs, image: ScoreImage
+) -> matplotlib.figure.Figure:
+    """Draw the map for reports: score surface, provinces with their surplus, top sites, grid, cities and legends.
+
+    Drawn with matplotlib (no display needed) in Web-Mercator, like the interactive map.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with the map, a colour bar for the score and a legend for the other symbols.
+
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import ListedColormap, Normalize
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    score_cmap = score_colormap()
+    fig = Figure(figsize=(10, 9.2), dpi=STATIC_DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.08, 0.74, 0.84))
+    ax.set_facecolor(OUTSIDE_COLOUR)
+
+    country = layers.country.to_crs(3857)
+    country.plot(ax=ax, facecolor=LAND_COLOUR, edgecolor="#555", linewidth=1.2, zorder=1)
+    layers.lakes.to_crs(3857).plot(ax=ax, facecolor=WATER_COLOUR, edgecolor="#6f9fc8", linewidth=0.4, zorder=2)
+    x0, y0, x1, y1 = image.mercator
+    ax.imshow(
+        score_rgba(image), extent=(x0, x1, y0, y1), interpolation="nearest", alpha=0.85, zorder=3, gid="score-surface"
+    )
+
+    lines = layers.lines[(layers.lines[F.VOLTAGE_KV] >= study.grid.line_min_kv) | layers.lines["is_hvdc"].astype(bool)]
+    lines.to_crs(3857).plot(ax=ax, color="#444", linewidth=0.5, alpha=0.7, zorder=4)
+
+    provinces = province_features(layers.provinces, inputs.provinces).to_crs(3857)
+    provinces.boundary.plot(ax=ax, color="#111", linewidth=1.0, zorder=5, gid="provinces")
+    areas_km2 = provinces.to_crs(6933).area / 1e6
+    for row, area in zip(provinces.itertuples(index=False), areas_km2, strict=True):
+        if area < 30_000:  # Islamabad, Azad Jammu and Kashmir: named in the table, not on the map
+            continue
+        spot = row.geometry.representative_point()
+        ax.annotate(
+            f"{getattr(row, F.PROVINCE)}\n{fmt_number(getattr(row, F.SURPLUS_MW), signed=True)} MW",
+            (spot.x, spot.y),
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#111",
+            zorder=8,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.65},
+        )
+
+    cities = major_cities(layers.places).to_crs(3857)
+    ax.scatter(cities.geometry.x, cities.geometry.y, s=6, c="#222", zorder=6)
+    for city in cities.itertuples(index=False):
+        ax.annotate(
+            city.name,
+            (city.geometry.x, city.geometry.y),
+            xytext=(3, 2),
+            textcoords="offset points",
+            fontsize=6,
+            color="#222",
+            zorder=6,
+        )
+
+    top = gpd.GeoDataFrame(
+        inputs.top, geometry=gpd.points_from_xy(inputs.top[F.LON], inputs.top[F.LAT]), crs=4326
+    ).to_crs(3857)
+    colours = [np.array(score_cmap.rgb_bytes_tuple(float(v))) / 255 for v in top[F.SCORE]]
+    ax.scatter(
+        top.geometry.x, top.geometry.y, s=46, c=colours, edgecolors="#000", linewidths=1.2, zorder=9, gid="top-sites"
+    )
+    best = top[top[F.RANK_IN_PROVINCE] == 1]
+    for site in best.itertuples(index=False):
+        ax.annotate(
+            "1",
+            (site.geometry.x, site.geometry.y),
+            ha="center",
+            va="center",
+            fontsize=6,
+            zorder=10,
+            color="#fff",
+            fontweight="bold",
+        )
+
+    cx0, cy0, cx1, cy1 = country.total_bounds
+    pad = 0.03 * max(cx1 - cx0, cy1 - cy0)
+    ax.set_xlim(cx0 - pad, cx1 + pad)
+    ax.set_ylim(cy0 - pad, cy1 + pad)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+
+    cax = fig.add_axes((0.8, 0.6, 0.025, 0.3))
+    stops = np.linspace(0, 100, 101)
+    listed = ListedColormap([np.array(score_cmap.rgb_bytes_tuple(v)) / 255 for v in stops])
+    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=Normalize(0, 100), cmap=listed), cax=cax)
+    bar.set_label(label(F.SCORE), fontsize=9)
+    handles = [
+        Line2D([], [], color="#111", linewidth=1.0, label="Province (surplus, MW)"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markerfacecolor=SCORE_COLORS[-1],
+            markeredgecolor="#000",
+            markersize=7,
+            label=f"Top {study.ranking.top_n} sites per province",
+        ),
+        Line2D([], [], color="#444", linewidth=0.8, label=f"Lines ≥ {study.grid.line_min_kv:g} kV"),
+        Line2D([], [], marker="o", linestyle="", color="#222", markersize=3, label=f"City > {CITY_MIN_POPULATION:,}"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.78, 0.38),
+        fontsize=8,
+        frameon=False,
+        title="Legend",
+        title_fontsize=9,
+        alignment="left",
+    )
+    fig.text(
+        0.02,
+        0.955,
+        f"{study.region.name}: sites for {profile.name.replace('_', ' ')}",
+        fontsize=14,
+        fontweight="bold",
+    )
+    fig.text(
+        0.02,
+        0.93,
+        f"Study {study.name}, profile {profile.name} · {len(inputs.cells):,} H3 res-{study.candidates.h3_resolution}"
+        f" candidates · scored {inputs.scored_on}",
+        fontsize=9,
+        color="#333",
+    )
+    table = "\n".join(
+        f"{getattr(r, F.PROVINCE)[:26]:<26} {fmt_number(getattr(r, F.SURPLUS_MW), signed=True):>7}"
+        for r in provinces.sort_values(F.SURPLUS_MW, ascending=False).itertuples(index=False)
+    )
+    fig.text(0.78, 0.355, label(F.SURPLUS_MW), fontsize=9, va="top")
+    fig.text(0.78, 0.33, table, fontsize=6.5, family="monospace", va="top")
+    attributions = "; ".join(dict.fromkeys(s.attribution for s in load_catalog().values()))
+    fig.text(0.02, 0.012, textwrap.fill("Sources: " + attributions, 190), fontsize=6.5, color="#444")
+    return fig
+
+
+def write_static_map(dest: Path, fig: matplotlib.figure.Figure) -> Path:
+    """Save a figure as PNG atomically, without matplotlib's version stamp (byte-identical reruns)."""
+    return write_atomic(dest, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
+
+
+def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers, offline: bool = True) -> Path:
+    """Write the map of a scored study: ``<paths.out>/map.html`` (interactive) and ``map.png`` (for reports).
+
+    Both are written atomically; the scores are read and rasterised once for the two.
 
     Returns
     -------
@@ -696,4 +976,12 @@ def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers
         The HTML file.
 
     """
-    return write_text(paths.out / MAP_FILE, render_html(build_map(paths, study, profile, layers)))
+    inputs = read_outputs(paths)
+    _, south, _, north = layers.country.total_bounds
+    image = score_image(
+        inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_colormap()
+    )
+    fmap = build_map(paths, study, profile, layers, offline, inputs=inputs, image=image)
+    html_path = write_text(paths.out / MAP_FILE, render_html(fmap))
+    write_static_map(paths.out / PNG_FILE, static_map(study, profile, layers, inputs, image))
+    return html_path

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting import __version__, candidates, criteria, scoring, surplus
+from siting import __version__, candidates, criteria, reference, scoring, surplus
 from siting.catalog import load_catalog
 from siting.config import Profile, Study
 from siting.fields import F
 from siting.geodesy import PointIndex
 from siting.io import sha256_file, write_csv, write_gpkg, write_json, write_parquet
 from siting.layers import Layers, layers_dir
+from siting.sites import build as build_sites
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class Result:
     provinces: pd.DataFrame
     top: pd.DataFrame
     excluded: dict[str, int]
+    surplus_model: surplus.SurplusModel | None = None
+    constraints: dict[str, int] | None = None  # candidates removed by each hard constraint of the profile
+    weights: dict[str, float] | None = None  # the weights used (direct, AHP or entropy)
+    sites: pd.DataFrame | None = None  # siting.sites: adjacent high-scoring cells merged, ranked, spaced
 
 
 def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
@@ -83,13 +88,20 @@ def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
     Result
 
     """
+    reference.check_figure_keys(study.region.iso3, study.figures)
     cand = candidates.build(layers, study.candidates)
-    table = surplus.provincial_surplus(study, layers.provinces, layers.plants)
+    model = surplus.provincial_surplus(study, layers.provinces, layers.plants)
+    table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table)
-    scored = gpd.GeoDataFrame(scoring.score(crit, profile), geometry="geometry", crs=4326)
+    evaluated = scoring.evaluate(crit, profile)
+    scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
     top = scoring.top_sites(scored, study.ranking.top_n)
     top = _with_nearest_place(top, layers.places)
-    return Result(scored, table, province_summary(table, scored, top), top, cand.excluded)
+    return Result(
+        scored, table, province_summary(table, scored, top), top, cand.excluded, model,
+        constraints=evaluated.removed, weights=evaluated.weights,
+        sites=build_sites(scored.drop(columns="geometry"), profile.sites, study.ranking.top_n).table,
+    )  # fmt: skip
 
 
 def _with_nearest_place(top: pd.DataFrame, places: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -104,7 +116,9 @@ def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFram
     """One row a province: surplus figures, candidate count, best score and best site."""
     counts = scored.groupby(F.ISO_3166_2).size()
     best = top[top[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
-    out = table[[F.ISO_3166_2, F.PROVINCE, F.POPULATION, F.CAPACITY_MW, F.PEAK_DEMAND_MW, F.SURPLUS_MW]].copy()
+    cols = [F.ISO_3166_2, F.PROVINCE, F.POPULATION, F.CAPACITY_MW, F.PEAK_DEMAND_MW, "zone"]
+    cols += [F.FIRM_SURPLUS_MW, F.SURPLUS_MW, F.SURPLUS_ENERGY_GWH, "worst_month"]
+    out = table[cols].copy()
     out["candidate_count"] = out[F.ISO_3166_2].map(counts).fillna(0).astype(np.int64)
     out["best_score"] = out[F.ISO_3166_2].map(best[F.SCORE])
     out["best_site_h3_cell"] = out[F.ISO_3166_2].map(best[F.CELL])
@@ -136,6 +150,17 @@ TABLE_COLUMNS = [
 ]
 
 
+def _surplus_tables(out: Path, result: Result) -> dict[str, Path]:
+    model = result.surplus_model
+    if model is None:
+        return {}
+    return {
+        "surplus_monthly": write_csv(out / "surplus_monthly.csv", model.monthly.round(CSV_DECIMALS)),
+        "surplus_figures": write_csv(out / "surplus_figures.csv", model.figures),
+        "national_checks": write_csv(out / "national_checks.csv", model.national.round(CSV_DECIMALS)),
+    }
+
+
 def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict) -> dict[str, Path]:
     """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance.
 
@@ -156,20 +181,25 @@ def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, 
         "scores_gpkg": write_gpkg(out / "scores.gpkg", scored_hex, layer=f"{study.name}_{profile.name}"),
         "provinces": write_csv(out / "provinces.csv", result.provinces.round(CSV_DECIMALS)),
         "surplus": write_csv(out / "surplus.csv", result.surplus.round(CSV_DECIMALS)),
+        **_surplus_tables(out, result),
         "top_sites": write_csv(out / "top_sites.csv", top.round(CSV_DECIMALS)),
     }
+    if result.sites is not None:
+        files["sites"] = write_csv(out / "sites.csv", result.sites.round(CSV_DECIMALS))
+        files["sites_parquet"] = write_parquet(out / "sites.parquet", result.sites)
     catalog = load_catalog()
     prov = {
         "siting_version": __version__,
         "python": platform.python_version(),
         "study": study.model_dump(),
-        "profile": profile.model_dump(),
+        "profile": profile.model_dump(by_alias=True),
+        "weights": result.weights,
         "inputs": inputs,
         "sources": {
             sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}
             for sid, s in catalog.items()
         },
-        "candidates": {"scored": len(result.scored), "excluded": result.excluded},
+        "candidates": {"scored": len(result.scored), "excluded": result.excluded, "constraints": result.constraints},
         "outputs": {
             name: {"file": p.name, "sha256": sha256_file(p)} for name, p in files.items() if name != "scores_gpkg"
         },  # GeoPackage embeds a write time, so no stable hash

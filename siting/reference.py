@@ -23,6 +23,11 @@ def _read(iso3: str, name: str) -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
+def table(iso3: str, name: str) -> pd.DataFrame:
+    """Any reference table of a region by file name, e.g. ``table("PAK", "availability.csv")``."""
+    return _read(iso3, name)
+
+
 def provinces(iso3: str) -> pd.DataFrame:
     """Province table: ``iso_3166_2, province, source_codes, source_names, population, ...``."""
     return _read(iso3, "provinces.csv")
@@ -44,3 +49,28 @@ def national_value(iso3: str, key: str) -> float:
 def connectivity_nodes(iso3: str) -> pd.DataFrame:
     """Internet exchanges and cable landings: ``name, kind, lat, lon, source``."""
     return _read(iso3, "connectivity_nodes.csv")
+
+
+def figure(iso3: str, key: str, overrides: dict[str, float] | None = None) -> tuple[float, str]:
+    """Return a national figure and its basis: the study's override (``figures:`` in the study file) or the default.
+
+    Raises
+    ------
+    ConfigError
+        If ``key`` is neither in the table nor overridden.
+
+    """
+    if overrides and key in overrides:
+        return float(overrides[key]), "study config"
+    table = national(iso3)
+    if key not in table.index:
+        raise ConfigError(f"siting/reference/{iso3}/national.csv has no row '{key}'; add it with its source.")
+    return float(table.loc[key, "value"]), str(table.loc[key, "source"])
+
+
+def check_figure_keys(iso3: str, overrides: dict[str, float]) -> None:
+    """Refuse override keys that name no national figure."""
+    known = national(iso3).index
+    for key in overrides:
+        if key not in known:
+            raise ConfigError(f"figures.{key}: unknown figure; use one of {', '.join(known)}.")

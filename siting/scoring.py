@@ -1,23 +1,57 @@
-"""Value functions, weights and aggregation: criteria → a 0-100 score, ranked within each province.
+"""Constraints, value functions, weights and aggregation: criteria → a 0-100 score, ranked within each province.
 
-Each criterion's value function maps its raw value (in its own unit) to 0..1; the score is the weighted
-sum × 100. The ``points_<criterion>`` columns hold each criterion's contribution, so they add up to the
-score and a planner can read why a site scores as it does.
+The steps, each a pure function of ``siting.mcda`` wired to the profile:
+
+1. hard constraints remove candidates (``constraints:`` in the profile), counted one by one in order;
+2. each criterion's value function maps its raw value (in its own unit) to 0..1;
+3. the weights come from the profile (direct or AHP) or from the remaining candidates (entropy);
+4. the aggregation (weighted sum, weighted product or TOPSIS) gives a preference 0..1, ×100 = ``score``.
+
+``points_<criterion>`` = 100 × weight × value: the points the criterion earns in a weighted sum. With
+``aggregation: weighted_sum`` they add up to the score; with ``weighted_product`` or ``topsis`` they are still
+each criterion's weighted value (what it brings), but the score is the product or the TOPSIS closeness.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from siting._errors import DataError
-from siting.config import LinearValue, Profile
+from siting import mcda
+from siting._errors import ConfigError, DataError
+from siting.config import (
+    CategoricalValue,
+    Constraint,
+    LinearValue,
+    PiecewiseValue,
+    Profile,
+    SigmoidValue,
+    ThresholdValue,
+)
 from siting.fields import F
 
 
 def linear_value(x: np.ndarray, fn: LinearValue) -> np.ndarray:
     """0 at ``fn.worst``, 1 at ``fn.best``, linear between and clipped outside."""
-    return np.clip((np.asarray(x, dtype=float) - fn.worst) / (fn.best - fn.worst), 0.0, 1.0)
+    return mcda.linear(x, fn.worst, fn.best)
+
+
+def value(x: np.ndarray, fn: object) -> np.ndarray:
+    """Apply any value function of the profile config to raw values; returns 0..1."""
+    if isinstance(fn, LinearValue):
+        return mcda.linear(x, fn.worst, fn.best)
+    if isinstance(fn, PiecewiseValue):
+        xs, vs = zip(*fn.points, strict=True)
+        return mcda.piecewise(x, np.array(xs), np.array(vs))
+    if isinstance(fn, SigmoidValue):
+        return mcda.sigmoid(x, fn.midpoint, fn.best)
+    if isinstance(fn, ThresholdValue):
+        return mcda.threshold(x, fn.at, fn.below, fn.above)
+    if isinstance(fn, CategoricalValue):
+        return mcda.categorical(x, fn.values, fn.default)
+    raise TypeError(f"unknown value function {type(fn).__name__}")
 
 
 def points_column(criterion: str) -> str:
@@ -25,35 +59,94 @@ def points_column(criterion: str) -> str:
     return f"points_{criterion}"
 
 
-def score(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """Score and rank candidates.
+def value_matrix(table: pd.DataFrame, profile: Profile) -> np.ndarray:
+    """Values 0..1 of every candidate (rows) on every criterion of the profile (columns, profile order)."""
+    cols = []
+    for name, crit in profile.criteria.items():
+        if name not in table.columns:
+            raise DataError(f"criterion '{name}' was not computed; this is a bug in siting.criteria.")
+        raw = table[name].to_numpy()
+        if not isinstance(crit.value, CategoricalValue):
+            raw = raw.astype(float)
+            if np.isnan(raw).any():
+                raise DataError(f"criterion '{name}' is missing for {int(np.isnan(raw).sum())} candidates.")
+        cols.append(value(raw, crit.value))
+    return np.column_stack(cols) if cols else np.zeros((len(table), 0))
 
-    Parameters
-    ----------
-    table
-        Candidates with a column per criterion named in the profile, and ``iso_3166_2``, ``h3_cell``.
-    profile
-        Criteria, value functions and weights.
 
-    Returns
-    -------
-    DataFrame
-        ``table`` with ``points_<criterion>`` columns, ``score`` (0-100), ``rank_in_province`` and
-        ``rank_national`` (1 = best; ties broken by cell id so the order is reproducible).
+def resolve_weights(profile: Profile, values: np.ndarray) -> np.ndarray:
+    """Weights in profile order: direct, AHP, or entropy of ``values`` (the candidates being scored)."""
+    if profile.weights_.method == "entropy":
+        return mcda.entropy_weights(values)
+    return np.array(list(profile.weights.values()), dtype=float)
+
+
+def _allowed(col: pd.Series, items: list) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(col):
+        nums = [float(v) for v in items if isinstance(v, int | float) or _is_number(v)]
+        return col.isin(nums).to_numpy()
+    return col.astype(str).isin([str(v) for v in items]).to_numpy()
+
+
+def _is_number(v: object) -> bool:
+    try:
+        float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def constraint_mask(col: pd.Series, rule: Constraint) -> np.ndarray:
+    """Return True where a candidate satisfies the constraint; a missing value fails it."""
+    ok = col.notna().to_numpy().copy()
+    if rule.min is not None:
+        ok &= (col >= rule.min).fillna(False).to_numpy(dtype=bool)
+    if rule.max is not None:
+        ok &= (col <= rule.max).fillna(False).to_numpy(dtype=bool)
+    if rule.one_of is not None:
+        ok &= _allowed(col, rule.one_of)
+    if rule.none_of is not None:
+        ok &= ~_allowed(col, rule.none_of)
+    return ok
+
+
+def apply_constraints(table: pd.DataFrame, profile: Profile) -> tuple[np.ndarray, dict[str, int]]:
+    """Which candidates pass every constraint, and how many each constraint removed (in config order).
+
+    A candidate failing several constraints is counted against the first, so the counts add up to the
+    number removed.
+
+    Raises
+    ------
+    ConfigError
+        If a constraint names a column the scores do not have.
 
     """
-    out = table.copy()
-    total = np.zeros(len(out))
-    for name, crit in profile.criteria.items():
-        if name not in out.columns:
-            raise DataError(f"criterion '{name}' was not computed; this is a bug in siting.criteria.")
-        values = out[name].to_numpy(dtype=float)
-        if np.isnan(values).any():
-            raise DataError(f"criterion '{name}' is missing for {int(np.isnan(values).sum())} candidates.")
-        pts = 100.0 * crit.weight * linear_value(values, crit.value)
-        out[points_column(name)] = pts
-        total += pts
-    out[F.SCORE] = total
+    keep = np.ones(len(table), dtype=bool)
+    removed: dict[str, int] = {}
+    for key, rule in profile.constraints.items():
+        if key not in table.columns:
+            known = ", ".join(c for c in table.columns if c != "geometry")
+            raise ConfigError(
+                f"profile {profile.name}: constraints.{key}: there is no such column; use one of: {known}."
+            )
+        ok = constraint_mask(table[key], rule)
+        removed[key] = int((keep & ~ok).sum())
+        keep &= ok
+    return keep, removed
+
+
+@dataclass
+class Scored:
+    """What ``evaluate`` computed: the ranked table, the weights used and the constraint counts."""
+
+    table: pd.DataFrame
+    weights: dict[str, float]
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def rank(out: pd.DataFrame) -> pd.DataFrame:
+    """Add ``rank_national`` and ``rank_in_province`` (1 = best; ties broken by cell id, reproducibly)."""
     order = out.sort_values([F.SCORE, F.CELL], ascending=[False, True], kind="stable")
     out.loc[order.index, F.RANK_NATIONAL] = np.arange(1, len(out) + 1)
     out[F.RANK_NATIONAL] = out[F.RANK_NATIONAL].astype(np.int64)
@@ -61,6 +154,52 @@ def score(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
         order.groupby(F.ISO_3166_2, sort=False).cumcount().add(1).reindex(out.index).astype(np.int64)
     )
     return out
+
+
+def evaluate(table: pd.DataFrame, profile: Profile) -> Scored:
+    """Apply constraints, value functions, weights and aggregation; rank what remains.
+
+    Parameters
+    ----------
+    table
+        Candidates with a column per criterion named in the profile, and ``iso_3166_2``, ``h3_cell``.
+    profile
+        Criteria, value functions, weights, aggregation and constraints.
+
+    Returns
+    -------
+    Scored
+        ``table`` (rows passing the constraints) with ``points_<criterion>`` columns, ``score`` (0-100),
+        ``rank_in_province`` and ``rank_national``; the weights used; candidates removed per constraint.
+
+    """
+    keep, removed = apply_constraints(table, profile)
+    out = table.loc[keep].copy()
+    if len(table) and not len(out):
+        raise DataError(
+            f"the constraints of profile {profile.name} remove every candidate ("
+            + ", ".join(f"{k}: {n:,}" for k, n in removed.items())
+            + "); relax them."
+        )
+    values = value_matrix(out, profile)
+    w = resolve_weights(profile, values)
+    for j, name in enumerate(profile.criteria):
+        out[points_column(name)] = 100.0 * w[j] * values[:, j]
+    out[F.SCORE] = 100.0 * mcda.AGGREGATIONS[profile.aggregation](values, w) if len(out) else np.zeros(0)
+    out = rank(out)
+    return Scored(out, dict(zip(profile.criteria, w.tolist(), strict=True)), removed)
+
+
+def score(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Score and rank candidates: ``evaluate(table, profile).table``.
+
+    The weights used and the candidates removed by each constraint are in ``.attrs["weights"]`` and
+    ``.attrs["constraints"]``.
+    """
+    res = evaluate(table, profile)
+    res.table.attrs["weights"] = res.weights
+    res.table.attrs["constraints"] = res.removed
+    return res.table
 
 
 def top_sites(scored: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -1,17 +1,39 @@
-"""Provincial surplus, first model: operating capacity minus the province's share of national peak demand.
+"""Provincial surplus by month, capped by what the grid can deliver.
 
-    surplus_mw = capacity_mw - peak_demand_mw
-    capacity_mw = sum of operating GEM units located in the province (point in polygon)
-    peak_demand_mw = national peak demand × population share (census 2023 + estimates for AJK and GB)
+For each province ``p`` and month ``m``::
 
-The model is deliberately simple and every figure is visible: it ignores seasonality, plant availability,
-wind and solar (absent from the GEM files) and transmission limits. Any figure can be replaced in the
-study config; the ``*_basis`` columns say which values were supplied and which are defaults.
+    available[p, m] = Σ_fuel capacity[p, fuel] × availability[fuel, m]
+    demand[p, m]    = national_peak[m] × share[p]                 (share: population by default)
+    surplus[p, m]   = available[p, m] − demand[p, m]
+
+Capacity is the operating Global Energy Monitor units located in the province (point in polygon), plus the
+wind and solar the GEM files lack (``reference/<ISO3>/capacity_additions.csv``). Hydro follows a seasonal
+availability profile, thermal and nuclear an availability factor (``availability.csv``). The national
+monthly peak comes from ``demand_monthly.csv`` (the published summer peak and winter trough, interpolated).
+
+Deliverability, kept simple and explicit: provinces form two zones, the exporting south (Sindh,
+Balochistan: Thar coal, Karachi nuclear, the gas fleet, Jhimpir wind) and the north. Within a zone power
+moves freely; between zones at most ``south_north_transfer_mw``. A zone's net balance after that transfer
+is what new loads in the zone can use: in a zone left in deficit nothing is deliverable, however much one of
+its provinces generates; in a zone left in surplus the net is shared among its surplus provinces in
+proportion to their own surplus. Deficit provinces keep their (negative) surplus.
+
+Reported per province: ``firm_surplus_mw`` (the worst month, what a firm load can count on),
+``surplus_mw`` (the median month), and ``surplus_energy_gwh`` (the year's deliverable surplus energy, the
+same model run against average rather than peak demand, the average being the peak × the national load
+factor ``average_load_served_mw / peak_demand_mw``).
+
+Every figure can be replaced from the study config; the ``*_basis`` columns and ``figures`` table say which
+values were supplied and which are defaults, with their sources.
 """
 
 from __future__ import annotations
 
+import calendar
+from dataclasses import dataclass
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from siting import reference
@@ -19,65 +41,272 @@ from siting._errors import ConfigError
 from siting.config import Study
 from siting.fields import F
 
+MONTHS = [f"m{m:02d}" for m in range(1, 13)]
+HOURS_IN_MONTH = np.array([calendar.monthrange(2023, m)[1] * 24 for m in range(1, 13)], dtype=float)
+FUELS = ("coal", "oil_gas", "hydro", "nuclear", "bioenergy", "wind", "solar")
 
-def _check_keys(overrides: dict[str, float], valid: pd.Series, key: str) -> None:
-    for code in overrides:
-        if code not in set(valid):
+
+@dataclass
+class SurplusModel:
+    """The surplus model's tables.
+
+    Attributes
+    ----------
+    provinces
+        One row a province: capacity, demand share, firm / median surplus (MW), surplus energy (GWh), bases.
+    monthly
+        One row a province and month: available, demand, surplus, deliverable surplus (MW).
+    figures
+        Every input figure used, with its value, unit and basis ("study config" or the default's source).
+    national
+        Checks of the model against national facts.
+
+    """
+
+    provinces: pd.DataFrame
+    monthly: pd.DataFrame
+    figures: pd.DataFrame
+    national: pd.DataFrame
+
+
+def _check_codes(keys: object, valid: set[str], key: str) -> None:
+    for code in keys:  # type: ignore[attr-defined]
+        if code not in valid:
             raise ConfigError(f"surplus.{key}.{code}: unknown province code; use one of {', '.join(sorted(valid))}.")
 
 
-def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Compute the surplus table, one row a province.
+def zonal_deliverable(surplus: np.ndarray, south: np.ndarray, transfer_mw: float) -> np.ndarray:
+    """Deliverable surplus per province and month under a two-zone transfer limit.
+
+    Parameters
+    ----------
+    surplus
+        Surplus in MW, shape ``(provinces, months)``.
+    south
+        Boolean mask of the provinces in the southern (exporting) zone.
+    transfer_mw
+        Most that can move between the zones, either way.
+
+    Returns
+    -------
+    ndarray
+        Same shape: for surplus provinces their share of the zone's net positive balance after transfer;
+        for deficit provinces their own (negative) surplus.
+
+    """
+    s = np.asarray(surplus, dtype=float)
+    out = s.copy()
+    zones = [south, ~south]
+    balance = np.array([s[z].sum(axis=0) for z in zones])  # (2, months)
+    # transfer from a zone in surplus to a zone in deficit, capped
+    t_sn = np.minimum.reduce([np.full(s.shape[1], transfer_mw), np.maximum(balance[0], 0), np.maximum(-balance[1], 0)])
+    t_ns = np.minimum.reduce([np.full(s.shape[1], transfer_mw), np.maximum(balance[1], 0), np.maximum(-balance[0], 0)])
+    net = np.array([balance[0] - t_sn + t_ns, balance[1] + t_sn - t_ns])
+    for z, zone in enumerate(zones):
+        pos = np.maximum(s[zone], 0.0)
+        total = pos.sum(axis=0)
+        share = np.divide(pos, total, out=np.zeros_like(pos), where=total > 0)
+        out[zone] = np.where(s[zone] > 0, share * np.maximum(net[z], 0.0), s[zone])
+    return out
+
+
+def _capacity_by_fuel(study: Study, codes: list[str], plants: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cfg = study.surplus
+    cap = (
+        plants.groupby([F.ISO_3166_2, "tracker"])[F.CAPACITY_MW]
+        .sum()
+        .unstack(fill_value=0.0)
+        .reindex(index=codes, columns=list(FUELS), fill_value=0.0)
+    )
+    basis = pd.DataFrame("GEM operating units", index=codes, columns=list(FUELS))
+    additions = reference.table(study.region.iso3, "capacity_additions.csv")
+    for row in additions.itertuples():
+        cap.loc[row.iso_3166_2, row.fuel] += row.capacity_mw
+        basis.loc[row.iso_3166_2, row.fuel] = row.basis
+    _check_codes(cfg.capacity_mw, set(codes), "capacity_mw")
+    for code, by_fuel in cfg.capacity_mw.items():
+        for fuel, mw in by_fuel.items():
+            if fuel not in FUELS:
+                raise ConfigError(f"surplus.capacity_mw.{code}.{fuel}: unknown fuel; use one of {', '.join(FUELS)}.")
+            cap.loc[code, fuel] = mw
+            basis.loc[code, fuel] = "study config"
+    return cap, basis
+
+
+def _availability(study: Study) -> tuple[pd.DataFrame, dict[str, str]]:
+    table = reference.table(study.region.iso3, "availability.csv").set_index("fuel")
+    avail = table[MONTHS].astype(float).reindex(list(FUELS))
+    if avail.isna().any().any():
+        missing = avail.index[avail.isna().any(axis=1)][0]
+        raise ConfigError(f"siting/reference/{study.region.iso3}/availability.csv lacks fuel '{missing}'; add a row.")
+    basis = table["basis"].to_dict()
+    for fuel, values in study.surplus.availability.items():
+        if fuel not in FUELS:
+            raise ConfigError(f"surplus.availability.{fuel}: unknown fuel; use one of {', '.join(FUELS)}.")
+        avail.loc[fuel] = values
+        basis[fuel] = "study config"
+    return avail, basis
+
+
+def _monthly_peak(study: Study) -> tuple[np.ndarray, str]:
+    cfg = study.surplus
+    iso3 = study.region.iso3
+    if cfg.monthly_peak_demand_mw is not None:
+        return np.asarray(cfg.monthly_peak_demand_mw, dtype=float), "study config"
+    profile = reference.table(iso3, "demand_monthly.csv").sort_values("month")["peak_demand_mw"].to_numpy(float)
+    basis = "siting/reference/" + iso3 + "/demand_monthly.csv (NEPRA peak, Ministry of Energy trough, interpolated)"
+    if cfg.national_peak_demand_mw is not None:
+        profile = profile * cfg.national_peak_demand_mw / profile.max()
+        basis = "study config (national peak; monthly shape from demand_monthly.csv)"
+    return profile, basis
+
+
+def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> SurplusModel:
+    """Run the monthly surplus model for every province.
 
     Parameters
     ----------
     study
-        The study; its ``surplus`` section overrides defaults, keyed by ISO 3166-2 code.
+        The study; its ``surplus`` section overrides defaults (provinces keyed by ISO 3166-2 code).
     provinces
         Province layer (``iso_3166_2, province, population``).
     plants
-        Operating plants layer (``iso_3166_2, capacity_mw``).
+        Operating plants layer (``iso_3166_2, tracker, capacity_mw``).
+
+    Returns
+    -------
+    SurplusModel
+
+    """
+    cfg = study.surplus
+    iso3 = study.region.iso3
+    codes = provinces[F.ISO_3166_2].tolist()
+    valid = set(codes)
+    for key in ("population", "surplus_mw"):
+        _check_codes(getattr(cfg, key), valid, key)
+    south_codes = (
+        cfg.south_zone
+        if cfg.south_zone is not None
+        else reference.provinces(iso3).query("zone == 'south'")[F.ISO_3166_2].tolist()
+    )
+    _check_codes(south_codes, valid, "south_zone")
+
+    ref = reference.provinces(iso3).set_index(F.ISO_3166_2)
+    pop = provinces.set_index(F.ISO_3166_2)[F.POPULATION].reindex(codes)
+    pop = pd.Series([cfg.population.get(c, pop[c]) for c in codes], index=codes, dtype=float)
+    share = pop / pop.sum()
+
+    cap, cap_basis = _capacity_by_fuel(study, codes, plants)
+    avail, avail_basis = _availability(study)
+    peak, peak_basis = _monthly_peak(study)
+    load_factor = reference.national_value(iso3, "average_load_served_mw") / reference.national_value(
+        iso3, "peak_demand_mw"
+    )
+    transfer = (
+        cfg.south_north_transfer_mw
+        if cfg.south_north_transfer_mw is not None
+        else reference.national_value(iso3, "south_north_transfer_mw")
+    )
+    south = np.array([c in set(south_codes) for c in codes])
+
+    available = cap.to_numpy() @ avail.to_numpy()  # (provinces, months)
+    demand = np.outer(share.to_numpy(), peak)
+    surplus = available - demand
+    for code, mw in cfg.surplus_mw.items():
+        surplus[codes.index(code)] = mw
+    deliverable = zonal_deliverable(surplus, south, transfer)
+    surplus_avg = available - demand * load_factor
+    for code, mw in cfg.surplus_mw.items():
+        surplus_avg[codes.index(code)] = mw
+    deliverable_avg = zonal_deliverable(surplus_avg, south, transfer)
+
+    table = pd.DataFrame({F.ISO_3166_2: codes, F.PROVINCE: provinces[F.PROVINCE].to_numpy()})
+    table[F.POPULATION] = pop.to_numpy()
+    table[F.DEMAND_SHARE] = share.to_numpy()
+    table[F.CAPACITY_MW] = cap.sum(axis=1).to_numpy()
+    for fuel in FUELS:
+        table[f"capacity_{fuel}_mw"] = cap[fuel].to_numpy()
+    table[F.PEAK_DEMAND_MW] = demand.max(axis=1)
+    table["zone"] = np.where(south, "south", "north")
+    table[F.FIRM_SURPLUS_MW] = deliverable.min(axis=1)
+    table[F.SURPLUS_MW] = np.median(deliverable, axis=1)
+    table[F.SURPLUS_ENERGY_GWH] = (np.maximum(deliverable_avg, 0.0) * HOURS_IN_MONTH).sum(axis=1) / 1000.0
+    table["worst_month"] = [calendar.month_abbr[i + 1] for i in deliverable.argmin(axis=1)]
+    table["population_basis"] = [
+        "study config" if c in cfg.population else str(ref.loc[c, "population_basis"]) for c in codes
+    ]
+    table["capacity_basis"] = [
+        "study config" if (cap_basis.loc[c] == "study config").any() else "GEM operating units + reference additions"
+        for c in codes
+    ]
+    table["surplus_basis"] = [
+        "study config (all months)" if c in cfg.surplus_mw else "monthly model, zonal deliverability" for c in codes
+    ]
+
+    monthly = pd.DataFrame(
+        {
+            F.ISO_3166_2: np.repeat(codes, 12),
+            F.PROVINCE: np.repeat(table[F.PROVINCE].to_numpy(), 12),
+            "month": np.tile(np.arange(1, 13), len(codes)),
+            "available_mw": available.ravel(),
+            "demand_mw": demand.ravel(),
+            F.SURPLUS_MW: surplus.ravel(),
+            "deliverable_surplus_mw": deliverable.ravel(),
+        }
+    )
+    figures = _figures(cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, cfg, load_factor, iso3)
+    national = national_checks(iso3, table, peak)
+    return SurplusModel(table, monthly, figures, national)
+
+
+def _figures(cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, cfg, load_factor, iso3) -> pd.DataFrame:
+    rows = []
+    for code in cap.index:
+        for fuel in FUELS:
+            if cap.loc[code, fuel] > 0:
+                rows.append((f"capacity_mw.{code}.{fuel}", cap.loc[code, fuel], "MW", cap_basis.loc[code, fuel]))
+    for fuel in FUELS:
+        rows.append(
+            (f"availability.{fuel}", ";".join(f"{v:g}" for v in avail.loc[fuel]), "0-1 by month", avail_basis[fuel])
+        )
+    rows.append(("monthly_peak_demand_mw", ";".join(f"{v:.0f}" for v in peak), "MW by month", peak_basis))
+    transfer_basis = (
+        "study config"
+        if cfg.south_north_transfer_mw is not None
+        else reference.national(iso3).loc["south_north_transfer_mw", "source"]
+    )
+    rows.append(("south_north_transfer_mw", transfer, "MW", transfer_basis))
+    rows.append(("load_factor", round(load_factor, 4), "", "NEPRA SIR 2024: average load served / peak demand"))
+    return pd.DataFrame(rows, columns=["figure", "value", "unit", "basis"])
+
+
+def national_checks(iso3: str, table: pd.DataFrame, peak: np.ndarray) -> pd.DataFrame:
+    """Compare the model's national totals with published national figures.
 
     Returns
     -------
     DataFrame
-        ``iso_3166_2, province, population, demand_share, capacity_mw, peak_demand_mw, surplus_mw`` and the
-        ``*_basis`` columns naming the source of each figure.
+        ``check, model, published, difference, note``.
 
     """
-    cfg = study.surplus
-    codes = provinces[F.ISO_3166_2]
-    for key in ("population", "capacity_mw", "surplus_mw"):
-        _check_keys(getattr(cfg, key), codes, key)
-    iso3 = study.region.iso3
-    table = pd.DataFrame({F.ISO_3166_2: codes.to_numpy(), F.PROVINCE: provinces[F.PROVINCE].to_numpy()})
-
-    pop = provinces.set_index(F.ISO_3166_2)[F.POPULATION]
-    table[F.POPULATION] = [cfg.population.get(c, pop[c]) for c in table[F.ISO_3166_2]]
-    ref = reference.provinces(iso3).set_index(F.ISO_3166_2)
-    table["population_basis"] = [
-        "study config" if c in cfg.population else f"{ref.loc[c, 'population_basis']}" for c in table[F.ISO_3166_2]
+    nat = reference.national(iso3)
+    installed = float(nat.loc["installed_capacity_mw", "value"])
+    rows = [
+        (
+            "installed capacity (MW)",
+            table[F.CAPACITY_MW].sum(),
+            installed,
+            "the data lacks net-metered rooftop solar (2,813 MW in the published total), captive plants and "
+            "units GEM does not list; it includes ~1.8 GW wind and ~1.3 GW utility solar added from reference",
+        ),
+        ("summer peak demand (MW)", peak.max(), float(nat.loc["peak_demand_mw", "value"]), "NEPRA SIR 2024"),
+        (
+            "winter trough demand (MW)",
+            peak.min(),
+            float(nat.loc["winter_trough_demand_mw", "value"]),
+            "Ministry of Energy: 12,000-13,000 MW",
+        ),
     ]
-    table[F.DEMAND_SHARE] = table[F.POPULATION] / table[F.POPULATION].sum()
-
-    cap = plants.groupby(F.ISO_3166_2)[F.CAPACITY_MW].sum()
-    table[F.CAPACITY_MW] = [cfg.capacity_mw.get(c, float(cap.get(c, 0.0))) for c in table[F.ISO_3166_2]]
-    table["capacity_basis"] = [
-        "study config" if c in cfg.capacity_mw else "GEM operating units" for c in table[F.ISO_3166_2]
-    ]
-
-    if cfg.national_peak_demand_mw is not None:
-        peak, peak_basis = cfg.national_peak_demand_mw, "study config"
-    else:
-        peak = reference.national_value(iso3, "peak_demand_mw")
-        peak_basis = reference.national(iso3).loc["peak_demand_mw", "source"]
-    table[F.PEAK_DEMAND_MW] = table[F.DEMAND_SHARE] * peak
-    table["peak_demand_basis"] = f"{peak:,.0f} MW national peak ({peak_basis}) × population share"
-
-    table[F.SURPLUS_MW] = table[F.CAPACITY_MW] - table[F.PEAK_DEMAND_MW]
-    for code, value in cfg.surplus_mw.items():
-        table.loc[table[F.ISO_3166_2] == code, F.SURPLUS_MW] = value
-    table["surplus_basis"] = [
-        "study config" if c in cfg.surplus_mw else "capacity − share of peak demand" for c in table[F.ISO_3166_2]
-    ]
-    return table
+    out = pd.DataFrame(rows, columns=["check", "model", "published", "note"])
+    out.insert(3, "difference", out["model"] - out["published"])
+    return out

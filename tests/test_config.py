@@ -142,10 +142,10 @@ def test_unknown_profile_lists_the_available_ones(cfg: Path) -> None:
         ),
         (
             """\
-            surplus_mw: {weight: 1.0, value: {kind: sigmoid, worst: 0, best: 1}}
+            surplus_mw: {weight: 1.0, value: {kind: cubic, worst: 0, best: 1}}
             """,
-            "criteria.surplus_mw.value.kind",
-            "linear",
+            "criteria.surplus_mw.value",
+            "kind must be one of linear, piecewise",
         ),
     ],
     ids=[
@@ -279,3 +279,131 @@ def test_shipped_profiles_are_valid_if_present(monkeypatch: pytest.MonkeyPatch) 
         assert profile.name == name
         assert set(profile.criteria) <= set(CRITERIA)
         assert sum(profile.weights.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+AHP_PROFILE = """\
+name: {name}
+weights:
+  method: ahp
+  pairwise:
+    surplus_mw: {{dist_substation_km: 2, t2m_hottest_month_c: {x}, dist_connectivity_km: 8}}
+    dist_substation_km: {{t2m_hottest_month_c: 2, dist_connectivity_km: 4}}
+    t2m_hottest_month_c: {{dist_connectivity_km: 2}}
+criteria:
+  surplus_mw: {{value: {{kind: linear, worst: 0, best: 6000}}}}
+  dist_substation_km: {{value: {{kind: linear, worst: 50, best: 0}}}}
+  t2m_hottest_month_c: {{value: {{kind: linear, worst: 38, best: 22}}}}
+  dist_connectivity_km: {{value: {{kind: linear, worst: 300, best: 0}}}}
+"""
+
+
+def test_ahp_profile_weights(cfg: Path) -> None:
+    write(cfg, "ahp.yml", AHP_PROFILE.format(name="ahp", x=4))
+    profile = load_profile("ahp")
+    # a perfectly consistent 8:4:2:1 matrix
+    assert list(profile.weights.values()) == pytest.approx([8 / 15, 4 / 15, 2 / 15, 1 / 15])
+    assert profile.ahp().cr == pytest.approx(0.0, abs=1e-9)
+
+
+def test_inconsistent_ahp_is_refused_naming_the_pair(cfg: Path) -> None:
+    path = write(cfg, "ahp.yml", AHP_PROFILE.format(name="ahp", x="0.25"))
+    with pytest.raises(ConfigError) as err:
+        load_profile("ahp")
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: weights.pairwise: consistency ratio")
+    assert "exceeds 0.1" in msg
+    assert "surplus_mw.t2m_hottest_month_c = 0.25 where the other judgements imply about 4" in msg
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        (
+            "weights: {method: ahp, pairwise: {surplus_mw: {dist_substation_km: 3}}}\ncriteria:\n"
+            "  surplus_mw: {value: {kind: linear, worst: 0, best: 1}}\n"
+            "  dist_substation_km: {value: {kind: linear, worst: 50, best: 0}}\n"
+            "  t2m_annual_mean_c: {value: {kind: linear, worst: 30, best: 10}}\n",
+            "weights.pairwise.surplus_mw.t2m_annual_mean_c",
+            "not judged",
+        ),
+        (
+            "weights: {method: ahp, pairwise: {surplus_mw: {dist_substation_km: 12}}}\ncriteria:\n"
+            "  surplus_mw: {value: {kind: linear, worst: 0, best: 1}}\n"
+            "  dist_substation_km: {value: {kind: linear, worst: 50, best: 0}}\n",
+            "weights.pairwise.surplus_mw.dist_substation_km",
+            "less than or equal to 9",
+        ),
+        (
+            "weights: {method: ahp, pairwise: {surplus_mw: {dist_substation_km: 3}}}\ncriteria:\n"
+            "  surplus_mw: {weight: 0.5, value: {kind: linear, worst: 0, best: 1}}\n"
+            "  dist_substation_km: {value: {kind: linear, worst: 50, best: 0}}\n",
+            "criteria.surplus_mw.weight",
+            "remove this weight",
+        ),
+        (
+            "criteria:\n  surplus_mw: {weight: 1, value: {kind: piecewise, points: [[0, 0], [10, 1.5]]}}\n",
+            "criteria.surplus_mw.value.points.1.1",
+            "less than or equal to 1",
+        ),
+        (
+            "criteria:\n  surplus_mw: {weight: 1, value: {kind: piecewise, points: [[10, 0], [0, 1]]}}\n",
+            "criteria.surplus_mw.value",
+            "increase strictly",
+        ),
+        (
+            "criteria:\n  surplus_mw: {weight: 1, value: {kind: sigmoid, midpoint: 3, best: 3}}\n",
+            "criteria.surplus_mw.value",
+            "midpoint and best must differ",
+        ),
+        (
+            "criteria:\n  surplus_mw: {weight: 1, value: {kind: threshold, at: 0, below: 0, above: 2}}\n",
+            "criteria.surplus_mw.value.above",
+            "less than or equal to 1",
+        ),
+        (
+            "criteria:\n  surplus_mw: {weight: 1, value: {kind: categorical, values: {a: -1}}}\n",
+            "criteria.surplus_mw.value.values.a",
+            "greater than or equal to 0",
+        ),
+        (
+            "criteria:\n  surplus_mw: {weight: 1, value: {kind: linear, worst: 0, best: 1}}\n"
+            "constraints: {surplus_mw: {}}\n",
+            "constraints.surplus_mw",
+            "at least one of min, max",
+        ),
+        (
+            "aggregation: electre\ncriteria:\n  surplus_mw: {weight: 1, value: {kind: linear, worst: 0, best: 1}}\n",
+            "aggregation",
+            "weighted_sum",
+        ),
+    ],
+    ids=["ahp-missing-pair", "ahp-off-scale", "ahp-with-weight", "piecewise-range", "piecewise-order",
+         "sigmoid-flat", "threshold-range", "categorical-range", "empty-constraint", "aggregation"],
+)  # fmt: skip
+def test_bad_engine_config_names_the_key(cfg: Path, text: str, key: str, fragment: str) -> None:
+    path = write(cfg, "bad.yml", "name: bad\n" + text)
+    with pytest.raises(ConfigError) as err:
+        load_profile("bad")
+    message = str(err.value)
+    assert message.startswith(f"{path}: {key}: "), message
+    assert fragment in message
+    assert message.count(". ") == 0  # one sentence
+
+
+def test_every_value_kind_loads(cfg: Path) -> None:
+    write(
+        cfg,
+        "kinds.yml",
+        "name: kinds\ncriteria:\n"
+        "  surplus_mw: {weight: 0.2, value: {worst: 0, best: 6000}}\n"  # kind defaults to linear
+        "  dist_substation_km: {weight: 0.2, value: {kind: piecewise, points: [[0, 1], [20, 0.8], [50, 0]]}}\n"
+        "  t2m_hottest_month_c: {weight: 0.2, value: {kind: sigmoid, midpoint: 35, best: 28}}\n"
+        "  dist_line_220kv_km: {weight: 0.2, value: {kind: threshold, at: 30, below: 1, above: 0}}\n"
+        "  dist_connectivity_km: {weight: 0.2, value: {kind: categorical, values: {'0': 1}, default: 0.5}}\n"
+        "constraints:\n  dist_substation_km: {max: 80}\n  iso_3166_2: {none_of: [PK-IS]}\n",
+    )
+    p = load_profile("kinds")
+    assert [c.value.kind for c in p.criteria.values()] == [
+        "linear", "piecewise", "sigmoid", "threshold", "categorical"
+    ]  # fmt: skip
+    assert p.constraints["iso_3166_2"].none_of == ["PK-IS"]

@@ -170,8 +170,9 @@ def test_each_top_site_popup_explains_its_score(page, scored) -> None:
 def test_score_surface_is_one_image_not_thousands_of_polygons(page) -> None:
     polygons = page.count('"type": "Polygon"') + page.count('"type": "MultiPolygon"')
     assert polygons < MAX_SURFACE_POLYGONS
-    assert page.count("data:image/png;base64,") == 1
-    assert "L.imageOverlay" in page
+    assert page.count("L.imageOverlay(") == 1
+    overlay = page[page.index("L.imageOverlay(") :][:200]
+    assert '"data:image/png;base64,' in overlay
 
 
 def test_grid_layers_show_high_voltage_and_hide_low(page, scored) -> None:
@@ -185,8 +186,101 @@ def test_grid_layers_show_high_voltage_and_hide_low(page, scored) -> None:
 
 def test_rerun_gives_identical_bytes(scored, written) -> None:
     first = written.read_bytes()
+    png = written.with_name("map.png").read_bytes()
     again = maps.write_study_map(*scored)
     assert again.read_bytes() == first
+    assert again.with_name("map.png").read_bytes() == png
+
+
+# ------------------------------------------------------------------------------------- offline page
+
+
+def test_offline_page_inlines_leaflet_and_loads_nothing(page) -> None:
+    assert not re.search(r"<script[^>]+src=", page), "no external script"
+    assert not re.search(r"<link[^>]+href=", page), "no external stylesheet"
+    assert not re.search(r"url\((?!['\"]?(?:data:|#))", page), "every CSS url() is a data: URL"
+    assert "L.tileLayer" not in page
+    for dropped in ("jquery", "bootstrap", "awesome-markers", "fontawesome", "$(`"):
+        assert dropped not in page.lower(), dropped
+    assert 'version="1.9.4"' in page  # Leaflet, from the pinned package
+    assert "sourceMappingURL" not in page
+    for url in re.findall(r"""src\s*=\s*["']([^"']+)""", page):  # links (<a href>) load nothing
+        assert url.startswith(("data:", "#")), url
+
+
+def test_offline_page_draws_its_own_base_map(page, scored) -> None:
+    layers = scored[3]
+    seen = json_unescaped(page)
+    assert "Country outline" in seen and "Lakes and reservoirs" in seen
+    assert "Offline page" in seen
+    cities = maps.major_cities(layers.places)
+    assert len(cities) >= 10
+    for name in cities["name"]:
+        assert f"</span> {html.escape(name)}</div>" in seen, name
+    assert cities["population"].min() >= maps.CITY_MIN_POPULATION
+
+
+def test_online_page_has_osm_tiles_and_still_no_cdn(scored) -> None:
+    paths, study, profile, layers = scored
+    page = maps.render_html(maps.build_map(paths, study, profile, layers, offline=False))
+    assert "L.tileLayer" in page and "tile.openstreetmap.org" in page
+    assert not re.search(r"<script[^>]+src=", page)
+    assert "Country outline" not in page
+
+
+def test_leaflet_assets_come_from_the_pinned_package() -> None:
+    from importlib.metadata import version
+
+    from siting import _assets
+
+    assert version("django-js-lib-leaflet") == "1.9.4.1"
+    css = _assets.leaflet_css()
+    assert "url(images/" not in css and css.count("url(data:image/png;base64,") == 3
+    assert "</script" not in _assets.leaflet_js().lower()
+
+
+# ---------------------------------------------------------------------------------------- static PNG
+
+
+def test_png_is_written_beside_the_page(written) -> None:
+    import matplotlib.image
+
+    png = written.with_name("map.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(png)
+    assert pixels.shape[0] > 1000 and pixels.shape[1] > 1000
+    rgb = (pixels[..., :3] * 255).round().astype(int)
+    colours = {tuple(c) for c in rgb.reshape(-1, 3)[::7]}
+    cmap = maps.score_colormap()
+    # the score surface: many distinct viridis shades (blended with the land at 85 %)
+    assert len(colours) > 200
+    near = [
+        v
+        for v in range(0, 101, 10)
+        if any(sum(abs(a - b) for a, b in zip(cmap.rgb_bytes_tuple(v), c, strict=True)) < 40 for c in colours)
+    ]
+    assert len(near) >= 5, near
+
+
+def test_png_shows_provinces_surface_top_sites_and_legend(scored) -> None:
+    paths, study, profile, layers = scored
+    inputs = maps.read_outputs(paths)
+    image = maps.score_image(inputs.cells, maps.pixel_size_m(6, 30), maps.score_colormap())
+    fig = maps.static_map(study, profile, layers, inputs, image)
+    ax = fig.axes[0]
+    by_gid = {a.get_gid(): a for a in ax.get_children() if a.get_gid()}
+    assert by_gid["score-surface"].get_array().shape[:2] == (image.height, image.width)
+    assert len(by_gid["provinces"].get_paths()) >= len(layers.provinces)
+    assert len(by_gid["top-sites"].get_offsets()) == len(inputs.top)
+    legend_text = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("Top" in t and "sites" in t for t in legend_text)
+    assert any("Province" in t for t in legend_text)
+    assert fig.axes[1].get_ylabel() == label(F.SCORE)  # the colour bar
+    text = " ".join(t.get_text() for t in fig.texts)
+    assert study.name in text and profile.name in text and inputs.scored_on in text
+    assert "OpenStreetMap" in text and "GeoNames" in text
+    for name in layers.provinces[F.PROVINCE]:
+        assert name[:26] in text, name
 
 
 def test_cli_map_writes_the_page(scored, tmp_path, monkeypatch) -> None:
@@ -198,7 +292,12 @@ def test_cli_map_writes_the_page(scored, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("SITING_CONFIG_DIR", str(REPO / "configs"))
     res = CliRunner().invoke(main, ["--data-dir", str(paths.data), "map", "--study", str(study_file)])
     assert res.exit_code == 0, res.output
-    assert (paths.out / "map.html").is_file()
+    assert (paths.out / "map.html").is_file() and (paths.out / "map.png").is_file()
+    assert "L.tileLayer" not in (paths.out / "map.html").read_text()  # offline is the default
+    res = CliRunner().invoke(main, ["--data-dir", str(paths.data), "map", "--study", str(study_file), "--online"])
+    assert res.exit_code == 0, res.output
+    assert "L.tileLayer" in (paths.out / "map.html").read_text()
+    maps.write_study_map(*scored)  # back to the offline page the other tests read
 
 
 # -------------------------------------------------------------------------------------------- escaping

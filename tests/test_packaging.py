@@ -27,6 +27,11 @@ def test_pip_and_conda_dependencies_match() -> None:
             name, version = _split(item)
             if name not in ("python", "pip"):
                 conda[CONDA_NAMES.get(name, name)] = version
+        else:  # the pip: section, for packages conda-forge lacks
+            for spec in item.get("pip", []):
+                if not spec.startswith("-"):
+                    name, version = _split(spec)
+                    conda[name] = version
     assert conda == pip
 
 

@@ -110,3 +110,94 @@ def test_zero_weight_criterion_does_not_affect_ranking(result, profile) -> None:
     data[name] = data[name].sample(frac=1.0, random_state=0).to_numpy()  # scramble the ignored criterion
     shuffled = score(data, changed)
     assert (base[F.RANK_NATIONAL] == shuffled[F.RANK_NATIONAL]).all()
+
+
+# --- the engine wired to profiles, on a sample of the real decision matrix -------------------------------
+
+from pymcdm import methods, normalizations  # noqa: E402
+from pymcdm.weights import entropy_weights as pymcdm_entropy  # noqa: E402
+
+from siting import mcda  # noqa: E402
+from siting._errors import ConfigError  # noqa: E402
+from siting.config import Constraint  # noqa: E402
+from siting.scoring import evaluate, value_matrix  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sample(result, profile):
+    return result.scored[[F.CELL, F.ISO_3166_2, *profile.criteria]].sample(2000, random_state=1)
+
+
+def _extreme_profile(profile, sample, aggregation):
+    """Linear value functions spanning the sample's range: min-max normalisation, as pymcdm does it."""
+    crits = {}
+    for name, c in profile.criteria.items():
+        lo, hi = sample[name].min(), sample[name].max()
+        cost = c.value.best < c.value.worst
+        crits[name] = c.model_copy(update={"value": LinearValue(worst=hi if cost else lo, best=lo if cost else hi)})
+    types = np.array([-1 if c.value.best < c.value.worst else 1 for c in profile.criteria.values()])
+    return profile.model_copy(update={"criteria": crits, "aggregation": aggregation}), types
+
+
+@pytest.mark.parametrize(("aggregation", "method"), [("topsis", methods.TOPSIS), ("weighted_sum", methods.WSM)])
+def test_scores_match_pymcdm_on_real_candidates(sample, profile, aggregation, method) -> None:
+    prof, types = _extreme_profile(profile, sample, aggregation)
+    ours = evaluate(sample, prof).table.loc[sample.index, F.SCORE].to_numpy()
+    w = np.array(list(profile.weights.values()))
+    ref = method(normalization_function=normalizations.minmax_normalization)(
+        sample[list(profile.criteria)].to_numpy(float), w, types
+    )
+    np.testing.assert_allclose(ours, 100 * ref, rtol=1e-10, atol=1e-10)
+
+
+def test_entropy_weights_on_real_values_match_pymcdm(sample, profile) -> None:
+    v = value_matrix(sample, profile)
+    v = v[(v > 0).all(axis=1)]  # pymcdm zeroes the entropy of a column with any zero; we use 0 ln 0 = 0
+    assert len(v) > 100
+    np.testing.assert_allclose(mcda.entropy_weights(v), pymcdm_entropy(v), rtol=1e-10)
+    ent = profile.model_copy(
+        update={
+            "weights_": profile.weights_.model_copy(update={"method": "entropy"}),
+            "criteria": {k: c.model_copy(update={"weight": None}) for k, c in profile.criteria.items()},
+        }
+    )
+    res = evaluate(sample, ent)
+    assert sum(res.weights.values()) == pytest.approx(1.0)
+    np.testing.assert_allclose(list(res.weights.values()), mcda.entropy_weights(value_matrix(sample, profile)))
+
+
+def test_constraints_remove_and_count(result, profile) -> None:
+    table = result.scored[[F.CELL, F.ISO_3166_2, *profile.criteria]]
+    rules = {
+        "dist_substation_km": Constraint(max=50),
+        F.ISO_3166_2: Constraint(none_of=["PK-IS"]),
+        "surplus_mw": Constraint(min=0),
+    }
+    res = evaluate(table, profile.model_copy(update={"constraints": rules}))
+    far = table["dist_substation_km"] > 50
+    isl = table[F.ISO_3166_2] == "PK-IS"
+    deficit = table["surplus_mw"] < 0
+    assert res.removed == {
+        "dist_substation_km": int(far.sum()),
+        F.ISO_3166_2: int((~far & isl).sum()),
+        "surplus_mw": int((~far & ~isl & deficit).sum()),
+    }
+    assert len(res.table) == len(table) - sum(res.removed.values())
+    assert res.table["dist_substation_km"].max() <= 50
+    assert not set(res.table[F.ISO_3166_2]) & {"PK-IS", "PK-GB"}
+    assert sorted(res.table[F.RANK_NATIONAL]) == list(range(1, len(res.table) + 1))
+
+
+def test_constraint_on_unknown_column_names_the_key(result, profile) -> None:
+    bad = profile.model_copy(update={"constraints": {"firm_surplus_gw": Constraint(min=0)}})
+    with pytest.raises(ConfigError, match=r"constraints\.firm_surplus_gw: there is no such column"):
+        evaluate(result.scored, bad)
+
+
+def test_weighted_product_and_topsis_keep_points_as_weighted_values(sample, profile) -> None:
+    for agg in ("weighted_product", "topsis"):
+        res = evaluate(sample, profile.model_copy(update={"aggregation": agg})).table
+        v = value_matrix(res, profile)
+        w = np.array(list(profile.weights.values()))
+        np.testing.assert_allclose(res[[points_column(c) for c in profile.criteria]].to_numpy(), 100 * v * w)
+        assert res[F.SCORE].between(0, 100).all()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 
 from siting._errors import DataError
@@ -53,3 +54,58 @@ def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
     out = np.full((len(lon), data.shape[0]), np.nan)
     out[inside] = data[:, rows[inside], cols[inside]].T
     return out
+
+
+def read_grid(path: Path) -> tuple[NDArray[np.float64], Affine]:
+    """Every band of a north-up grid as float64 ``(bands, rows, cols)`` with nodata as NaN, and its transform."""
+    with rasterio.open(path) as src:
+        data = src.read().astype(np.float64)
+        if src.nodata is not None and not np.isnan(src.nodata):
+            data[data == src.nodata] = np.nan
+        t = src.transform
+    if t.b != 0 or t.d != 0:
+        raise DataError(f"{path} is a rotated grid; warp it to a north-up EPSG:4326 grid first.")
+    return data, t
+
+
+def cell_index(
+    transform: Affine, shape: tuple[int, int], lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Row and column of the cell holding each point, and whether the point is on the grid at all.
+
+    Rows and columns of points off the grid are clipped to the edge; use ``inside`` to tell them apart.
+    Same index arithmetic as :func:`sample` (a point on a cell edge belongs to the cell east / south of it).
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    cols = np.floor((lon - transform.c) / transform.a).astype(np.int64)
+    rows = np.floor((lat - transform.f) / transform.e).astype(np.int64)
+    inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
+    return np.clip(rows, 0, shape[0] - 1), np.clip(cols, 0, shape[1] - 1), inside
+
+
+def average_onto(src_path: Path, like_path: Path) -> tuple[NDArray[np.float64], Affine]:
+    """Area-weighted mean of ``src_path`` (band 1) over each cell of the grid of ``like_path``.
+
+    GDAL's ``average`` resampling (rasterio.warp.reproject) weights partially covered source cells by the
+    covered fraction and ignores nodata; a target cell with no valid source cell is NaN.
+    """
+    from rasterio.warp import Resampling, reproject
+
+    with rasterio.open(src_path) as src, rasterio.open(like_path) as like:
+        data = src.read(1).astype(np.float64)
+        if src.nodata is not None and not np.isnan(src.nodata):
+            data[data == src.nodata] = np.nan
+        out = np.full((like.height, like.width), np.nan)
+        reproject(
+            data,
+            out,
+            src_transform=src.transform,
+            src_crs=src.crs,
+            dst_transform=like.transform,
+            dst_crs=like.crs,
+            src_nodata=np.nan,
+            dst_nodata=np.nan,
+            resampling=Resampling.average,
+        )
+        return out, like.transform

@@ -1,0 +1,125 @@
+"""Stages that read what ``siting score`` wrote and answer the planners' questions.
+
+Sensitivity, allocation, and the side-by-side comparison of profiles; each writes atomically into the
+study's output folders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siting import allocation, sensitivity, sites
+from siting._errors import DataError
+from siting.config import Profile, Study, load_study
+from siting.fields import F
+from siting.io import write_atomic, write_csv, write_text
+from siting.scoring import resolve_weights, value_matrix
+
+CSV_DECIMALS = 4
+
+
+def read_scores(out: Path) -> pd.DataFrame:
+    """Read the scores table of a profile's output folder, without geometry."""
+    path = out / "scores.parquet"
+    if not path.is_file():
+        raise DataError(f"{path} does not exist; run `siting score` for this study and profile first.")
+    table = pd.read_parquet(path)
+    return table.drop(columns="geometry", errors="ignore")
+
+
+def sensitivity_table(study: Study, profile: Profile, scored: pd.DataFrame, **kw) -> pd.DataFrame:
+    """Sensitivity of the sites of a scored study (see ``siting.sensitivity.run``)."""
+    built = sites.build(scored, profile.sites, study.ranking.top_n)
+    values = value_matrix(scored, profile)
+    weights = resolve_weights(profile, values)
+    pos = pd.Index(scored[F.CELL]).get_indexer(built.members.index)
+    member_site = pd.Index(built.table[sites.SITE_ID]).get_indexer(built.members.to_numpy())
+    return sensitivity.run(
+        values[pos], weights, list(profile.criteria), profile.aggregation, member_site, built.table,
+        top_n=study.ranking.top_n, vmin=values.min(axis=0), vmax=values.max(axis=0), **kw,
+    )  # fmt: skip
+
+
+def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
+    """``sensitivity.csv`` and ``sensitivity.png`` in the profile's output folder."""
+    table = sensitivity_table(study, profile, read_scores(out), **kw)
+    csv = write_csv(out / "sensitivity.csv", table.round(CSV_DECIMALS))
+    title = (
+        f"{study.name} / {profile.name}: {kw.get('runs', 500)} Dirichlet weight draws "
+        f"(concentration {kw.get('concentration', 100.0):g}, seed {kw.get('seed', 0)})"
+    )
+    png = write_atomic(out / "sensitivity.png", lambda p: sensitivity.plot(table, study.ranking.top_n, p, title))
+    return {"sensitivity": csv, "sensitivity_plot": png}
+
+
+def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> tuple[allocation.Allocation, dict]:
+    """``allocation.csv`` (sites with capacity) and ``allocation.md`` (summary) in the profile's output folder."""
+    rules = profile.allocation.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    rules = type(rules).model_validate(rules.model_dump())
+    site_path, prov_path = out / "sites.parquet", out / "provinces.csv"
+    for p in (site_path, prov_path):
+        if not p.is_file():
+            raise DataError(f"{p} does not exist; run `siting score` for this study and profile first.")
+    res = allocation.allocate(pd.read_parquet(site_path), pd.read_csv(prov_path), rules)
+    title = f"Allocation of {rules.total_mw:,.0f} MW — {study.name} / {profile.name}"
+    files = {
+        "allocation": write_csv(out / "allocation.csv", res.sites.round(CSV_DECIMALS)),
+        "allocation_md": write_text(out / "allocation.md", allocation.to_markdown(res, title)),
+    }
+    return res, files
+
+
+def comparison(study_name: str, processed: Path, profiles: list[str]) -> pd.DataFrame:
+    """Per province, each profile's best site and score, and how many top-N sites the profiles share.
+
+    Two sites "overlap" when they share at least one H3 cell; ``top_n_overlap`` counts the first profile's
+    shortlisted sites that overlap a shortlisted site of the second.
+    """
+    rows: dict[str, dict] = {}
+    shortlists, members = {}, {}
+    for name in profiles:
+        study, profile = load_study(study_name, name)
+        out = processed / study.name / profile.name
+        scored = read_scores(out)
+        built = sites.build(scored, profile.sites, study.ranking.top_n)
+        short = sites.shortlist(built.table)
+        shortlists[name], members[name] = short, built.members
+        for r in short[short["top_rank"] == 1].itertuples():
+            row = rows.setdefault(getattr(r, F.ISO_3166_2), {F.ISO_3166_2: getattr(r, F.ISO_3166_2),
+                                                             F.PROVINCE: getattr(r, F.PROVINCE)})  # fmt: skip
+            row[f"{name}_best_site"] = r.site_id
+            row[f"{name}_best_score"] = r.score
+            row[f"{name}_best_lat"] = r.best_lat
+            row[f"{name}_best_lon"] = r.best_lon
+            row[f"{name}_sites"] = int((built.table[F.ISO_3166_2] == getattr(r, F.ISO_3166_2)).sum())
+    table = pd.DataFrame(list(rows.values())).sort_values(F.ISO_3166_2).reset_index(drop=True)
+    if len(profiles) >= 2:
+        a, b = profiles[:2]
+        cells_b = {}
+        for sid, grp in members[b].groupby(members[b]).groups.items():
+            cells_b[sid] = set(grp)
+        overlap = []
+        for iso in table[F.ISO_3166_2]:
+            sa = shortlists[a][shortlists[a][F.ISO_3166_2] == iso][sites.SITE_ID]
+            sb = shortlists[b][shortlists[b][F.ISO_3166_2] == iso][sites.SITE_ID]
+            cb = set().union(*(cells_b.get(s, set()) for s in sb)) if len(sb) else set()
+            ma = members[a]
+            overlap.append(int(sum(bool(set(ma.index[ma == s]) & cb) for s in sa)))
+        table["top_n_overlap"] = overlap
+        table["same_best_site"] = [
+            bool(set(members[a].index[members[a] == x]) & set(members[b].index[members[b] == y]))
+            if isinstance(x, str) and isinstance(y, str) else False
+            for x, y in zip(table.get(f"{a}_best_site", [np.nan] * len(table)),
+                            table.get(f"{b}_best_site", [np.nan] * len(table)), strict=True)
+        ]  # fmt: skip
+    return table
+
+
+def write_comparison(study_name: str, processed: Path, profiles: list[str]) -> Path:
+    """``data/processed/<study>/profiles_comparison.csv``."""
+    study, _ = load_study(study_name, profiles[0])
+    table = comparison(study_name, processed, profiles)
+    return write_csv(processed / study.name / "profiles_comparison.csv", table.round(CSV_DECIMALS))

@@ -1,0 +1,181 @@
+"""From cells to sites: adjacent high-scoring H3 cells merge into sites, ranked and spaced within provinces.
+
+A cell is *high-scoring* when its score is at or above the profile's ``sites.quantile`` of its province's
+scores and at or above ``sites.min_score``. High-scoring cells of one province that share an edge (H3
+neighbours) form one site (connected components of the neighbour graph). A site's score is its best cell's
+score (a 100 MW plant needs well under one 5 km² cell; the site's extent says how much room there is around
+it); its mean score, area, centroid and cell count are reported beside it.
+
+The top sites of a province are picked greedily in rank order, skipping any site whose centroid lies within
+``sites.min_spacing_km`` of one already picked, so the shortlist does not spend its places on one cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from siting.config import SiteRules
+from siting.fields import F
+
+SITE_ID = "site_id"
+SITE_COLUMNS_FROM_BEST_CELL = [
+    F.SUBSTATION_NAME,
+    F.SUBSTATION_KV,
+    F.DIST_SUBSTATION_KM,
+    F.SURPLUS_MW,
+    "firm_surplus_mw",
+    "substation_headroom_mw",
+]
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Great-circle distance (km) on the mean-radius sphere, broadcasting."""
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+@dataclass
+class Sites:
+    """Sites (one row each, best first within province) and which cell belongs to which site."""
+
+    table: pd.DataFrame
+    members: pd.Series  # index: h3 cell, value: site_id
+
+
+def high_scoring(scored: pd.DataFrame, rules: SiteRules) -> np.ndarray:
+    """Mask of the cells that may join a site (province quantile and absolute floor)."""
+    q = scored.groupby(F.ISO_3166_2)[F.SCORE].transform(lambda s: s.quantile(rules.quantile))
+    return ((scored[F.SCORE] >= q) & (scored[F.SCORE] >= rules.min_score)).to_numpy()
+
+
+def components(cells: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Label of the connected component (H3 neighbours within the same group) of each cell."""
+    pos = {c: i for i, c in enumerate(cells)}
+    rows, cols = [], []
+    for i, c in enumerate(cells):
+        for nb in h3.grid_ring(c, 1):
+            j = pos.get(nb)
+            if j is not None and groups[j] == groups[i]:
+                rows.append(i)
+                cols.append(j)
+    n = len(cells)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def build(scored: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
+    """Merge high-scoring adjacent cells into sites, rank them and mark the spaced top ``top_n`` per province.
+
+    Returns
+    -------
+    Sites
+        ``table`` columns: ``site_id`` (``<ISO 3166-2>-<rank>``), province, ``rank_in_province``,
+        ``rank_national`` (by ``score``, the best cell's), ``top_rank`` (1..top_n for the spaced shortlist,
+        empty otherwise), ``score``, ``score_mean``, ``n_cells``, ``area_km2``, centroid ``lat``/``lon``,
+        ``best_cell`` with its ``best_lat``/``best_lon`` and grid connection.
+
+    """
+    cand = scored.loc[high_scoring(scored, rules)].reset_index(drop=True)
+    if cand.empty:
+        empty = pd.DataFrame(columns=[SITE_ID, F.ISO_3166_2, F.SCORE])
+        return Sites(empty, pd.Series(dtype=str, name=SITE_ID))
+    labels = components(cand[F.CELL].to_numpy(), cand[F.ISO_3166_2].to_numpy())
+    cand["_site"] = labels
+    cand["_area"] = [h3.cell_area(c, "km^2") for c in cand[F.CELL]]
+    # centroid: area-weighted mean of the cell centres as unit vectors, back to lon/lat
+    lat, lon = np.radians(cand[F.LAT].to_numpy()), np.radians(cand[F.LON].to_numpy())
+    for k, v in {"_x": np.cos(lat) * np.cos(lon), "_y": np.cos(lat) * np.sin(lon), "_z": np.sin(lat)}.items():
+        cand[k] = v * cand["_area"]
+    best_idx = cand.sort_values([F.SCORE, F.CELL], ascending=[False, True]).groupby("_site", sort=False).head(1)
+    best = best_idx.set_index("_site")
+    g = cand.groupby("_site")
+    table = pd.DataFrame(
+        {
+            F.ISO_3166_2: best[F.ISO_3166_2],
+            F.PROVINCE: best[F.PROVINCE] if F.PROVINCE in best else best[F.ISO_3166_2],
+            F.SCORE: best[F.SCORE],
+            "score_mean": g[F.SCORE].mean(),
+            "n_cells": g.size(),
+            F.AREA_KM2: g["_area"].sum(),
+            "best_cell": best[F.CELL],
+            "best_lat": best[F.LAT],
+            "best_lon": best[F.LON],
+        }
+    )
+    x, y, z = g["_x"].sum(), g["_y"].sum(), g["_z"].sum()
+    table[F.LAT] = np.degrees(np.arctan2(z, np.hypot(x, y)))
+    table[F.LON] = np.degrees(np.arctan2(y, x))
+    for col in SITE_COLUMNS_FROM_BEST_CELL:
+        if col in best.columns:
+            table[col] = best[col]
+    table = table.sort_values([F.ISO_3166_2, F.SCORE, "score_mean", "best_cell"], ascending=[True, False, False, True])
+    table[F.RANK_IN_PROVINCE] = table.groupby(F.ISO_3166_2).cumcount() + 1
+    table[SITE_ID] = table[F.ISO_3166_2] + "-" + table[F.RANK_IN_PROVINCE].map("{:03d}".format)
+    nat = table.sort_values([F.SCORE, "score_mean", "best_cell"], ascending=[False, False, True]).index
+    table.loc[nat, F.RANK_NATIONAL] = np.arange(1, len(table) + 1)
+    table[F.RANK_NATIONAL] = table[F.RANK_NATIONAL].astype(np.int64)
+    table["top_rank"] = spaced_top(table, top_n, rules.min_spacing_km)
+    members = pd.Series(table[SITE_ID].reindex(cand["_site"]).to_numpy(), index=cand[F.CELL].to_numpy(), name=SITE_ID)
+    first = [SITE_ID, F.ISO_3166_2, F.PROVINCE, F.RANK_IN_PROVINCE, F.RANK_NATIONAL, "top_rank", F.SCORE]
+    table = table[[*first, *[c for c in table.columns if c not in first]]].reset_index(drop=True)
+    return Sites(table, members)
+
+
+def spaced_top(table: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Series:
+    """1..n for the greedy spaced shortlist of each province (in ``rank_in_province`` order), NA elsewhere."""
+    out = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    for _, grp in table.sort_values(F.RANK_IN_PROVINCE).groupby(F.ISO_3166_2, sort=False):
+        picked: list[int] = []
+        for idx in grp.index:
+            if len(picked) == n:
+                break
+            if picked:
+                d = haversine_km(table.loc[picked, F.LON], table.loc[picked, F.LAT], table.at[idx, F.LON],
+                                 table.at[idx, F.LAT])  # fmt: skip
+                if (d < min_spacing_km).any():
+                    continue
+            picked.append(idx)
+            out[idx] = len(picked)
+    return out
+
+
+def shortlist(sites: pd.DataFrame) -> pd.DataFrame:
+    """Return the spaced top sites of every province, provinces in ISO order, best first."""
+    top = sites[sites["top_rank"].notna()]
+    return top.sort_values([F.ISO_3166_2, "top_rank"]).reset_index(drop=True)
+
+
+def site_scores(cell_scores: np.ndarray, cells: pd.Index, members: pd.Series, site_ids: pd.Index) -> np.ndarray:
+    """Site score (best member cell) for one or many runs of cell scores.
+
+    Parameters
+    ----------
+    cell_scores
+        ``(n_cells,)`` or ``(runs, n_cells)`` scores aligned with ``cells``.
+    cells
+        The cell ids of the score columns.
+    members
+        Cell → site id, as ``Sites.members``.
+    site_ids
+        The order of the output columns.
+
+    Returns
+    -------
+    ndarray
+        ``(n_sites,)`` or ``(runs, n_sites)``.
+
+    """
+    s = np.atleast_2d(cell_scores)
+    col = pd.Index(cells).get_indexer(members.index)
+    site = pd.Index(site_ids).get_indexer(members.to_numpy())
+    out = np.full((s.shape[0], len(site_ids)), -np.inf)
+    np.maximum.at(out.T, site, s[:, col].T)
+    return out if np.ndim(cell_scores) == 2 else out[0]

@@ -1,0 +1,128 @@
+"""Criteria on a national sample of real candidates, against independent references (pyproj geodesics)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+
+from siting import candidates, reference
+from siting.config import Candidates, Study
+from siting.criteria import (
+    connection_cost_musd,
+    connectivity,
+    distance_by_class,
+    nearest_substation,
+    substation_capacity,
+)
+from siting.fields import F
+
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(scope="module")
+def sample(layers):
+    cells = candidates.build(layers, Candidates(h3_resolution=5)).cells
+    return cells.sample(60, random_state=7).reset_index(drop=True)
+
+
+def geod_min_km(lon, lat, tlon, tlat) -> np.ndarray:
+    out = []
+    for x, y in zip(lon, lat, strict=True):
+        _, _, d = GEOD.inv(np.full(len(tlon), x), np.full(len(tlat), y), tlon, tlat)
+        out.append(d.min() / 1000)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("kv", [132, 220, 500])
+def test_substation_distance_by_class_matches_geodesics(sample, layers, kv) -> None:
+    got = distance_by_class(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers)[f"dist_substation_{kv}kv_km"]
+    subs = layers.substations[layers.substations[F.VOLTAGE_KV] >= kv]
+    ref = geod_min_km(sample[F.LON], sample[F.LAT], subs.geometry.x.to_numpy(), subs.geometry.y.to_numpy())
+    assert np.all(np.abs(got - ref) <= np.maximum(0.005 * ref, 0.1))
+
+
+def test_line_distance_is_to_the_segment_and_matches_geodesics(sample, layers) -> None:
+    """Reference: the lines densified to ~200 m vertices, geodesic distance to the nearest vertex (never below
+    the true distance, at most ~0.1 km above it)."""
+    got = distance_by_class(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers)["dist_line_220kv_km"]
+    lines = layers.lines[(layers.lines[F.VOLTAGE_KV] >= 220) & ~layers.lines["is_hvdc"]]
+    xy = shapely.get_coordinates(shapely.segmentize(lines.geometry.values, 0.002))
+    ref = geod_min_km(sample[F.LON], sample[F.LAT], xy[:, 0], xy[:, 1])
+    assert np.all(got <= ref + np.maximum(0.005 * ref, 0.1))
+    assert np.all(got >= ref - np.maximum(0.005 * ref, 0.25))
+    # and to the segment, not its vertices: never farther than the nearest original vertex
+    verts = shapely.get_coordinates(lines.geometry.values)
+    vref = geod_min_km(sample[F.LON], sample[F.LAT], verts[:, 0], verts[:, 1])
+    assert np.all(got <= vref * 1.005 + 1e-6)
+
+
+def test_headroom_follows_ntdc_averages_and_nepra_constraints(layers) -> None:
+    study = Study(name="t")
+    cap = substation_capacity(layers.substations, study)
+    subs = layers.substations
+    pf = reference.national_value("PAK", "power_factor")
+    loading = reference.national_value("PAK", "substation_loading")
+    free500 = (subs[F.VOLTAGE_KV] == 500) & ~cap["constrained"]
+    np.testing.assert_allclose(cap.loc[free500, F.SUBSTATION_HEADROOM_MW], 1460 * pf * (1 - loading))
+    free220 = (subs[F.VOLTAGE_KV] == 220) & ~cap["constrained"]
+    np.testing.assert_allclose(cap.loc[free220, F.SUBSTATION_HEADROOM_MW], 710 * pf * (1 - loading))
+    gatti = subs[F.NAME].str.fullmatch("Gatti")
+    assert gatti.any() and cap.loc[gatti, "constrained"].all()
+    assert (cap.loc[gatti, F.SUBSTATION_HEADROOM_MW] == 0).all()
+    # a 132 kV station is never marked constrained by a 500/220 kV name
+    assert not cap.loc[subs[F.VOLTAGE_KV] < 200, "constrained"].any()
+
+
+def test_nearest_substation_carries_its_headroom(sample, layers) -> None:
+    study = Study(name="t")
+    cap = substation_capacity(layers.substations, study)
+    near = nearest_substation(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers.substations, 220, cap)
+    assert (near[F.SUBSTATION_KV] >= 220).all()
+    by_name = cap.assign(name=layers.substations[F.NAME], kv=layers.substations[F.VOLTAGE_KV])
+    for row in near.head(10).itertuples():
+        match = by_name[(by_name["name"] == row.substation_name) & (by_name["kv"] == row.substation_kv)]
+        assert row.substation_headroom_mw in set(match[F.SUBSTATION_HEADROOM_MW])
+
+
+def test_connection_cost_is_distance_times_route_factor_times_unit_cost() -> None:
+    study = Study(name="t", figures={"line_cost_musd_per_km_220kv": 0.5, "line_route_factor": 1.0})
+    np.testing.assert_allclose(connection_cost_musd(np.array([0.0, 10.0]), study), [0.0, 5.0])
+    default = connection_cost_musd(np.array([10.0]), Study(name="t"))[0]
+    assert default == pytest.approx(
+        10
+        * reference.national_value("PAK", "line_route_factor")
+        * reference.national_value("PAK", "line_cost_musd_per_km_220kv")
+    )
+
+
+def test_connectivity_distances_and_latency(layers) -> None:
+    places = layers.places.set_index(F.NAME)
+    names = ["Karachi", "Islamabad", "Lahore", "Quetta", "Gilgit"]
+    lon = np.array([places.geometry[n].x for n in names])
+    lat = np.array([places.geometry[n].y for n in names])
+    out = connectivity(lon, lat, layers.connectivity_nodes, Study(name="t"))
+    nodes = layers.connectivity_nodes.set_index(F.NAME)
+    landing = nodes.geometry["Karachi cable landing (Hawkes Bay / Clifton)"]
+    _, _, d = GEOD.inv(lon, lat, np.full(5, landing.x), np.full(5, landing.y))
+    expected_ms = 2 * (d / 1000) * 1.5 / (299_792.458 / 1.468 / 1000)
+    np.testing.assert_allclose(out[F.LATENCY_MS], expected_ms, rtol=0.005, atol=0.01)
+    assert out[F.LATENCY_MS].iloc[1] == pytest.approx(16.5, abs=1.0)  # Islamabad: ~1,130 km away
+    # Islamabad and Lahore sit next to their PKIX nodes; Gilgit lies on the Pak-China fibre route
+    assert out[F.DIST_IXP_KM].iloc[1] < 10 and out[F.DIST_IXP_KM].iloc[2] < 10
+    assert out[F.DIST_FIBRE_ROUTE_KM].iloc[4] < 5
+    assert out[F.CONNECTIVITY_NODE].iloc[0].startswith(("PKIX Karachi", "Karachi cable landing"))
+    np.testing.assert_allclose(
+        out[F.DIST_CONNECTIVITY_KM], np.minimum(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
+    )
+
+
+def test_a_missing_voltage_class_gives_nan_not_zero(layers) -> None:
+    subs = layers.substations
+    without_500 = SimpleNamespace(substations=subs[subs[F.VOLTAGE_KV] < 400], lines=layers.lines)
+    out = distance_by_class(np.array([70.0]), np.array([30.0]), without_500)
+    assert np.isnan(out["dist_substation_500kv_km"]).all()
+    assert np.isfinite(out["dist_substation_220kv_km"]).all()
