@@ -33,11 +33,13 @@ CORE_PY   := $(filter-out siting/maps.py siting/cli.py,$(wildcard siting/*.py))
 .DELETE_ON_ERROR:
 comma := ,
 
-all: $(MAPS) ## everything: install, fetch, prepare, score and map the default study
+all: $(MAPS) $(SENS) $(ALLOC) $(COMPARE) ## everything: install, fetch, prepare, score, map, sensitivity, allocation
 	@echo
 	@echo "Outputs for study '$(STUDY)':"
-	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet, scores.gpkg, provinces.csv, top_sites.csv, surplus.csv, map.html, map.png, provenance.json)"; done
+	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet|gpkg, provinces.csv, top_sites.csv, sites.csv, surplus*.csv, national_checks.csv, map.html, map.png, sensitivity.csv|png, allocation.csv|md, provenance.json)"; done
+	@echo "  $(COMPARE)"
 	@echo "Open a map: $(DATA)/processed/$(STUDY)/$(firstword $(PROFILES))/map.html"
+	@echo "Where the first $(firstword $(PROFILES)) allocation goes: $(DATA)/processed/$(STUDY)/$(firstword $(PROFILES))/allocation.md"
 
 install: $(INSTALLED) ## create .venv (if missing) and install siting with its dependencies
 
