@@ -225,13 +225,30 @@ class Criterion(_Strict):
     why: str = ""
 
 
-CRITERIA = (
+CRITERIA = (  # numeric columns of siting.criteria a profile may weigh (descriptions in siting/fields.py)
     "surplus_mw",
+    "firm_surplus_mw",
+    "surplus_energy_gwh",
     "dist_substation_km",
+    "substation_headroom_mw",
+    "connection_cost_musd",
+    "dist_substation_132kv_km",
+    "dist_substation_220kv_km",
+    "dist_substation_500kv_km",
+    "dist_line_132kv_km",
     "dist_line_220kv_km",
+    "dist_line_500kv_km",
     "t2m_hottest_month_c",
     "t2m_annual_mean_c",
+    "cdd18_cdays",
+    "pue",
+    "cooling_mwh_per_mw_it_year",
+    "cooling_cost_kusd_per_mw_it_year",
     "dist_connectivity_km",
+    "dist_ixp_km",
+    "dist_cable_landing_km",
+    "dist_fibre_route_km",
+    "latency_karachi_ms",
 )
 
 

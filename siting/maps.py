@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 import re
 import textwrap
@@ -360,7 +361,7 @@ def site_tooltip(site: pd.Series) -> str:
     return f"{esc(site[F.PROVINCE])} #{int(site[F.RANK_IN_PROVINCE])} — score {site[F.SCORE]:.1f}"
 
 
-def site_popup_html(site: pd.Series, profile: Profile) -> str:
+def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float] | None = None) -> str:
     """Popup of a top site: where it is, its score and the points each criterion earned.
 
     Parameters
@@ -369,6 +370,8 @@ def site_popup_html(site: pd.Series, profile: Profile) -> str:
         One row of ``top_sites.csv``.
     profile
         The profile it was scored with (criteria, weights, value functions).
+    weights
+        The weights used (``provenance.json``); the profile's own weights when None.
 
     Returns
     -------
@@ -382,11 +385,12 @@ def site_popup_html(site: pd.Series, profile: Profile) -> str:
         if name not in site.index or pcol not in site.index:
             raise DataError(f"top_sites.csv has no column '{name}' or '{pcol}'; rerun `siting score`.")
         why = esc(crit.why)
-        scale = f"0 pts at {crit.value.worst:g}, full at {crit.value.best:g}"
+        scale = crit.value.describe()
+        weight = (weights or {}).get(name, crit.weight)
         rows.append(
             f"<tr title='{why} ({esc(scale)})'><td>{esc(label(name))}</td>"
             f"<td class='num'>{fmt_number(float(site[name]))}</td>"
-            f"<td class='num'>{fmt_points(float(site[pcol]), crit.weight)}</td></tr>"
+            f"<td class='num'>{fmt_points(float(site[pcol]), weight)}</td></tr>"
         )
     place = esc(site.get("nearest_place", ""))
     place_km = site.get("dist_place_km", np.nan)
@@ -533,6 +537,7 @@ class MapInputs:
     top: pd.DataFrame  # top_sites.csv
     surplus: pd.DataFrame | None  # surplus.csv (sources of each figure), when present
     scored_on: str  # date the scores were written (UTC)
+    weights: dict[str, float] | None = None  # weights used (provenance.json), also for AHP and entropy
 
 
 def read_outputs(paths: Paths) -> MapInputs:
@@ -567,7 +572,17 @@ def read_outputs(paths: Paths) -> MapInputs:
         top=top,
         surplus=read_table(surplus_path, "surplus table") if surplus_path.is_file() else None,
         scored_on=datetime.fromtimestamp(mtime, tz=UTC).strftime("%Y-%m-%d"),
+        weights=_weights_used(out / "provenance.json"),
     )
+
+
+def _weights_used(path: Path) -> dict[str, float] | None:
+    """Return the weights ``siting score`` used, from its provenance.json (None when absent or unreadable)."""
+    try:
+        weights = json.loads(path.read_text(encoding="utf-8")).get("weights")
+    except (OSError, ValueError):
+        return None
+    return {str(k): float(v) for k, v in weights.items()} if isinstance(weights, dict) else None
 
 
 def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> list[tuple[str, str]]:
@@ -769,7 +784,7 @@ def build_map(
             location=[float(site[F.LAT]), float(site[F.LON])],
             icon=_site_icon(site, score_cmap),
             tooltip=folium.Tooltip(site_tooltip(site)),
-            popup=_Popup(site_popup_html(site, profile), max_width=460),
+            popup=_Popup(site_popup_html(site, profile, inputs.weights), max_width=460),
             z_index_offset=1000 - int(site[F.RANK_IN_PROVINCE]),  # the best of overlapping markers on top
         ).add_to(sites)
     sites.add_to(fmap)
