@@ -17,6 +17,8 @@ def read_vector(path: Path, what: str) -> gpd.GeoDataFrame:
     """Read a vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet) or fail with one clear sentence."""
     if not path.is_file():
         raise DataError(f"{path} ({what}) is missing; run `siting fetch` (or `make data`) first.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} ({what}) is empty (0 bytes); re-fetch it with `siting fetch` or replace it.")
     try:
         if path.suffix == ".parquet":
             gdf = gpd.read_parquet(path)
@@ -24,7 +26,7 @@ def read_vector(path: Path, what: str) -> gpd.GeoDataFrame:
             gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio/arrow raise many types for corrupt files
         raise DataError(
-            f"{path} ({what}) could not be read as a vector file ({type(exc).__name__}); "
+            f"{path} ({what}) could not be read as a vector file (corrupt or truncated?); "
             f"re-fetch it with `siting fetch` or replace it with a valid file."
         ) from exc
     if gdf.crs is None:
@@ -36,6 +38,8 @@ def read_table(path: Path, what: str) -> pd.DataFrame:
     """Read a CSV file or fail with one clear sentence."""
     if not path.is_file():
         raise DataError(f"{path} ({what}) is missing; run `siting fetch` (or `make data`) first.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} ({what}) is empty (0 bytes); re-fetch it with `siting fetch` or replace it.")
     try:
         return pd.read_csv(path, low_memory=False)
     except Exception as exc:

@@ -108,3 +108,28 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
     df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[F.LON], df[F.LAT]), crs=4326)
     return CandidateSet(gdf, excluded)
+
+
+def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) -> CandidateSet:
+    """Candidates from a planner's own points (:func:`siting.userdata.read_points`) instead of H3 cells.
+
+    No exclusion is applied (the planner chose the places); each point carries the H3 cell that contains it
+    at the study's resolution (``h3_cell``, several points may share one), its elevation and its province.
+
+    Returns
+    -------
+    CandidateSet
+        Points with ``candidate_id`` (and ``candidate_name`` if given), ``h3_cell, lon, lat, iso_3166_2,
+        province, elevation_m``, in file order.
+
+    """
+    df = pd.DataFrame(points.drop(columns="geometry"))
+    lon, lat = df[F.LON].to_numpy(float), df[F.LAT].to_numpy(float)
+    cells = np.array([h3i.latlng_to_cell(y, x, params.h3_resolution) for x, y in zip(lon, lat, strict=True)])
+    df.insert(0, F.CELL, np.char.mod("%x", cells.astype(np.int64)).astype(object))
+    df[F.ELEVATION_M] = climate.sample(layers.raster("elevation_m"), lon, lat)[:, 0]
+    prov = layers.provinces
+    idx = assign_province(lon, lat, prov)
+    df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
+    df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
+    return CandidateSet(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=4326), {})

@@ -6,6 +6,7 @@ Errors a user can fix print as one sentence and exit non-zero; ``--debug`` shows
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -124,22 +125,65 @@ def prepare(obj: dict, study: str) -> None:
 @main.command()
 @_study_opt
 @_profile_opt
+@click.option(
+    "--candidates",
+    "candidates_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Score your own sites instead of H3 cells: CSV (lon/lat columns, optional id, name), GeoPackage, "
+    "Shapefile or GeoJSON in any CRS. Outputs go to <study>/<profile>_user/.",
+)
+@click.option(
+    "--substations",
+    "substations_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Use this grid-station list (CSV with lon/lat or any vector file, with a voltage column) instead of "
+    "the OpenStreetMap substations for this run.",
+)
+@click.option("--drop-outside", is_flag=True, help="Drop --candidates points outside the region instead of failing.")
 @click.pass_obj
-def score(obj: dict, study: str, profile: str | None) -> None:
+def score(
+    obj: dict,
+    study: str,
+    profile: str | None,
+    candidates_file: Path | None,
+    substations_file: Path | None,
+    drop_outside: bool,
+) -> None:
     """Score candidates and write scores, province summary, top sites and provenance."""
     from siting.config import load_study
+    from siting.io import sha256_file
     from siting.layers import Layers
     from siting.pipeline import Paths, score_study, write_outputs
+    from siting.userdata import read_points, read_substations
 
     st, prof = _run(load_study, study, profile)
-    paths = Paths(obj["data_dir"], st)
+    paths = Paths(obj["data_dir"], st, "_user" if candidates_file else "")
     layers = Layers(paths.layers)
+    command = ["siting", "--data-dir", str(obj["data_dir"]), "score", "--study", study, "--profile", prof.name]
+    user_files: dict[str, dict[str, str]] = {}
     with _stage(f"score {st.name}/{prof.name}"):
-        result = _run(score_study, st, prof, layers)
+        points = None
+        if candidates_file or substations_file:
+            outline = _run(lambda: layers.country.geometry.iloc[0])
+        if substations_file:
+            layers.substations = _run(read_substations, substations_file, outline, st.region.name)
+            command += ["--substations", str(substations_file)]
+            user_files["substations"] = _file_record(substations_file, sha256_file)
+        if candidates_file:
+            points, warnings = _run(read_points, candidates_file, outline, st.region.name, drop_outside)
+            for warning in warnings:
+                click.echo(f"warning: {warning}", err=True)
+            command += ["--candidates", str(candidates_file)] + (["--drop-outside"] if drop_outside else [])
+            user_files["candidates"] = _file_record(candidates_file, sha256_file)
+        result = _run(score_study, st, prof, layers, points)
         inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
-        files = _run(write_outputs, paths, st, prof, result, inputs)
+        extra = {"rerun": shlex.join(command), "user_files": user_files}
+        files = _run(write_outputs, paths, st, prof, result, inputs, extra)
     click.echo(
-        f"{len(result.scored):,} candidates scored; excluded: "
+        f"{len(result.scored):,} candidates scored"
+        + ("; excluded: " if result.excluded else "")
         + ", ".join(f"{n:,} {why}" for why, n in result.excluded.items())
     )
     if result.constraints:
@@ -149,6 +193,10 @@ def score(obj: dict, study: str, profile: str | None) -> None:
         )
     for name, path in files.items():
         click.echo(f"  {name:<12} {path}")
+
+
+def _file_record(path: Path, sha256: Callable[[Path], str]) -> dict[str, str]:
+    return {"file": str(path), "sha256": sha256(path) if path.is_file() else "(folder)"}
 
 
 def _rule(rule: Any) -> str:

@@ -109,6 +109,18 @@ class Study(_Strict):
             raise ValueError(f"cooling: {exc}".rstrip(".")) from exc
         return self
 
+    @model_validator(mode="after")
+    def _check_provinces(self) -> Study:
+        """Refuse surplus overrides naming no province (names and aliases such as "Sind", "KPK" are fine)."""
+        from siting.surplus import normalise_province_keys
+
+        if self.surplus.population or self.surplus.capacity_mw or self.surplus.surplus_mw or self.surplus.south_zone:
+            try:
+                normalise_province_keys(self.surplus, self.region.iso3)
+            except ConfigError as exc:
+                raise ValueError(str(exc).rstrip(".")) from exc
+        return self
+
 
 class LinearValue(_Strict):
     """Linear value function: 0 at ``worst``, 1 at ``best``, clipped outside (benefit if best > worst)."""

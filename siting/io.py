@@ -7,16 +7,19 @@ interrupted run leaves the previous output intact and never a half-written file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -74,8 +77,26 @@ def write_csv(dest: str | os.PathLike[str], df: pd.DataFrame) -> Path:
     return write_atomic(dest, lambda p: df.to_csv(p, index=False, lineterminator="\n"))
 
 
+@functools.cache
+def _canonical_crs_json(epsg: int) -> str:
+    """PROJJSON of an EPSG code as a fresh PROJ context writes it.
+
+    PROJ caches objects per context (per thread), so in a long-lived process ``CRS.from_epsg(4326)`` can
+    come back in the form of a CRS read earlier from a file (``datum`` instead of ``datum_ensemble``), and
+    the GeoParquet metadata, hence the file's bytes, would depend on what the process did before. A new
+    thread has a new context.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: pyproj.CRS.from_epsg(epsg).to_json()).result()
+
+
 def write_parquet(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataFrame) -> Path:
-    """Write (Geo)Parquet atomically, without the pandas index and with a fixed compression."""
+    """Write (Geo)Parquet atomically, without the pandas index and with a fixed compression.
+
+    An EPSG CRS is written in its canonical PROJJSON, so equal tables give equal bytes in any process.
+    """
+    if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None and gdf.crs.to_epsg() is not None:
+        gdf = gdf.set_crs(pyproj.CRS.from_json(_canonical_crs_json(gdf.crs.to_epsg())), allow_override=True)
 
     def _w(p: Path) -> None:
         if isinstance(gdf, gpd.GeoDataFrame):

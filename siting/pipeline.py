@@ -31,6 +31,8 @@ class Paths:
 
     data: Path
     study: Study
+    variant: str = ""
+    """Appended to the profile folder: ``"_user"`` for a run on the planner's own candidates."""
 
     @property
     def raw(self) -> Path:
@@ -49,8 +51,9 @@ class Paths:
 
     @property
     def out(self) -> Path:
-        """``data/processed/<study>/<profile>``."""
-        return self.processed / self.study.name / self.study.profile
+        """``data/processed/<study>/<profile><variant>``."""
+        profile = Path(self.study.profile).stem  # a profile given as a path writes to a folder named by its stem
+        return self.processed / self.study.name / f"{profile}{self.variant}"
 
     @property
     def scores(self) -> Path:
@@ -73,7 +76,7 @@ class Result:
     sites: pd.DataFrame | None = None  # siting.sites: adjacent high-scoring cells merged, ranked, spaced
 
 
-def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
+def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
     """Score every candidate of a study (pure: reads layers, writes nothing).
 
     Parameters
@@ -82,6 +85,9 @@ def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
         Validated configuration.
     layers
         The region's standard layers.
+    points
+        A planner's own candidate points (:func:`siting.userdata.read_points`) to score instead of H3 cells;
+        they keep their ``candidate_id`` and are not merged into sites.
 
     Returns
     -------
@@ -89,7 +95,10 @@ def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
 
     """
     reference.check_figure_keys(study.region.iso3, study.figures)
-    cand = candidates.build(layers, study.candidates)
+    if points is None:
+        cand = candidates.build(layers, study.candidates)
+    else:
+        cand = candidates.from_points(points, layers, study.candidates)
     model = surplus.provincial_surplus(study, layers.provinces, layers.plants)
     table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table)
@@ -100,7 +109,9 @@ def score_study(study: Study, profile: Profile, layers: Layers) -> Result:
     return Result(
         scored, table, province_summary(table, scored, top), top, cand.excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
-        sites=build_sites(scored.drop(columns="geometry"), profile.sites, study.ranking.top_n).table,
+        sites=None if points is not None else build_sites(
+            scored.drop(columns="geometry"), profile.sites, study.ranking.top_n
+        ).table,
     )  # fmt: skip
 
 
@@ -126,6 +137,14 @@ def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFram
     out["best_site_lon"] = out[F.ISO_3166_2].map(best[F.LON])
     out["best_site_near"] = out[F.ISO_3166_2].map(best["nearest_place"])
     return out.sort_values(F.SURPLUS_MW, ascending=False).reset_index(drop=True)
+
+
+def remove_stale_parts(folder: Path) -> list[Path]:
+    """Delete the temporary files (``.<name>.*.part*``) a run killed mid-write left in ``folder``."""
+    stale = sorted(folder.glob(".*.part*")) if folder.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def hexagons(cells: pd.Series) -> np.ndarray:
@@ -161,8 +180,13 @@ def _surplus_tables(out: Path, result: Result) -> dict[str, Path]:
     }
 
 
-def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict) -> dict[str, Path]:
+def write_outputs(
+    paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict, extra: dict | None = None
+) -> dict[str, Path]:
     """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance.
+
+    Temporary files a killed earlier run left in the output folder (``.<name>.*.part*``) are removed first.
+    ``extra`` is merged into ``provenance.json`` (the command line records the command and any user files).
 
     Returns
     -------
@@ -171,9 +195,12 @@ def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, 
 
     """
     out = paths.out
+    remove_stale_parts(out)
     scored = result.scored.drop(columns="geometry")
     crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
-    scored_hex = gpd.GeoDataFrame(scored, geometry=hexagons(scored[F.CELL]), crs=4326)
+    user_points = "candidate_id" in scored.columns  # the planner's own points stay points
+    geometry = result.scored.geometry.values if user_points else hexagons(scored[F.CELL])
+    scored_hex = gpd.GeoDataFrame(scored, geometry=geometry, crs=4326)
     top = result.top.drop(columns="geometry")
     top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
     files = {
@@ -203,6 +230,7 @@ def write_outputs(paths: Paths, study: Study, profile: Profile, result: Result, 
         "outputs": {
             name: {"file": p.name, "sha256": sha256_file(p)} for name, p in files.items() if name != "scores_gpkg"
         },  # GeoPackage embeds a write time, so no stable hash
+        **(extra or {}),
     }
     files["provenance"] = write_json(out / "provenance.json", prov)
     return files

@@ -5,6 +5,7 @@ Each table carries a ``source`` column; a study config can override any value it
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
 import pandas as pd
@@ -74,3 +75,41 @@ def check_figure_keys(iso3: str, overrides: dict[str, float]) -> None:
     for key in overrides:
         if key not in known:
             raise ConfigError(f"figures.{key}: unknown figure; use one of {', '.join(known)}.")
+
+
+def _name_key(name: object) -> str:
+    """Compare names ignoring case, spaces, dots and hyphens, with ``&`` read as ``and``."""
+    return re.sub(r"[^0-9a-z]", "", str(name).lower().replace("&", "and"))
+
+
+def province_names(iso3: str) -> dict[str, str]:
+    """Every accepted spelling of each province (code, official name, source names, ``aliases``) → ISO code."""
+    out: dict[str, str] = {}
+    for row in provinces(iso3).fillna("").itertuples():
+        spellings = [row.iso_3166_2, row.province, *str(row.source_codes).split("|"), *str(row.source_names).split("|")]
+        spellings += str(getattr(row, "aliases", "")).split("|")
+        for s in spellings:
+            if s.strip():
+                out[_name_key(s)] = row.iso_3166_2
+    return out
+
+
+def province_code(iso3: str, name: object, key: str | None = None) -> str:
+    """ISO 3166-2 code of a province given by code, official name or alias ("Sind", "NWFP", "KPK", "AJK", ...).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key`` (default: the name itself) and listing the valid codes and names, if ``name`` matches
+        no province.
+
+    """
+    code = province_names(iso3).get(_name_key(name))
+    if code is None:
+        table = provinces(iso3)
+        valid = ", ".join(f"{c} ({n})" for c, n in zip(table["iso_3166_2"], table["province"], strict=True))
+        raise ConfigError(
+            f"{key or repr(str(name))}: unknown province code or name; use one of {valid} "
+            f"(aliases are listed in siting/reference/{iso3}/provinces.csv)."
+        )
+    return code

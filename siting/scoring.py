@@ -69,7 +69,18 @@ def value_matrix(table: pd.DataFrame, profile: Profile) -> np.ndarray:
         if not isinstance(crit.value, CategoricalValue):
             raw = raw.astype(float)
             if np.isnan(raw).any():
-                raise DataError(f"criterion '{name}' is missing for {int(np.isnan(raw).sum())} candidates.")
+                bad = np.isnan(raw)
+                first = int(np.flatnonzero(bad)[0])
+                where = (
+                    f", the first at ({table[F.LON].iloc[first]:.4f}, {table[F.LAT].iloc[first]:.4f})"
+                    if F.LON in table.columns and F.LAT in table.columns
+                    else ""
+                )
+                raise DataError(
+                    f"criterion '{name}' is missing (NaN) for {int(bad.sum()):,} of {len(raw):,} candidates{where}; "
+                    f"check that the layers it is computed from cover the study region, or remove it from "
+                    f"profile {profile.name}."
+                )
         cols.append(value(raw, crit.value))
     return np.column_stack(cols) if cols else np.zeros((len(table), 0))
 

@@ -38,7 +38,7 @@ import pandas as pd
 
 from siting import reference
 from siting._errors import ConfigError
-from siting.config import Study
+from siting.config import Study, Surplus
 from siting.fields import F
 
 MONTHS = [f"m{m:02d}" for m in range(1, 13)]
@@ -67,6 +67,27 @@ class SurplusModel:
     monthly: pd.DataFrame
     figures: pd.DataFrame
     national: pd.DataFrame
+
+
+def normalise_province_keys(cfg: Surplus, iso3: str) -> Surplus:
+    """Return the study's ``surplus`` section with provinces named by alias ("Sind", "KPK") as ISO codes.
+
+    Names and aliases come from ``siting/reference/<ISO3>/provinces.csv``; an unknown one is refused with
+    the list of valid codes and names, and two keys naming the same province are refused.
+    """
+    update: dict[str, object] = {}
+    for key in ("population", "capacity_mw", "surplus_mw"):
+        out: dict[str, object] = {}
+        given: dict[str, str] = {}
+        for name, v in getattr(cfg, key).items():
+            code = reference.province_code(iso3, name, f"surplus.{key}.{name}")
+            if code in out:
+                raise ConfigError(f"surplus.{key}: {given[code]!r} and {name!r} both name {code}; keep one of them.")
+            out[code], given[code] = v, name
+        update[key] = out
+    if cfg.south_zone is not None:
+        update["south_zone"] = [reference.province_code(iso3, n, f"surplus.south_zone.{n}") for n in cfg.south_zone]
+    return cfg.model_copy(update=update)
 
 
 def _check_codes(keys: object, valid: set[str], key: str) -> None:
@@ -178,8 +199,9 @@ def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.Ge
     SurplusModel
 
     """
-    cfg = study.surplus
     iso3 = study.region.iso3
+    study = study.model_copy(update={"surplus": normalise_province_keys(study.surplus, iso3)})
+    cfg = study.surplus
     codes = provinces[F.ISO_3166_2].tolist()
     valid = set(codes)
     for key in ("population", "surplus_mw"):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import rasterio.errors
 from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 
@@ -23,8 +24,8 @@ def check_raster(path: Path, what: str, bands: int, units: str | None = None) ->
     try:
         with rasterio.open(path) as src:
             crs, count, tags = src.crs, src.count, src.tags()
-            src.read(1, window=((0, 1), (0, 1)))
-    except rasterio.RasterioIOError as exc:
+            src.read()  # every block: a truncated file fails here, not later while sampling
+    except rasterio.errors.RasterioError as exc:
         raise DataError(f"{path} ({what}) could not be read as a GeoTIFF; re-fetch it with `siting fetch`.") from exc
     if crs is None or crs.to_epsg() != 4326:
         raise DataError(f"{path} ({what}) must be in EPSG:4326 (lon/lat degrees), not {crs}; reproject it.")
@@ -41,11 +42,14 @@ def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    with rasterio.open(path) as src:
-        data = src.read().astype(np.float64)
-        if src.nodata is not None and not np.isnan(src.nodata):
-            data[data == src.nodata] = np.nan
-        t = src.transform
+    try:
+        with rasterio.open(path) as src:
+            data = src.read().astype(np.float64)
+            if src.nodata is not None and not np.isnan(src.nodata):
+                data[data == src.nodata] = np.nan
+            t = src.transform
+    except rasterio.errors.RasterioError as exc:
+        raise DataError(f"{path} could not be read as a GeoTIFF; run `siting prepare` again to rebuild it.") from exc
     if t.b != 0 or t.d != 0:
         raise DataError(f"{path} is a rotated grid; warp it to a north-up EPSG:4326 grid first.")
     cols = np.floor((lon - t.c) / t.a).astype(np.int64)
