@@ -29,7 +29,7 @@ RUNS      ?= 500
 SEED      ?= 0
 CORE_PY   := $(filter-out siting/maps.py siting/cli.py,$(wildcard siting/*.py))
 
-.PHONY: all install data layers scores maps sensitivity allocate compare test lint clean help
+.PHONY: all install data layers scores maps sensitivity allocate compare notebooks lab test lint clean help
 .DELETE_ON_ERROR:
 comma := ,
 
@@ -86,6 +86,16 @@ compare: $(COMPARE) ## profiles side by side: best site per province, overlap of
 
 $(COMPARE): $(SCORES) siting/reports.py
 	@$(SITING) compare --study $(STUDY) --profiles $(subst $(eval) ,$(comma),$(strip $(PROFILES)))
+
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+notebooks: $(LAYERS) ## run the notebooks headless; executed copies go to data/processed/notebooks/
+	@echo "▶ notebooks"
+	@$(BIN)/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=1200 \
+		--ExecutePreprocessor.kernel_name=python3 --output-dir $(DATA)/processed/notebooks $(NOTEBOOKS)
+	@echo "✓ notebooks: $(DATA)/processed/notebooks/"
+
+lab: $(INSTALLED) ## start JupyterLab on the project's environment, in notebooks/
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: $(INSTALLED) ## run the test suite on the mirror data
 	@$(BIN)/python -m pytest -q
