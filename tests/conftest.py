@@ -65,3 +65,11 @@ def layers(processed_dir: Path):
     from siting.layers import Layers, layers_dir
 
     return Layers(layers_dir(processed_dir, Study(name="test").region.iso3))
+
+
+@pytest.fixture(scope="session")
+def study_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small study file (H3 resolution 5) for fast command-line runs."""
+    path = tmp_path_factory.mktemp("cfg") / "small.yml"
+    path.write_text("name: small\ncandidates:\n  h3_resolution: 5\n")
+    return path

@@ -40,13 +40,6 @@ def data_dir(tmp_path_factory, processed_dir) -> Path:
 
 
 @pytest.fixture(scope="module")
-def study_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cfg") / "small.yml"
-    path.write_text("name: small\ncandidates:\n  h3_resolution: 5\n")
-    return path
-
-
-@pytest.fixture(scope="module")
 def sites(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("user") / "my_sites.csv"
     path.write_text(

@@ -42,13 +42,6 @@ def files_below(folder: Path) -> set[Path]:
 
 
 @pytest.fixture(scope="module")
-def study_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cfg") / "small.yml"
-    path.write_text("name: small\ncandidates:\n  h3_resolution: 5\n")
-    return path
-
-
-@pytest.fixture(scope="module")
 def pipeline_dir(tmp_path_factory, mirror, study_file) -> Path:
     data = tmp_path_factory.mktemp("data")
     for args in (
