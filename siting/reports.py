@@ -118,6 +118,45 @@ def comparison(study_name: str, processed: Path, profiles: list[str]) -> pd.Data
     return table
 
 
+def cells_side_by_side(scored: dict[str, pd.DataFrame], top: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Two profiles scored on the same candidates, cell by cell (in memory; ``comparison`` compares sites).
+
+    Parameters
+    ----------
+    scored
+        Profile name to its scored table (``h3_cell``, ``score``); exactly two profiles.
+    top
+        Profile name to its top cells per province (``iso_3166_2``, ``province``, ``h3_cell``, ``score``,
+        ``nearest_place``).
+
+    Returns
+    -------
+    DataFrame
+        Per province: each profile's best cell (nearest town, score), the score the *other* profile gives
+        that cell, and how many top cells the two share. ``attrs["spearman"]`` holds the rank correlation of
+        the two scores over the cells both kept.
+
+    """
+    a, b = list(scored)
+    score = {n: scored[n].set_index(F.CELL)[F.SCORE] for n in (a, b)}
+    rows = []
+    for iso in sorted(set(top[a][F.ISO_3166_2]) | set(top[b][F.ISO_3166_2])):  # constraints may empty a province
+        grp = {n: top[n][top[n][F.ISO_3166_2] == iso] for n in (a, b)}
+        row = {F.PROVINCE: (grp[a] if len(grp[a]) else grp[b])[F.PROVINCE].iloc[0]}
+        for name, other in ((a, b), (b, a)):
+            best = grp[name].iloc[0] if len(grp[name]) else None
+            row[f"{name} best near"] = None if best is None else best["nearest_place"]
+            row[f"{name} score"] = None if best is None else best[F.SCORE]
+            row[f"… its score as {other}"] = None if best is None else score[other].get(best[F.CELL])
+        row["top cells shared"] = len(set(grp[a][F.CELL]) & set(grp[b][F.CELL]))
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index(F.PROVINCE)
+    both = pd.concat(score, axis=1).dropna()
+    table.attrs["spearman"] = float(both.corr(method="spearman").iloc[0, 1]) if len(both) > 1 else float("nan")
+    table.attrs["cells_in_both"] = len(both)
+    return table
+
+
 def write_comparison(study_name: str, processed: Path, profiles: list[str]) -> Path:
     """``data/processed/<study>/profiles_comparison.csv``."""
     study, _ = load_study(study_name, profiles[0])
