@@ -56,9 +56,11 @@ class PointIndex:
             raise ValueError("cannot build a nearest-point index over zero points")
         self.tree = cKDTree(self.xyz)
 
-    def nearest(self, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    def nearest(
+        self, lon: ArrayLike, lat: ArrayLike, xyz: NDArray | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Return (distance in km, index of the nearest target) for each query point."""
-        chord, idx = self.tree.query(unit_vectors(lon, lat), k=1)
+        chord, idx = self.tree.query(unit_vectors(lon, lat) if xyz is None else xyz, k=1)
         return chord_to_km(chord), idx
 
     def within(self, lon: ArrayLike, lat: ArrayLike, km: float) -> list[list[int]]:
@@ -120,7 +122,8 @@ class SegmentIndex:
         mid = self.a + self.b
         norm = np.linalg.norm(mid, axis=1, keepdims=True)
         mid = np.where(norm > 0, mid / np.where(norm > 0, norm, 1.0), self.a)
-        self.half_chord = float(np.max(np.linalg.norm(self.a - mid, axis=1)))
+        self.half_chords = np.linalg.norm(self.a - mid, axis=1)
+        self.half_chord = float(np.max(self.half_chords))
         self.tree = cKDTree(mid)
 
     @classmethod
@@ -136,7 +139,7 @@ class SegmentIndex:
         return cls(a, b), part_of[ring[:-1][same]]
 
     def nearest(
-        self, lon: ArrayLike, lat: ArrayLike, k: int = 16, chunk: int = 1 << 18
+        self, lon: ArrayLike, lat: ArrayLike, k: int = 16, chunk: int = 1 << 18, xyz: NDArray | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Return (distance in km, index of the nearest input segment) for each query point.
 
@@ -149,9 +152,11 @@ class SegmentIndex:
             with four times as many, until every piece in the ball has been seen.
         chunk
             Points handled at once, bounding memory.
+        xyz
+            The query points' unit vectors, when the caller already has them (saves recomputing).
 
         """
-        p = unit_vectors(lon, lat)
+        p = unit_vectors(lon, lat) if xyz is None else xyz
         best = np.empty(len(p))
         piece = np.empty(len(p), dtype=np.intp)
         for start in range(0, len(p), chunk):
@@ -186,10 +191,10 @@ class SegmentIndex:
             first = self._pair_angles(pt, cand[:, 0])
             improve = first < best[todo]
             best[todo[improve]], piece[todo[improve]] = first[improve], cand[improve, 0]
-            # any closer piece has its midpoint within best + the longest half-piece (chord metric);
-            # only those are evaluated exactly
-            radius = 2.0 * np.sin(best[todo] / 2.0) + self.half_chord + 1e-12
-            rows, cols = np.nonzero(chord[:, 1:] <= radius[:, None])
+            # a piece can only beat `best` if its midpoint lies within best + its own half-length (chord
+            # metric, triangle inequality); only those are evaluated exactly
+            reach = chord[:, 1:] - self.half_chords[cand[:, 1:]]
+            rows, cols = np.nonzero(reach <= (2.0 * np.sin(best[todo] / 2.0) + 1e-12)[:, None])
             cols += 1
             if rows.size:
                 ang = self._pair_angles(pt[rows], cand[rows, cols])
