@@ -68,25 +68,6 @@ class PointIndex:
         return self.tree.query_ball_point(unit_vectors(lon, lat), r=float(km_to_chord(km)))
 
 
-def _point_segment_angle(p: NDArray, a: NDArray, b: NDArray) -> NDArray[np.float64]:
-    """Angular distance (radians) from unit vectors ``p`` to great-circle segments ``a``-``b`` (row-wise)."""
-    n = np.cross(a, b)
-    n_norm = np.linalg.norm(n, axis=-1, keepdims=True)
-    degenerate = n_norm[..., 0] < 1e-15
-    n = n / np.where(n_norm == 0, 1.0, n_norm)
-    pn = np.sum(p * n, axis=-1)
-    # the foot of the perpendicular lies on the segment iff it is on the a->b side of both ends
-    c = p - pn[..., None] * n
-    inside = (np.sum(np.cross(a, c) * n, axis=-1) >= 0) & (np.sum(np.cross(c, b) * n, axis=-1) >= 0)
-    to_arc = np.arcsin(np.clip(np.abs(pn), 0.0, 1.0))
-
-    def _angle(u: NDArray, v: NDArray) -> NDArray:
-        return 2.0 * np.arcsin(np.clip(np.linalg.norm(u - v, axis=-1) / 2.0, 0.0, 1.0))
-
-    to_ends = np.minimum(_angle(p, a), _angle(p, b))
-    return np.where(inside & ~degenerate, to_arc, to_ends)
-
-
 class SegmentIndex:
     """Exact nearest great-circle segment on the sphere.
 

@@ -40,8 +40,15 @@ def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
 
     Nodata cells come back as NaN.
     """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
+    data, transform = read_grid(path)
+    rows, cols, inside = cell_index(transform, data.shape[1:], lon, lat)
+    out = data[:, rows, cols].T
+    out[~inside] = np.nan
+    return out
+
+
+def read_grid(path: Path) -> tuple[NDArray[np.float64], Affine]:
+    """Every band of a north-up grid as float64 ``(bands, rows, cols)`` with nodata as NaN, and its transform."""
     try:
         with rasterio.open(path) as src:
             data = src.read().astype(np.float64)
@@ -50,23 +57,6 @@ def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
             t = src.transform
     except rasterio.errors.RasterioError as exc:
         raise DataError(f"{path} could not be read as a GeoTIFF; run `siting prepare` again to rebuild it.") from exc
-    if t.b != 0 or t.d != 0:
-        raise DataError(f"{path} is a rotated grid; warp it to a north-up EPSG:4326 grid first.")
-    cols = np.floor((lon - t.c) / t.a).astype(np.int64)
-    rows = np.floor((lat - t.f) / t.e).astype(np.int64)
-    inside = (rows >= 0) & (rows < data.shape[1]) & (cols >= 0) & (cols < data.shape[2])
-    out = np.full((len(lon), data.shape[0]), np.nan)
-    out[inside] = data[:, rows[inside], cols[inside]].T
-    return out
-
-
-def read_grid(path: Path) -> tuple[NDArray[np.float64], Affine]:
-    """Every band of a north-up grid as float64 ``(bands, rows, cols)`` with nodata as NaN, and its transform."""
-    with rasterio.open(path) as src:
-        data = src.read().astype(np.float64)
-        if src.nodata is not None and not np.isnan(src.nodata):
-            data[data == src.nodata] = np.nan
-        t = src.transform
     if t.b != 0 or t.d != 0:
         raise DataError(f"{path} is a rotated grid; warp it to a north-up EPSG:4326 grid first.")
     return data, t
@@ -78,7 +68,7 @@ def cell_index(
     """Row and column of the cell holding each point, and whether the point is on the grid at all.
 
     Rows and columns of points off the grid are clipped to the edge; use ``inside`` to tell them apart.
-    Same index arithmetic as :func:`sample` (a point on a cell edge belongs to the cell east / south of it).
+    A point on a cell edge belongs to the cell east / south of it (:func:`sample` uses this too).
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
