@@ -221,14 +221,15 @@ def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.Ge
     cap, cap_basis = _capacity_by_fuel(study, codes, plants)
     avail, avail_basis = _availability(study)
     peak, peak_basis = _monthly_peak(study)
-    load_factor = reference.national_value(iso3, "average_load_served_mw") / reference.national_value(
-        iso3, "peak_demand_mw"
-    )
-    transfer = (
-        cfg.south_north_transfer_mw
-        if cfg.south_north_transfer_mw is not None
-        else reference.national_value(iso3, "south_north_transfer_mw")
-    )
+    # national figures honour the study's `figures:` overrides like every other stage
+    average_load, load_basis = reference.figure(iso3, "average_load_served_mw", study.figures)
+    published_peak, peak_fig_basis = reference.figure(iso3, "peak_demand_mw", study.figures)
+    load_factor = average_load / published_peak
+    load_factor_basis = f"average load served ({load_basis}) / peak demand ({peak_fig_basis})"
+    if cfg.south_north_transfer_mw is not None:
+        transfer, transfer_basis = cfg.south_north_transfer_mw, "study config"
+    else:
+        transfer, transfer_basis = reference.figure(iso3, "south_north_transfer_mw", study.figures)
     south = np.array([c in set(south_codes) for c in codes])
 
     available = cap.to_numpy() @ avail.to_numpy()  # (provinces, months)
@@ -276,12 +277,16 @@ def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.Ge
             "deliverable_surplus_mw": deliverable.ravel(),
         }
     )
-    figures = _figures(cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, cfg, load_factor, iso3)
+    figures = _figures(
+        cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, transfer_basis, load_factor, load_factor_basis
+    )
     national = national_checks(iso3, table, peak)
     return SurplusModel(table, monthly, figures, national)
 
 
-def _figures(cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, cfg, load_factor, iso3) -> pd.DataFrame:
+def _figures(
+    cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, transfer_basis, load_factor, load_factor_basis
+) -> pd.DataFrame:
     rows = []
     for code in cap.index:
         for fuel in FUELS:
@@ -292,13 +297,8 @@ def _figures(cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, cfg
             (f"availability.{fuel}", ";".join(f"{v:g}" for v in avail.loc[fuel]), "0-1 by month", avail_basis[fuel])
         )
     rows.append(("monthly_peak_demand_mw", ";".join(f"{v:.0f}" for v in peak), "MW by month", peak_basis))
-    transfer_basis = (
-        "study config"
-        if cfg.south_north_transfer_mw is not None
-        else reference.national(iso3).loc["south_north_transfer_mw", "source"]
-    )
     rows.append(("south_north_transfer_mw", transfer, "MW", transfer_basis))
-    rows.append(("load_factor", round(load_factor, 4), "", "NEPRA SIR 2024: average load served / peak demand"))
+    rows.append(("load_factor", round(load_factor, 4), "", load_factor_basis))
     return pd.DataFrame(rows, columns=["figure", "value", "unit", "basis"])
 
 

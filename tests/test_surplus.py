@@ -120,3 +120,17 @@ def test_monthly_table_is_complete(model) -> None:
     assert len(model.monthly) == 7 * 12
     assert not model.monthly.isna().any().any()
     assert isinstance(model.figures, pd.DataFrame) and model.figures["basis"].notna().all()
+
+
+def test_study_figures_override_the_national_defaults(layers) -> None:
+    base = provincial_surplus(Study(name="t"), layers.provinces, layers.plants)
+    study = Study(name="t", figures={"south_north_transfer_mw": 0.0, "average_load_served_mw": 15075.0})
+    m = provincial_surplus(study, layers.provinces, layers.plants)
+    figures = m.figures.set_index("figure")
+    assert figures.loc["south_north_transfer_mw", "value"] == 0.0
+    assert figures.loc["south_north_transfer_mw", "basis"] == "study config"
+    assert figures.loc["load_factor", "value"] == pytest.approx(15075 / 30150, abs=1e-4)
+    assert figures.loc["load_factor", "basis"].startswith("average load served (study config)")
+    # no transfer: the north keeps its own deficits, so Punjab's worst month cannot improve
+    pb = lambda t: t.provinces.set_index(F.ISO_3166_2).loc["PK-PB", F.FIRM_SURPLUS_MW]  # noqa: E731
+    assert pb(m) <= pb(base)
