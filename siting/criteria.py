@@ -17,7 +17,7 @@ from siting import cooling, reference
 from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
-from siting.geodesy import PointIndex, SegmentIndex, haversine_km, unit_vectors
+from siting.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
 from siting.layers import Layers
 
 VOLTAGE_CLASSES_KV = (132, 220, 500)
@@ -68,7 +68,7 @@ def nearest_substation(
     substations: gpd.GeoDataFrame,
     min_kv: float,
     capacity: pd.DataFrame,
-    xyz: np.ndarray | None = None,
+    tiles: PointTiles | None = None,
 ) -> pd.DataFrame:
     """Distance (km) to the nearest substation at or above ``min_kv``, its voltage, name and headroom."""
     keep = (substations[F.VOLTAGE_KV] >= min_kv).to_numpy()
@@ -78,7 +78,7 @@ def nearest_substation(
             f"no substation of {min_kv:g} kV or more in the substations layer; lower grid.substation_min_kv "
             f"in the study config or supply a substation file with voltages."
         )
-    km, idx = PointIndex(eligible.geometry.x, eligible.geometry.y).nearest(lon, lat, xyz=xyz)
+    km, idx = PointIndex(eligible.geometry.x, eligible.geometry.y).nearest(lon, lat, tiles=tiles)
     cap = capacity[keep]
     return pd.DataFrame(
         {
@@ -91,19 +91,21 @@ def nearest_substation(
     )
 
 
-def distance_by_class(lon: np.ndarray, lat: np.ndarray, layers: Layers, xyz: np.ndarray | None = None) -> pd.DataFrame:
+def distance_by_class(
+    lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles | None = None
+) -> pd.DataFrame:
     """Distance (km) to the nearest substation and nearest AC line segment at or above 132, 220 and 500 kV.
 
     A class with no feature in the region gives NaN and is reported by :func:`compute` (never a silent 0).
-    The classes run in threads: the k-d tree queries and most numpy kernels release the GIL.
+    The classes run in threads: the k-d tree queries and the compiled scans release the GIL.
     """
     subs, lines = layers.substations, layers.lines
-    xyz = unit_vectors(lon, lat) if xyz is None else xyz
+    tiles = PointTiles(unit_vectors(lon, lat)) if tiles is None else tiles
 
     def substation_km(kv: int) -> np.ndarray:
         s = subs[subs[F.VOLTAGE_KV] >= kv]
         return (
-            PointIndex(s.geometry.x, s.geometry.y).nearest(lon, lat, xyz=xyz)[0]
+            PointIndex(s.geometry.x, s.geometry.y).nearest(lon, lat, tiles=tiles)[0]
             if len(s)
             else np.full(len(lon), np.nan)
         )
@@ -112,7 +114,7 @@ def distance_by_class(lon: np.ndarray, lat: np.ndarray, layers: Layers, xyz: np.
         ln = lines[(lines[F.VOLTAGE_KV] >= kv) & ~lines["is_hvdc"]]
         if ln.empty:
             return np.full(len(lon), np.nan)
-        return SegmentIndex.from_lines(ln.geometry.values)[0].nearest(lon, lat, xyz=xyz)[0]
+        return SegmentIndex.from_lines(ln.geometry.values)[0].nearest(lon, lat, tiles=tiles)[0]
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = {f"dist_substation_{kv}kv_km": pool.submit(substation_km, kv) for kv in VOLTAGE_CLASSES_KV}
@@ -160,7 +162,7 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
 
 
 def connectivity(
-    lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame, study: Study, xyz: np.ndarray | None = None
+    lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame, study: Study, tiles: PointTiles | None = None
 ) -> pd.DataFrame:
     """Distances to the nearest internet exchange, cable landing and terrestrial fibre route; latency.
 
@@ -179,7 +181,7 @@ def connectivity(
                 f"no {kind.replace('_', ' ')} in the connectivity nodes of {iso3}; add one to "
                 f"siting/reference/{iso3}/connectivity_nodes.csv."
             )
-        km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, xyz=xyz)
+        km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
         out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]
     near_ixp = out[F.DIST_IXP_KM] <= out[F.DIST_CABLE_LANDING_KM]
     out[F.DIST_CONNECTIVITY_KM] = np.minimum(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
@@ -192,7 +194,7 @@ def connectivity(
         segs_a.append(xy[:-1])
         segs_b.append(xy[1:])
     out[F.DIST_FIBRE_ROUTE_KM] = SegmentIndex(np.vstack(segs_a), np.vstack(segs_b), max_piece_km=25.0).nearest(
-        lon, lat, xyz=xyz
+        lon, lat, tiles=tiles
     )[0]  # a few long, straight legs far from most candidates: coarse pieces keep the search balls small
 
     karachi = nodes[(nodes["kind"] == "cable_landing") & nodes[F.NAME].str.contains("Karachi")]
@@ -227,16 +229,16 @@ def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus:
     lon = candidates[F.LON].to_numpy()
     lat = candidates[F.LAT].to_numpy()
     by_code = surplus.set_index(F.ISO_3166_2)
-    xyz = unit_vectors(lon, lat)  # once, shared by every nearest-feature search
+    tiles = PointTiles(unit_vectors(lon, lat))  # once, shared by every nearest-feature search
     capacity = substation_capacity(layers.substations, study)
     for name in ("substations", "lines", "connectivity_nodes"):
         getattr(layers, name)  # read once, before the threads share them
     # independent criteria run side by side: the heavy kernels release the GIL
     with ThreadPoolExecutor(max_workers=2) as pool:
-        by_class = pool.submit(distance_by_class, lon, lat, layers, xyz)
+        by_class = pool.submit(distance_by_class, lon, lat, layers, tiles)
         cool_job = pool.submit(cooling_columns, lon, lat, layers, study)
-        conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, study, xyz)
-        sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, xyz)
+        conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, study, tiles)
+        sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
         parts = [
             pd.DataFrame(

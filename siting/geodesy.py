@@ -1,13 +1,19 @@
-"""Distances on the sphere, vectorised.
+"""Distances on the sphere, exact and fast.
 
-Points become unit vectors on the sphere; a k-d tree over those vectors ranks neighbours by chord length,
-which is monotonic in great-circle distance, so the nearest neighbour it finds is exactly the nearest on
-the sphere. Distances to lines are measured to the great-circle segment, not to its vertices.
+Points become unit vectors on the sphere. Chord length between unit vectors is monotonic in great-circle
+distance, so a k-d tree over them (scipy) finds the exact nearest neighbour on the sphere. Distances to
+lines are measured to the great-circle segment, not to its vertices (:class:`SegmentIndex`); nearest-point
+queries are the same search over zero-length segments (:class:`PointIndex`). For many query points the
+search is shared by tiles of nearby points (:class:`PointTiles`) and the per-point scan is compiled with
+numba; the first call after installation compiles it (a few seconds, then cached beside the source).
 The mean Earth radius (IUGG, 6371.0088 km) is used; against WGS84 geodesics the error is below 0.5 %.
 """
 
 from __future__ import annotations
 
+import itertools
+
+import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
@@ -40,42 +46,56 @@ def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayL
     return chord_to_km(np.linalg.norm(a - b, axis=1))
 
 
-class PointIndex:
-    """Nearest-point queries on the sphere.
+class PointTiles:
+    """Query points grouped into small tiles, so that nearby points can share one candidate search.
+
+    Tiles are cubes of side ``tile_km`` (in great-circle km at the surface) in unit-vector space. Each tile
+    has a centre (the normalised mean of its points) and a radius ``rho`` (the largest chord from the centre
+    to one of its points). Build once per point set and pass to every ``nearest`` call.
 
     Parameters
     ----------
-    lon, lat
-        Target coordinates in degrees.
+    xyz
+        Query points as unit vectors, shape ``(n, 3)`` (see :func:`unit_vectors`).
+    tile_km
+        Tile side; 10 km balances the shared search against the candidates each point must scan.
 
     """
 
-    def __init__(self, lon: ArrayLike, lat: ArrayLike) -> None:
-        self.xyz = unit_vectors(lon, lat)
-        if len(self.xyz) == 0:
-            raise ValueError("cannot build a nearest-point index over zero points")
-        self.tree = cKDTree(self.xyz)
-
-    def nearest(
-        self, lon: ArrayLike, lat: ArrayLike, xyz: NDArray | None = None
-    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-        """Return (distance in km, index of the nearest target) for each query point."""
-        chord, idx = self.tree.query(unit_vectors(lon, lat) if xyz is None else xyz, k=1)
-        return chord_to_km(chord), idx
-
-    def within(self, lon: ArrayLike, lat: ArrayLike, km: float) -> list[list[int]]:
-        """Return the indices of the targets within ``km`` of each query point."""
-        return self.tree.query_ball_point(unit_vectors(lon, lat), r=float(km_to_chord(km)))
+    def __init__(self, xyz: NDArray[np.float64], tile_km: float = 10.0) -> None:
+        self.xyz = np.ascontiguousarray(xyz, dtype=np.float64)
+        if not np.isfinite(self.xyz).all():
+            raise ValueError("query points must have finite coordinates (found NaN or infinity)")
+        cell = max(float(tile_km), 0.1) / EARTH_RADIUS_KM
+        offset = int(np.ceil(1.0 / cell)) + 1
+        base = 2 * offset + 1
+        ijk = np.floor(self.xyz / cell).astype(np.int64) + offset
+        key = (ijk[:, 0] * base + ijk[:, 1]) * base + ijk[:, 2]
+        self.order = np.argsort(key, kind="stable")
+        sorted_key = key[self.order]
+        first = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, np.intp)
+        self.start = np.r_[first, len(key)].astype(np.intp)
+        if len(key):
+            ps = self.xyz[self.order]
+            centre = np.add.reduceat(ps, first, axis=0)
+            self.centre = centre / np.linalg.norm(centre, axis=1, keepdims=True)
+            gap = np.linalg.norm(ps - np.repeat(self.centre, np.diff(self.start), axis=0), axis=1)
+            self.rho = np.maximum.reduceat(gap, first)
+        else:
+            self.centre, self.rho = np.zeros((0, 3)), np.zeros(0)
 
 
 class SegmentIndex:
     """Exact nearest great-circle segment on the sphere.
 
     Long segments are first split along their great circle into pieces of at most ``max_piece_km`` (the
-    geometry is unchanged). Pieces are indexed by their midpoints. For each query the ``k`` nearest
-    midpoints give an upper bound ``u`` on the true distance; any piece closer than ``u`` has its midpoint
-    within ``u + h`` (``h``: the longest half-piece), so every piece in that ball is evaluated exactly, in
-    one vectorised pass. The result is exact, not a vertex approximation.
+    geometry is unchanged); pieces are indexed by their midpoints in a k-d tree. Query points are grouped
+    into tiles (:class:`PointTiles`). For a tile with centre ``c`` and radius ``rho`` (chords), the exact
+    nearest distance ``u`` of ``c`` bounds every point of the tile: its nearest piece has its midpoint within
+    ``u + 2 rho + h`` of ``c`` (``h``: the longest half-piece; triangle inequality in the chord metric). The
+    pieces in that ball are gathered once per tile; each point then scans them, nearest to the centre first,
+    skipping any whose midpoint lies beyond its current best plus the piece's own half-length, and evaluates
+    the rest exactly. The result is exact, not a vertex approximation.
 
     Parameters
     ----------
@@ -92,20 +112,21 @@ class SegmentIndex:
             raise ValueError("cannot build a segment index over zero segments")
         a = unit_vectors(a_ll[:, 0], a_ll[:, 1])
         b = unit_vectors(b_ll[:, 0], b_ll[:, 1])
-        self.segment_of_piece, self.a, self.b = _split(a, b, max_piece_km / EARTH_RADIUS_KM)
-        n = np.cross(self.a, self.b)
+        self.segment_of_piece, a, b = _split(a, b, max_piece_km / EARTH_RADIUS_KM)
+        n = np.cross(a, b)
         n_len = np.linalg.norm(n, axis=1, keepdims=True)
-        self.degenerate = n_len[:, 0] < 1e-15
-        self.n = n / np.where(n_len == 0, 1.0, n_len)
+        degenerate = n_len[:, 0] < 1e-15
+        n = n / np.where(n_len == 0, 1.0, n_len)
         # p lies beside the piece (its foot on the arc) iff p·(n×a) >= 0 and p·(b×n) >= 0
-        self.ua = np.cross(self.n, self.a)
-        self.ub = np.cross(self.b, self.n)
-        mid = self.a + self.b
+        self.pieces = np.ascontiguousarray(
+            np.column_stack([a, b, n, np.cross(n, a), np.cross(b, n), degenerate.astype(float)])
+        )
+        mid = a + b
         norm = np.linalg.norm(mid, axis=1, keepdims=True)
-        mid = np.where(norm > 0, mid / np.where(norm > 0, norm, 1.0), self.a)
-        self.half_chords = np.linalg.norm(self.a - mid, axis=1)
+        self.mid = np.ascontiguousarray(np.where(norm > 0, mid / np.where(norm > 0, norm, 1.0), a))
+        self.half_chords = np.linalg.norm(a - self.mid, axis=1)
         self.half_chord = float(np.max(self.half_chords))
-        self.tree = cKDTree(mid)
+        self.tree = cKDTree(self.mid)
 
     @classmethod
     def from_lines(cls, geometries: ArrayLike) -> tuple[SegmentIndex, NDArray[np.intp]]:
@@ -120,7 +141,12 @@ class SegmentIndex:
         return cls(a, b), part_of[ring[:-1][same]]
 
     def nearest(
-        self, lon: ArrayLike, lat: ArrayLike, k: int = 16, chunk: int = 1 << 18, xyz: NDArray | None = None
+        self,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        xyz: NDArray | None = None,
+        tiles: PointTiles | None = None,
+        k: int = 16,
     ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Return (distance in km, index of the nearest input segment) for each query point.
 
@@ -128,37 +154,35 @@ class SegmentIndex:
         ----------
         lon, lat
             Query points in degrees.
-        k
-            Pieces examined per point in the first pass; points whose search ball holds more are re-queried
-            with four times as many, until every piece in the ball has been seen.
-        chunk
-            Points handled at once, bounding memory.
         xyz
             The query points' unit vectors, when the caller already has them (saves recomputing).
+        tiles
+            The query points' tiles, when the caller searches several indexes with the same points.
+        k
+            Pieces examined per tile centre in the first pass of its own search (a tuning knob only: the
+            centres are re-queried with more until their search balls are covered).
 
         """
-        p = unit_vectors(lon, lat) if xyz is None else xyz
-        best = np.empty(len(p))
-        piece = np.empty(len(p), dtype=np.intp)
-        for start in range(0, len(p), chunk):
-            stop = start + chunk
-            best[start:stop], piece[start:stop] = self._nearest_block(p[start:stop], k)
+        if tiles is None:
+            tiles = PointTiles(unit_vectors(lon, lat) if xyz is None else xyz)
+        angle_c, piece_c = self._nearest_knn(tiles.centre, k)
+        radius = 2.0 * np.sin(angle_c / 2.0) + 2.0 * tiles.rho + self.half_chord + 1e-12
+        balls = self.tree.query_ball_point(tiles.centre, radius, workers=-1)
+        sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
+        cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
+        cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
+        best, piece = _scan_tiles(
+            tiles.xyz, tiles.order, tiles.start, tiles.centre, tiles.rho, cand_start, cand, piece_c,
+            self.mid, self.half_chords, self.half_chord, self.pieces,
+        )  # fmt: skip
         return best * EARTH_RADIUS_KM, self.segment_of_piece[piece]
 
-    def _pair_angles(self, p: NDArray, piece: NDArray[np.intp]) -> NDArray[np.float64]:
-        """Angular distance (radians) from points ``p`` (n, 3) to pieces ``piece`` (n,), row by row."""
+    def _nearest_knn(self, p: NDArray, k: int = 16) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Exact nearest piece (angle in radians, piece) of a few points, from their k nearest midpoints.
 
-        def dot(v: NDArray) -> NDArray:
-            return np.einsum("ij,ij->i", p, v[piece])
-
-        inside = (dot(self.ua) >= 0) & (dot(self.ub) >= 0) & ~self.degenerate[piece]
-        to_arc = np.arcsin(np.minimum(np.abs(dot(self.n)), 1.0))
-        # chords to the ends measured directly (2 − 2 p·a would lose precision next to an end)
-        chord_end = np.minimum(np.linalg.norm(p - self.a[piece], axis=1), np.linalg.norm(p - self.b[piece], axis=1))
-        to_ends = 2.0 * np.arcsin(np.minimum(chord_end / 2.0, 1.0))
-        return np.where(inside, to_arc, to_ends)
-
-    def _nearest_block(self, p: NDArray, k: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        Points whose search ball may hold more than the ``k`` pieces examined are re-queried with four
+        times as many, until every piece in the ball has been seen.
+        """
         m = self.tree.n
         best = np.full(len(p), np.inf)
         piece = np.zeros(len(p), dtype=np.intp)
@@ -167,33 +191,138 @@ class SegmentIndex:
         while todo.size:
             chord, cand = self.tree.query(p[todo], k=k, workers=-1)
             chord, cand = chord.reshape(len(todo), k), cand.reshape(len(todo), k)
-            pt = p[todo]
-            # a first bound from the piece with the nearest midpoint
-            first = self._pair_angles(pt, cand[:, 0])
-            improve = first < best[todo]
-            best[todo[improve]], piece[todo[improve]] = first[improve], cand[improve, 0]
-            # a piece can only beat `best` if its midpoint lies within best + its own half-length (chord
-            # metric, triangle inequality); only those are evaluated exactly
-            reach = chord[:, 1:] - self.half_chords[cand[:, 1:]]
-            rows, cols = np.nonzero(reach <= (2.0 * np.sin(best[todo] / 2.0) + 1e-12)[:, None])
-            cols += 1
-            if rows.size:
-                ang = self._pair_angles(pt[rows], cand[rows, cols])
-                # rows come sorted from nonzero: the minimum of each run, then its first position
-                starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-                run_min = np.minimum.reduceat(ang, starts)
-                hit = np.flatnonzero(ang == np.repeat(run_min, np.diff(np.r_[starts, len(rows)])))
-                head = hit[np.r_[True, rows[hit][1:] != rows[hit][:-1]]]
-                r = rows[head]
-                better = ang[head] < best[todo[r]]
-                best[todo[r[better]]] = ang[head][better]
-                piece[todo[r[better]]] = cand[r[better], cols[head][better]]
-            unseen = chord[:, -1] <= 2.0 * np.sin(best[todo] / 2.0) + self.half_chord + 1e-12
+            b, pc = best[todo], piece[todo]
+            unseen = _scan_knn(p[todo], chord, cand, self.pieces, self.half_chords, self.half_chord, b, pc)
+            best[todo], piece[todo] = b, pc
             if k >= m:
                 break
             todo = todo[unseen]
             k = min(4 * k, m)
         return best, piece
+
+
+class PointIndex(SegmentIndex):
+    """Nearest-point queries on the sphere: a :class:`SegmentIndex` of zero-length segments, one per target.
+
+    Parameters
+    ----------
+    lon, lat
+        Target coordinates in degrees.
+
+    """
+
+    def __init__(self, lon: ArrayLike, lat: ArrayLike) -> None:
+        ll = np.column_stack([np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()])
+        if len(ll) == 0:
+            raise ValueError("cannot build a nearest-point index over zero points")
+        super().__init__(ll, ll)
+
+    def within(self, lon: ArrayLike, lat: ArrayLike, km: float) -> list[list[int]]:
+        """Return the indices of the targets within ``km`` of each query point."""
+        return self.tree.query_ball_point(unit_vectors(lon, lat), r=float(km_to_chord(km)))
+
+
+@numba.njit(nogil=True, cache=True)
+def _scan_knn(
+    p: NDArray,
+    chord: NDArray,
+    cand: NDArray,
+    pieces: NDArray,
+    half: NDArray,
+    half_max: float,
+    best: NDArray,
+    piece: NDArray,
+) -> NDArray[np.bool_]:  # pragma: no cover - compiled; exercised through SegmentIndex.nearest
+    """Update ``best``/``piece`` in place from each point's k nearest pieces (ascending midpoint chord).
+
+    A piece can only beat the current best if its midpoint lies within best + its own half-length (chord
+    metric, triangle inequality); only those are evaluated. Returns, per point, whether the search ball may
+    still hold a piece beyond the k examined.
+    """
+    n, k = cand.shape
+    unseen = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        px, py, pz = p[i, 0], p[i, 1], p[i, 2]
+        b, bi = best[i], piece[i]
+        reach = _reach(b) if b < np.inf else np.inf
+        for j in range(k):
+            if chord[i, j] - half_max > reach:
+                break  # sorted: no later candidate is within reach
+            c = cand[i, j]
+            if chord[i, j] - half[c] > reach:
+                continue
+            ang = _angle_to_piece(px, py, pz, pieces[c])
+            if ang < b:
+                b, bi, reach = ang, c, _reach(ang)
+        best[i], piece[i] = b, bi
+        unseen[i] = chord[i, k - 1] - half_max <= reach
+    return unseen
+
+
+@numba.njit(nogil=True, cache=True)
+def _scan_tiles(
+    p: NDArray,
+    order: NDArray,
+    tile_start: NDArray,
+    centre: NDArray,
+    rho: NDArray,
+    cand_start: NDArray,
+    cand: NDArray,
+    first: NDArray,
+    mid: NDArray,
+    half: NDArray,
+    half_max: float,
+    pieces: NDArray,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:  # pragma: no cover - compiled; exercised through nearest
+    """Nearest piece (angle in radians, piece) of every point, scanning its tile's candidate pieces."""
+    best = np.empty(len(p))
+    piece = np.empty(len(p), dtype=np.intp)
+    for t in range(len(tile_start) - 1):
+        cs = cand[cand_start[t] : cand_start[t + 1]]
+        cx, cy, cz = centre[t, 0], centre[t, 1], centre[t, 2]
+        dc = np.empty(len(cs))
+        for j in range(len(cs)):
+            m = mid[cs[j]]
+            dc[j] = np.sqrt((m[0] - cx) ** 2 + (m[1] - cy) ** 2 + (m[2] - cz) ** 2)
+        by_dc = np.argsort(dc, kind="mergesort")
+        slack = rho[t] + half_max
+        for ii in range(tile_start[t], tile_start[t + 1]):
+            i = order[ii]
+            px, py, pz = p[i, 0], p[i, 1], p[i, 2]
+            bi = first[t]
+            b = _angle_to_piece(px, py, pz, pieces[bi])
+            reach = _reach(b)
+            for jj in range(len(cs)):
+                j = by_dc[jj]
+                if dc[j] - slack > reach:
+                    break  # |p − mid| ≥ dc − rho: no later candidate is within reach
+                c = cs[j]
+                m = mid[c]
+                if np.sqrt((m[0] - px) ** 2 + (m[1] - py) ** 2 + (m[2] - pz) ** 2) - half[c] > reach:
+                    continue
+                ang = _angle_to_piece(px, py, pz, pieces[c])
+                if ang < b:
+                    b, bi, reach = ang, c, _reach(ang)
+            best[i], piece[i] = b, bi
+    return best, piece
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _reach(angle: float) -> float:  # pragma: no cover - compiled
+    """Chord within which a piece's nearest point must lie to beat ``angle`` (with a rounding margin)."""
+    return 2.0 * np.sin(angle / 2.0) + 1e-12
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _angle_to_piece(px: float, py: float, pz: float, q: NDArray) -> float:  # pragma: no cover - compiled
+    """Angular distance (radians) from unit vector p to one packed piece (see ``SegmentIndex.pieces``)."""
+    # q: a(0:3) b(3:6) n(6:9) n×a(9:12) b×n(12:15) degenerate(15)
+    if q[15] == 0.0 and px * q[9] + py * q[10] + pz * q[11] >= 0.0 and px * q[12] + py * q[13] + pz * q[14] >= 0.0:
+        return np.arcsin(min(abs(px * q[6] + py * q[7] + pz * q[8]), 1.0))
+    # chords to the ends measured directly (2 − 2 p·a would lose precision next to an end)
+    da = np.sqrt((px - q[0]) ** 2 + (py - q[1]) ** 2 + (pz - q[2]) ** 2)
+    db = np.sqrt((px - q[3]) ** 2 + (py - q[4]) ** 2 + (pz - q[5]) ** 2)
+    return 2.0 * np.arcsin(min(min(da, db) / 2.0, 1.0))
 
 
 def _split(a: NDArray, b: NDArray, max_angle: float) -> tuple[NDArray[np.intp], NDArray, NDArray]:

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from siting.geodesy import PointIndex, SegmentIndex, chord_to_km, haversine_km, km_to_chord, unit_vectors
+from siting.geodesy import PointIndex, PointTiles, SegmentIndex, chord_to_km, haversine_km, km_to_chord, unit_vectors
 
 GEOD = Geod(ellps="WGS84")
 R_KM = 6371.0088  # IUGG mean Earth radius, the sphere the module documents
@@ -190,6 +190,43 @@ def test_segment_index_result_does_not_depend_on_k(segments, k: int) -> None:
     d_k, _ = index.nearest(qx, qy, k=k)
     d_ref, _ = index.nearest(qx, qy)
     assert np.allclose(d_k, d_ref, rtol=1e-9, atol=1e-9)
+
+
+def dense_block(n_side: int, lon0: float, lat0: float, span_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """A square grid of query points, dense enough that each tile holds many of them."""
+    g = np.linspace(0.0, span_deg, n_side)
+    lon, lat = np.meshgrid(lon0 + g, lat0 + g)
+    return lon.ravel(), lat.ravel()
+
+
+def test_segment_index_dense_points_match_brute_force(segments) -> None:
+    # 2,500 points ~1 km apart, between Lahore and Faisalabad, where 132-500 kV lines cross: tiles of
+    # 10 km then hold ~100 points each, so the shared per-tile search is what is being checked
+    a, b = segments
+    qx, qy = dense_block(50, 73.4, 31.2, 0.5)
+    dist, seg = SegmentIndex(a, b).nearest(qx, qy)
+    brute = np.stack([point_segment_km(x, y, a[:, 0], a[:, 1], b[:, 0], b[:, 1]) for x, y in zip(qx, qy, strict=True)])
+    best = brute.min(axis=1)
+    assert np.allclose(dist, best, rtol=1e-6, atol=1e-4), np.max(np.abs(dist - best))
+    assert np.allclose(brute[np.arange(len(qx)), seg], best, rtol=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("tile_km", [0.1, 3.0, 50.0, 400.0])
+def test_segment_index_result_does_not_depend_on_tiles_or_order(segments, tile_km: float) -> None:
+    a, b = segments
+    index = SegmentIndex(a, b)
+    qx, qy = dense_block(60, 66.0, 25.0, 3.0)  # Karachi to the Kirthar range: near and far from lines
+    ref, _ = index.nearest(qx, qy)
+    tiles = PointTiles(unit_vectors(qx, qy), tile_km=tile_km)
+    assert np.array_equal(index.nearest(None, None, tiles=tiles)[0], ref)  # the very same floats
+    shuffle = np.random.default_rng(12).permutation(len(qx))
+    assert np.array_equal(index.nearest(qx[shuffle], qy[shuffle])[0], ref[shuffle])
+
+
+def test_query_points_must_be_finite(segments) -> None:
+    a, b = segments
+    with pytest.raises(ValueError, match="finite coordinates"):
+        SegmentIndex(a, b).nearest([67.0, np.nan], [25.0, 30.0])
 
 
 def test_point_on_a_line_is_at_distance_zero(segments) -> None:
