@@ -100,9 +100,9 @@ lab: $(INSTALLED) ## start JupyterLab on the project's environment, in notebooks
 test: $(INSTALLED) ## run the test suite on the mirror data
 	@$(BIN)/python -m pytest -q
 
-lint: $(INSTALLED) ## ruff
-	@$(BIN)/ruff check siting tests benchmarks
-	@$(BIN)/ruff format --check siting tests benchmarks
+lint: $(INSTALLED) ## ruff, on the package, tests, benchmarks and notebooks
+	@$(BIN)/ruff check siting tests benchmarks notebooks
+	@$(BIN)/ruff format --check siting tests benchmarks notebooks
 
 clean: ## remove processed outputs (keeps raw data and the venv)
 	rm -rf $(DATA)/processed/*/ 
