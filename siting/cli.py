@@ -213,8 +213,14 @@ def _rule(rule: Any) -> str:
     show_default=True,
     help="Offline: one self-contained page, no tiles, needs no network. Online: OpenStreetMap tiles underneath.",
 )
+@click.option(
+    "--user",
+    is_flag=True,
+    help="Map the run on your own sites (`siting score --candidates FILE`, in <study>/<profile>_user/): every "
+    "site coloured by score, each with its score breakdown.",
+)
 @click.pass_obj
-def map_(obj: dict, study: str, profile: str | None, offline: bool) -> None:
+def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) -> None:
     """Write the interactive HTML map (map.html) and the static map for reports (map.png) of a scored study."""
     from siting.config import load_study
     from siting.layers import Layers
@@ -222,8 +228,8 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool) -> None:
     from siting.pipeline import Paths
 
     st, prof = _run(load_study, study, profile)
-    paths = Paths(obj["data_dir"], st)
-    with _stage(f"map {st.name}/{prof.name}"):
+    paths = Paths(obj["data_dir"], st, "_user" if user else "")
+    with _stage(f"map {st.name}/{prof.name}{paths.variant}"):
         path = _run(write_study_map, paths, st, prof, Layers(paths.layers), offline)
     click.echo(f"  map          {path}")
     click.echo(f"  map (PNG)    {path.with_name(PNG_FILE)}")

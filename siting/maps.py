@@ -48,6 +48,7 @@ from siting.io import write_atomic, write_text
 from siting.layers import Layers
 from siting.pipeline import Paths
 from siting.scoring import points_column
+from siting.userdata import CANDIDATE_ID, CANDIDATE_NAME
 
 MAP_FILE = "map.html"
 PNG_FILE = "map.png"
@@ -356,9 +357,22 @@ def node_features(nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------------------------- sites
 
 
+def candidate_label(site: pd.Series) -> str:
+    """Return the planner's name and id of a site scored with ``--candidates`` (``"Thar (T1)"``), "" for a cell."""
+    name, ident = site.get(CANDIDATE_NAME), site.get(CANDIDATE_ID)
+    name = "" if name is None or pd.isna(name) else str(name)
+    ident = "" if ident is None or pd.isna(ident) else str(ident)
+    if name and ident and name != ident:
+        return f"{name} ({ident})"
+    return name or ident
+
+
 def site_tooltip(site: pd.Series) -> str:
-    """Hover text of a top site: ``"<province> #<rank> — score <x>"`` (escaped)."""
-    return f"{esc(site[F.PROVINCE])} #{int(site[F.RANK_IN_PROVINCE])} — score {site[F.SCORE]:.1f}"
+    """Hover text of a site: ``"[<your name> · ]<province> #<rank> — score <x>"`` (escaped)."""
+    own = candidate_label(site)
+    return (f"{esc(own)} · " if own else "") + (
+        f"{esc(site[F.PROVINCE])} #{int(site[F.RANK_IN_PROVINCE])} — score {site[F.SCORE]:.1f}"
+    )
 
 
 def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float] | None = None) -> str:
@@ -395,8 +409,10 @@ def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float]
     place = esc(site.get("nearest_place", ""))
     place_km = site.get("dist_place_km", np.nan)
     sub_name = esc(site.get(F.SUBSTATION_NAME, "")) or "unnamed substation"
+    own = candidate_label(site)
     parts = [
         f"<div class='siting-site' data-cell='{esc(site[F.CELL])}' style='font-size:12px;min-width:300px'>",
+        f"<div style='font-size:15px'><b>{esc(own)}</b></div>" if own else "",
         f"<div style='font-size:14px'><b>{esc(site[F.PROVINCE])}</b> — #{int(site[F.RANK_IN_PROVINCE])} in province"
         + (f" (#{int(site[F.RANK_NATIONAL]):,} nationally)" if F.RANK_NATIONAL in site.index else "")
         + "</div>",
@@ -412,7 +428,8 @@ def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float]
         f"{fmt_number(float(site.get(F.DIST_SUBSTATION_KM, np.nan)))} km</div>",
         f"<div>Nearest connectivity node: {esc(site.get(F.CONNECTIVITY_NODE, ''))}, "
         f"{fmt_number(float(site.get(F.DIST_CONNECTIVITY_KM, np.nan)))} km</div>",
-        f"<div style='color:#666'>H3 cell {esc(site[F.CELL])} · {site[F.LAT]:.4f}° N, {site[F.LON]:.4f}° E</div>",
+        f"<div style='color:#666'>{'in ' if own else ''}H3 cell {esc(site[F.CELL])} · "
+        f"{site[F.LAT]:.4f}° N, {site[F.LON]:.4f}° E</div>",
         "</div>",
     ]
     return "".join(parts)
@@ -484,8 +501,20 @@ def legend_html(score_cmap: cm.LinearColormap, surplus_cmap: cm.LinearColormap, 
     )
 
 
-def title_html(study: Study, profile: Profile, scored_on: str, n_candidates: int, offline: bool = True) -> str:
-    """Return the title box: study, profile, date of the scores, how many candidates were scored, base map."""
+def candidates_phrase(study: Study, n_candidates: int, user: bool = False) -> str:
+    """Return what was scored: ``"143,791 H3 res-7 candidates"`` or ``"58 of your candidate sites"``."""
+    if user:
+        return f"{n_candidates:,} of your candidate sites"
+    return f"{n_candidates:,} H3 res-{study.candidates.h3_resolution} candidates"
+
+
+def title_html(
+    study: Study, profile: Profile, scored_on: str, n_candidates: int, offline: bool = True, user: bool = False
+) -> str:
+    """Return the title box: study, profile, date of the scores, how many candidates were scored, base map.
+
+    ``user``: the candidates are the planner's own sites (``siting score --candidates``), not H3 cells.
+    """
     base = (
         "Offline page: base map drawn from Natural Earth and GeoNames, no tiles"
         if offline
@@ -496,7 +525,7 @@ def title_html(study: Study, profile: Profile, scored_on: str, n_candidates: int
         f"<div style='font-size:14px'><b>{esc(study.region.name)}: sites for {esc(profile.name.replace('_', ' '))}"
         f"</b></div><div>{esc(profile.description)}</div>"
         f"<div style='color:#555'>Study <b>{esc(study.name)}</b>, profile <b>{esc(profile.name)}</b> · "
-        f"{n_candidates:,} H3 res-{study.candidates.h3_resolution} candidates · scored {esc(scored_on)}</div>"
+        f"{candidates_phrase(study, n_candidates, user)} · scored {esc(scored_on)}</div>"
         f"<div style='color:#777;font-size:11px'>{base}</div></div>"
     )
 
@@ -538,6 +567,7 @@ class MapInputs:
     surplus: pd.DataFrame | None  # surplus.csv (sources of each figure), when present
     scored_on: str  # date the scores were written (UTC)
     weights: dict[str, float] | None = None  # weights used (provenance.json), also for AHP and entropy
+    user_sites: gpd.GeoDataFrame | None = None  # every column, when the candidates are the planner's own points
 
 
 def read_outputs(paths: Paths) -> MapInputs:
@@ -552,9 +582,10 @@ def read_outputs(paths: Paths) -> MapInputs:
     out = paths.out
     for name in ("scores.parquet", "provinces.csv", "top_sites.csv"):
         if not (out / name).is_file():
+            own = " --candidates FILE" if paths.variant == "_user" else ""
             raise DataError(
                 f"{out / name} is missing; run `siting score --study {paths.study.name} "
-                f"--profile {paths.study.profile}` before `siting map`."
+                f"--profile {paths.study.profile}{own}` before `siting map`."
             )
     try:
         cells = gpd.read_parquet(paths.scores, columns=[F.SCORE, "geometry"])
@@ -566,6 +597,7 @@ def read_outputs(paths: Paths) -> MapInputs:
     )
     surplus_path = out / "surplus.csv"
     mtime = paths.scores.stat().st_mtime
+    user_sites = gpd.read_parquet(paths.scores) if len(cells) and (cells.geom_type == "Point").all() else None
     return MapInputs(
         cells=cells,
         provinces=read_table(out / "provinces.csv", "province summary"),
@@ -573,6 +605,7 @@ def read_outputs(paths: Paths) -> MapInputs:
         surplus=read_table(surplus_path, "surplus table") if surplus_path.is_file() else None,
         scored_on=datetime.fromtimestamp(mtime, tz=UTC).strftime("%Y-%m-%d"),
         weights=_weights_used(out / "provenance.json"),
+        user_sites=user_sites,
     )
 
 
@@ -702,16 +735,18 @@ def build_map(
         _base_layers(fmap, layers)
 
     # the score image first, so the SVG of the vector layers sits above it and keeps their tooltips
-    if image is None:
-        image = score_image(inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_cmap)
-    folium.raster_layers.ImageOverlay(
-        image=image.data_url,
-        bounds=image.bounds,
-        name="Suitability score (0-100)",
-        opacity=0.8,
-        interactive=False,
-        class_name="siting-score-surface",
-    ).add_to(fmap)
+    if inputs.user_sites is None:
+        if image is None:
+            res_m = pixel_size_m(study.candidates.h3_resolution, (south + north) / 2)
+            image = score_image(inputs.cells, res_m, score_cmap)
+        folium.raster_layers.ImageOverlay(
+            image=image.data_url,
+            bounds=image.bounds,
+            name="Suitability score (0-100)",
+            opacity=0.8,
+            interactive=False,
+            class_name="siting-score-surface",
+        ).add_to(fmap)
 
     province_data = _geo_dict(provinces, tolerance_deg=0.005, decimals=4)
     folium.GeoJson(
@@ -778,6 +813,8 @@ def build_map(
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
     ).add_to(fmap)
 
+    if inputs.user_sites is not None:
+        _user_sites_layer(inputs.user_sites, profile, inputs.weights, score_cmap).add_to(fmap)
     sites = folium.FeatureGroup(name=f"Top {study.ranking.top_n} sites per province")
     for _, site in inputs.top.iterrows():
         folium.Marker(
@@ -803,11 +840,36 @@ def build_map(
         )
     )
     root.html.add_child(
-        folium.Element(title_html(study, profile, inputs.scored_on, len(inputs.cells), offline=offline))
+        folium.Element(
+            title_html(
+                study, profile, inputs.scored_on, len(inputs.cells), offline=offline, user=inputs.user_sites is not None
+            )
+        )
     )
     root.html.add_child(folium.Element(legend_html(score_cmap, surplus_cmap, study.grid.substation_min_kv)))
     root.html.add_child(folium.Element(sources_html(load_catalog(), _figure_sources(inputs.surplus, nodes))))
     return fmap
+
+
+def _user_sites_layer(
+    sites: gpd.GeoDataFrame, profile: Profile, weights: dict[str, float] | None, cmap: cm.LinearColormap
+) -> folium.FeatureGroup:
+    """Every site the planner scored (``--candidates``), coloured by score, each with its score breakdown."""
+    group = folium.FeatureGroup(name="Your candidate sites (colour: score 0-100)")
+    for _, site in sites.sort_values(F.SCORE).iterrows():  # the best drawn last, on top
+        folium.CircleMarker(
+            location=[float(site[F.LAT]), float(site[F.LON])],
+            radius=7,
+            color="#000",
+            weight=1,
+            fill=True,
+            fill_color=cmap.rgb_hex_str(float(site[F.SCORE])),
+            fill_opacity=0.95,
+            class_name="siting-user-site",
+            tooltip=folium.Tooltip(site_tooltip(site)),
+            popup=_Popup(site_popup_html(site, profile, weights), max_width=460),
+        ).add_to(group)
+    return group
 
 
 def render_html(fmap: folium.Map) -> str:
@@ -824,7 +886,7 @@ def render_html(fmap: folium.Map) -> str:
 
 
 def static_map(
-    study: Study, profile: Profile, layers: Layers, inputs: MapInputs, image: ScoreImage
+    study: Study, profile: Profile, layers: Layers, inputs: MapInputs, image: ScoreImage | None
 ) -> matplotlib.figure.Figure:
     """Draw the map for reports: score surface, provinces with their surplus, top sites, grid, cities and legends.
 
@@ -850,10 +912,22 @@ def static_map(
     country = layers.country.to_crs(3857)
     country.plot(ax=ax, facecolor=LAND_COLOUR, edgecolor="#555", linewidth=1.2, zorder=1)
     layers.lakes.to_crs(3857).plot(ax=ax, facecolor=WATER_COLOUR, edgecolor="#6f9fc8", linewidth=0.4, zorder=2)
-    x0, y0, x1, y1 = image.mercator
-    ax.imshow(
-        score_rgba(image), extent=(x0, x1, y0, y1), interpolation="nearest", alpha=0.85, zorder=3, gid="score-surface"
-    )
+    if image is not None:
+        x0, y0, x1, y1 = image.mercator
+        ax.imshow(
+            score_rgba(image),
+            extent=(x0, x1, y0, y1),
+            interpolation="nearest",
+            alpha=0.85,
+            zorder=3,
+            gid="score-surface",
+        )
+    if inputs.user_sites is not None:
+        own = inputs.user_sites.sort_values(F.SCORE).to_crs(3857)
+        rgb = [np.array(score_cmap.rgb_bytes_tuple(float(v))) / 255 for v in own[F.SCORE]]
+        ax.scatter(
+            own.geometry.x, own.geometry.y, s=22, c=rgb, edgecolors="#000", linewidths=0.5, zorder=7, gid="user-sites"
+        )
 
     lines = layers.lines[(layers.lines[F.VOLTAGE_KV] >= study.grid.line_min_kv) | layers.lines["is_hvdc"].astype(bool)]
     lines.to_crs(3857).plot(ax=ax, color="#444", linewidth=0.5, alpha=0.7, zorder=4)
@@ -939,6 +1013,21 @@ def static_map(
         Line2D([], [], color="#444", linewidth=0.8, label=f"Lines ≥ {study.grid.line_min_kv:g} kV"),
         Line2D([], [], marker="o", linestyle="", color="#222", markersize=3, label=f"City > {CITY_MIN_POPULATION:,}"),
     ]
+    if inputs.user_sites is not None:
+        handles.insert(
+            2,
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor=SCORE_COLORS[len(SCORE_COLORS) // 2],
+                markeredgecolor="#000",
+                markeredgewidth=0.5,
+                markersize=5,
+                label="Your sites (colour: score)",
+            ),
+        )
     fig.legend(
         handles=handles,
         loc="lower left",
@@ -959,8 +1048,8 @@ def static_map(
     fig.text(
         0.02,
         0.93,
-        f"Study {study.name}, profile {profile.name} · {len(inputs.cells):,} H3 res-{study.candidates.h3_resolution}"
-        f" candidates · scored {inputs.scored_on}",
+        f"Study {study.name}, profile {profile.name} · "
+        f"{candidates_phrase(study, len(inputs.cells), inputs.user_sites is not None)} · scored {inputs.scored_on}",
         fontsize=9,
         color="#333",
     )
@@ -993,9 +1082,10 @@ def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers
     """
     inputs = read_outputs(paths)
     _, south, _, north = layers.country.total_bounds
-    image = score_image(
-        inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_colormap()
-    )
+    image = None
+    if inputs.user_sites is None:  # a score surface for H3 cells; the planner's own sites are drawn as points
+        res_m = pixel_size_m(study.candidates.h3_resolution, (south + north) / 2)
+        image = score_image(inputs.cells, res_m, score_colormap())
     fmap = build_map(paths, study, profile, layers, offline, inputs=inputs, image=image)
     html_path = write_text(paths.out / MAP_FILE, render_html(fmap))
     write_static_map(paths.out / PNG_FILE, static_map(study, profile, layers, inputs, image))

@@ -341,6 +341,31 @@ def test_user_candidates_and_substations_are_scored_and_recorded(tmp_path, data_
     assert "4 candidates scored" in out
 
 
+def test_map_of_user_sites_shows_each_with_its_name_and_breakdown(data_dir, study_file, sites) -> None:
+    assert cli(data_dir, "score", "--study", str(study_file), "--candidates", str(sites))[0] == 0
+    code, out, err = cli(data_dir, "map", "--study", str(study_file), "--user")
+    assert code == 0, err
+    folder = data_dir / "processed" / "small" / "bitcoin_mining_user"
+    page = (folder / "map.html").read_text(encoding="utf-8")
+    assert page.count('"className": "siting-user-site"') == 4  # one marker per site, no score surface
+    assert "siting-score-surface" not in page
+    for own in ("Thar (T1)", "Quetta (Q1)", "Multan (M1)", "Jhimpir (K1)"):
+        assert page.count(own) >= 2, own  # in its tooltip and in the title of its popup
+    # every site's popup carries its score breakdown: 4 site markers + the same 4 as top sites of their provinces
+    assert page.count("<b>Total</b>") == 8
+    assert "4 of your candidate sites" in page
+    assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "bitcoin_mining_user/map.html" in out
+
+
+def test_map_of_user_sites_before_scoring_them_says_what_to_run(data_dir, study_file) -> None:
+    code, _, err = cli(data_dir, "map", "--study", str(study_file), "--profile", "ai_datacenter", "--user")
+    assert code == 3
+    line = error_line(err)
+    assert "ai_datacenter_user/scores.parquet is missing" in line
+    assert "--profile ai_datacenter --candidates FILE` before `siting map`" in line
+
+
 def test_drop_outside_warns_and_scores_the_rest(tmp_path, data_dir, study_file) -> None:
     path = tmp_path / "some_outside.csv"
     path.write_text("id,lon,lat\nA,70.1,24.8\nB,77.2,28.6\n")
