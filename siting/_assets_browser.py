@@ -29,10 +29,12 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_SCHEMES = ("data:", "file:", "about:", "blob:")
 # true once the score image has decoded and the province outlines are drawn: the map is usable
+# drawn: the province outlines, and the score image decoded (a map of the planner's own sites has none; its
+# image element, added before the outlines, is then absent)
 RENDERED_JS = """() => {
   const img = document.querySelector('img.siting-score-surface');
   const provinces = document.querySelectorAll('path.siting-province').length;
-  return img && img.complete && img.naturalWidth > 0 && provinces > 0 ? performance.now() : false;
+  return (!img || (img.complete && img.naturalWidth > 0)) && provinces > 0 ? performance.now() : false;
 }"""
 
 

@@ -3,6 +3,7 @@
 The national map is built from an H3 resolution-8 scoring (about a million candidates, the finest the issue
 asks for): it must stay under 5 MB, draw the score image and the province outlines, log no console error and
 request nothing from the network. A click on a top site opens its popup; names carrying markup render as text.
+A map of the planner's own sites (`siting map --user`) draws them as dots whose popups carry the breakdown.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from siting.config import Study, load_profile
 from siting.fields import F
 from siting.layers import Layers, layers_dir
 from siting.pipeline import Paths, score_study, write_outputs
+from siting.userdata import read_points
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
 pytestmark = pytest.mark.skipif(
@@ -56,6 +58,30 @@ def test_markup_in_names_renders_as_text(tmp_path_factory, processed_dir) -> Non
         assert popup.locator("img").count() == 0
         page.locator(".siting-site-icon").first.hover(force=True)
         assert report.dialogs == [] and report.console_errors == [] and report.network_requests == []
+
+
+def test_a_map_of_the_planners_own_sites_opens_their_breakdown(tmp_path, processed_dir) -> None:
+    study = Study(name="own")
+    shutil.copytree(layers_dir(processed_dir, study.region.iso3), layers_dir(tmp_path / "processed", study.region.iso3))
+    sites = tmp_path / "sites.csv"
+    sites.write_text("id,name,lon,lat\nT1,Thar,70.1,24.8\nQ1,Quetta,67.0,30.2\nM1,Multan,71.5,30.2\n")
+    profile = load_profile(study.profile)
+    paths = Paths(tmp_path, study, "_user")
+    layers = Layers(paths.layers)
+    points, _ = read_points(sites, layers.country.geometry.iloc[0], study.region.name, False)
+    write_outputs(paths, study, profile, score_study(study, profile, layers, points), inputs={})
+    maps.write_study_map(paths, study, profile, layers)
+    with open_offline(paths.out / "map.html") as (page, report):
+        dots = page.locator("path.siting-user-site")
+        assert dots.count() == 3
+        assert page.locator("img.siting-score-surface").count() == 0
+        dots.first.click(force=True)  # the lowest score is drawn first; any dot will do
+        popup = page.locator(".leaflet-popup-content .siting-site")
+        popup.wait_for(timeout=5000)
+        text = popup.inner_text()
+        assert any(own in text for own in ("Thar (T1)", "Quetta (Q1)", "Multan (M1)"))
+        assert "Total" in text and "/ 100" in text
+        assert report.console_errors == [] and report.network_requests == []
 
 
 @pytest.fixture(scope="module")
