@@ -28,9 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_SCHEMES = ("data:", "file:", "about:", "blob:")
-# true once the score image has decoded and the province outlines are drawn: the map is usable
-# drawn: the province outlines, and the score image decoded (a map of the planner's own sites has none; its
-# image element, added before the outlines, is then absent)
+# true once the province outlines are drawn and the score image has decoded: the map is usable (a map of the
+# planner's own sites has no score image; the element, added before the outlines, is then absent)
 RENDERED_JS = """() => {
   const img = document.querySelector('img.siting-score-surface');
   const provinces = document.querySelectorAll('path.siting-province').length;

@@ -144,7 +144,6 @@ class SegmentIndex:
         self,
         lon: ArrayLike,
         lat: ArrayLike,
-        xyz: NDArray | None = None,
         tiles: PointTiles | None = None,
         k: int = 16,
     ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
@@ -154,17 +153,16 @@ class SegmentIndex:
         ----------
         lon, lat
             Query points in degrees.
-        xyz
-            The query points' unit vectors, when the caller already has them (saves recomputing).
         tiles
-            The query points' tiles, when the caller searches several indexes with the same points.
+            The query points' tiles, when the caller searches several indexes with the same points (``lon``
+            and ``lat`` are then ignored).
         k
             Pieces examined per tile centre in the first pass of its own search (a tuning knob only: the
             centres are re-queried with more until their search balls are covered).
 
         """
         if tiles is None:
-            tiles = PointTiles(unit_vectors(lon, lat) if xyz is None else xyz)
+            tiles = PointTiles(unit_vectors(lon, lat))
         angle_c, piece_c = self._nearest_knn(tiles.centre, k)
         radius = 2.0 * np.sin(angle_c / 2.0) + 2.0 * tiles.rho + self.half_chord + 1e-12
         balls = self.tree.query_ball_point(tiles.centre, radius, workers=-1)
