@@ -180,6 +180,16 @@ def _mercator_to_lonlat(x: float, y: float) -> tuple[float, float]:
     return lon, lat
 
 
+def study_score_image(study: Study, layers: Layers, inputs: MapInputs) -> ScoreImage | None:
+    """Score surface of a study's H3 cells at their own resolution; None for the planner's own sites (points)."""
+    if inputs.user_sites is not None:
+        return None
+    _, south, _, north = layers.country.total_bounds
+    return score_image(
+        inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_colormap()
+    )
+
+
 def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap) -> ScoreImage:
     """Rasterise scored hexagons into a palette PNG (transparent where there is no candidate).
 
@@ -735,10 +745,8 @@ def build_map(
         _base_layers(fmap, layers)
 
     # the score image first, so the SVG of the vector layers sits above it and keeps their tooltips
-    if inputs.user_sites is None:
-        if image is None:
-            res_m = pixel_size_m(study.candidates.h3_resolution, (south + north) / 2)
-            image = score_image(inputs.cells, res_m, score_cmap)
+    image = image if image is not None else study_score_image(study, layers, inputs)
+    if image is not None:
         folium.raster_layers.ImageOverlay(
             image=image.data_url,
             bounds=image.bounds,
@@ -1081,11 +1089,7 @@ def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers
 
     """
     inputs = read_outputs(paths)
-    _, south, _, north = layers.country.total_bounds
-    image = None
-    if inputs.user_sites is None:  # a score surface for H3 cells; the planner's own sites are drawn as points
-        res_m = pixel_size_m(study.candidates.h3_resolution, (south + north) / 2)
-        image = score_image(inputs.cells, res_m, score_colormap())
+    image = study_score_image(study, layers, inputs)
     fmap = build_map(paths, study, profile, layers, offline, inputs=inputs, image=image)
     html_path = write_text(paths.out / MAP_FILE, render_html(fmap))
     write_static_map(paths.out / PNG_FILE, static_map(study, profile, layers, inputs, image))
