@@ -10,7 +10,22 @@ import yaml
 from siting._errors import ConfigError
 from siting.catalog import Source, SourceFile, load_catalog, source_file
 
-EXPECTED_SOURCES = {"naturalearth", "osm", "gem", "wri_gppd", "era5", "koppen", "dem", "geonames"}
+EXPECTED_SOURCES = {
+    "naturalearth",
+    "osm",
+    "gem",
+    "wri_gppd",
+    "era5",
+    "koppen",
+    "dem",
+    "geonames",
+    "unosat",
+    "gem_faults",
+    "usgs",
+    "modis",
+    "gldas",
+    "ember",
+}
 
 
 def test_catalog_has_every_source_with_provenance() -> None:
