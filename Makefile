@@ -27,7 +27,9 @@ ALLOC     := $(foreach p,$(PROFILES),$(call OUT,$(p))/allocation.csv)
 COMPARE   := $(DATA)/processed/$(STUDY)/profiles_comparison.csv
 RUNS      ?= 500
 SEED      ?= 0
-CORE_PY   := $(filter-out siting/maps.py siting/cli.py,$(wildcard siting/*.py))
+# the code each stage runs (see the README's architecture section)
+CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/reference/$(ISO3)/*.csv)
+OUTPUT_PY := $(wildcard siting/outputs/*.py siting/outputs/*/*.py)
 
 .PHONY: all install data layers scores maps sensitivity allocate compare notebooks lab test lint clean help
 .DELETE_ON_ERROR:
@@ -47,13 +49,13 @@ $(INSTALLED): pyproject.toml
 	@echo "▶ install into $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
 	@touch $@
 	@echo "✓ install"
 
 data: $(FETCHED) ## copy (mirror) or download the source files into data/raw/, checking sha256
 
-$(FETCHED): $(INSTALLED) siting/catalog.yml
+$(FETCHED): $(INSTALLED) siting/io/catalog.yml
 	@$(SITING) fetch
 	@touch $@
 
@@ -69,22 +71,22 @@ $(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) configs/%.yml $(STUDY_YM
 
 maps: $(MAPS) ## write the maps: offline HTML (map.html) and PNG (map.png)
 
-$(DATA)/processed/$(STUDY)/%/map.html $(DATA)/processed/$(STUDY)/%/map.png: $(DATA)/processed/$(STUDY)/%/provenance.json siting/maps.py siting/_assets.py
+$(DATA)/processed/$(STUDY)/%/map.html $(DATA)/processed/$(STUDY)/%/map.png: $(DATA)/processed/$(STUDY)/%/provenance.json $(OUTPUT_PY)
 	@$(SITING) map --study $(STUDY) --profile $*
 
 sensitivity: $(SENS) ## Monte Carlo + one-at-a-time weight sensitivity of the sites (RUNS, SEED)
 
-$(DATA)/processed/$(STUDY)/%/sensitivity.csv: $(DATA)/processed/$(STUDY)/%/provenance.json siting/sensitivity.py siting/reports.py
+$(DATA)/processed/$(STUDY)/%/sensitivity.csv: $(DATA)/processed/$(STUDY)/%/provenance.json siting/decide/sensitivity.py $(OUTPUT_PY)
 	@$(SITING) sensitivity --study $(STUDY) --profile $* --runs $(RUNS) --seed $(SEED)
 
 allocate: $(ALLOC) ## place the profile's total (2,000 MW) on sites under surplus and grid-station caps
 
-$(DATA)/processed/$(STUDY)/%/allocation.csv: $(DATA)/processed/$(STUDY)/%/provenance.json siting/allocation.py siting/reports.py
+$(DATA)/processed/$(STUDY)/%/allocation.csv: $(DATA)/processed/$(STUDY)/%/provenance.json siting/decide/allocation.py $(OUTPUT_PY)
 	@$(SITING) allocate --study $(STUDY) --profile $*
 
 compare: $(COMPARE) ## profiles side by side: best site per province, overlap of top sites
 
-$(COMPARE): $(SCORES) siting/reports.py
+$(COMPARE): $(SCORES) $(OUTPUT_PY)
 	@$(SITING) compare --study $(STUDY) --profiles $(subst $(eval) ,$(comma),$(strip $(PROFILES)))
 
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
@@ -103,6 +105,7 @@ test: $(INSTALLED) ## run the test suite on the mirror data
 lint: $(INSTALLED) ## ruff, on the package, tests, benchmarks and notebooks
 	@$(BIN)/ruff check siting tests benchmarks notebooks
 	@$(BIN)/ruff format --check siting tests benchmarks notebooks
+	@$(BIN)/lint-imports
 
 clean: ## remove processed outputs (keeps raw data and the venv)
 	rm -rf $(DATA)/processed/*/ 

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from siting.io.reference import Reference
+
 PROJECTED = "EPSG:32642"  # UTM zone 42N, central to Pakistan
 
 
@@ -35,8 +37,8 @@ def peak_rss_mb() -> float:
 
 
 def draw_candidates(data: Path, resolution: int, out: Path) -> None:
-    from siting.candidates import h3_cells
     from siting.layers import Layers
+    from siting.model.candidates import h3_cells
 
     layers = Layers(data / "processed" / "layers" / "PAK")
     start = time.perf_counter()
@@ -49,12 +51,12 @@ def draw_candidates(data: Path, resolution: int, out: Path) -> None:
 def run_siting(data: Path, points: Path) -> None:
     import geopandas as gpd
 
-    from siting import candidates, surplus
     from siting.config import Study
-    from siting.criteria import compute
     from siting.fields import F
-    from siting.geodesy import PointIndex
+    from siting.kernels.geodesy import PointIndex
     from siting.layers import Layers
+    from siting.model import candidates, surplus
+    from siting.model.criteria import compute
 
     layers = Layers(data / "processed" / "layers" / "PAK")
     for name in ("provinces", "substations", "lines", "connectivity_nodes", "plants"):
@@ -68,7 +70,7 @@ def run_siting(data: Path, points: Path) -> None:
     start = time.perf_counter()
     idx = candidates.assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), layers.provinces)
     df[F.ISO_3166_2] = layers.provinces[F.ISO_3166_2].to_numpy()[idx]
-    table = surplus.provincial_surplus(study, layers.provinces, layers.plants).provinces
+    table = surplus.provincial_surplus(study, layers.provinces, layers.plants, Reference.for_study(study)).provinces
     cells = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[F.LON], df[F.LAT]), crs=4326)
     out = compute(cells, layers, study, table)
     elapsed = time.perf_counter() - start

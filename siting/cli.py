@@ -91,7 +91,7 @@ _profile_opt = click.option(
 @click.pass_obj
 def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[str, ...]) -> None:
     """Bring the catalogued source files into data/raw/, verifying sha256."""
-    from siting.fetch import fetch_all, resolve_mirror
+    from siting.io.fetch import fetch_all, resolve_mirror
 
     with _stage("fetch"):
         mirror_dir = _run(resolve_mirror, mirror)
@@ -113,8 +113,8 @@ def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[s
 @click.pass_obj
 def prepare(obj: dict, study: str) -> None:
     """Build the standard layers in data/processed/layers/<ISO3>/."""
-    from siting.config import load_study
     from siting.layers import prepare as build
+    from siting.stages import load_study
 
     st, _ = _run(load_study, study)
     with _stage("prepare"):
@@ -152,11 +152,10 @@ def score(
     drop_outside: bool,
 ) -> None:
     """Score candidates and write scores, province summary, top sites and provenance."""
-    from siting.config import load_study
-    from siting.io import sha256_file
+    from siting.io.files import sha256_file
     from siting.layers import Layers
-    from siting.pipeline import Paths, score_study, write_outputs
-    from siting.userdata import read_points, read_substations
+    from siting.layers.userdata import read_points, read_substations
+    from siting.stages import Paths, load_study, score_study, write_outputs
 
     st, prof = _run(load_study, study, profile)
     paths = Paths(obj["data_dir"], st, "_user" if candidates_file else "")
@@ -222,10 +221,9 @@ def _rule(rule: Any) -> str:
 @click.pass_obj
 def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) -> None:
     """Write the interactive HTML map (map.html) and the static map for reports (map.png) of a scored study."""
-    from siting.config import load_study
     from siting.layers import Layers
-    from siting.maps import PNG_FILE, write_study_map
-    from siting.pipeline import Paths
+    from siting.outputs.maps import PNG_FILE, write_study_map
+    from siting.stages import Paths, load_study
 
     st, prof = _run(load_study, study, profile)
     paths = Paths(obj["data_dir"], st, "_user" if user else "")
@@ -250,9 +248,8 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) 
 @click.pass_obj
 def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: int, concentration: float) -> None:
     """How robust are the sites' ranks to the weights? Writes sensitivity.csv and sensitivity.png."""
-    from siting.config import load_study
-    from siting.pipeline import Paths
-    from siting.reports import write_sensitivity
+    from siting.outputs.reports import write_sensitivity
+    from siting.stages import Paths, load_study
 
     st, prof = _run(load_study, study, profile)
     out = Paths(obj["data_dir"], st).out
@@ -273,9 +270,8 @@ def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: in
 @click.pass_obj
 def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> None:
     """Place capacity on sites to maximise total score under provincial surplus and grid-station headroom."""
-    from siting.config import load_study
-    from siting.pipeline import Paths
-    from siting.reports import write_allocation
+    from siting.outputs.reports import write_allocation
+    from siting.stages import Paths, load_study
 
     st, prof = _run(load_study, study, profile)
     out = Paths(obj["data_dir"], st).out
@@ -296,7 +292,7 @@ def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> No
 @click.pass_obj
 def compare(obj: dict, study: str, profiles: str) -> None:
     """Compare profiles side by side: data/processed/<study>/profiles_comparison.csv."""
-    from siting.reports import write_comparison
+    from siting.outputs.reports import write_comparison
 
     names = [p.strip() for p in profiles.split(",") if p.strip()]
     with _stage(f"compare {', '.join(names)}"):

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import itertools
 import os
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from siting import mcda
 from siting._errors import ConfigError
+from siting.kernels import mcda
 
 CONFIG_DIR_ENV = "SITING_CONFIG_DIR"
 _M = TypeVar("_M", bound=BaseModel)
@@ -56,7 +57,7 @@ _MonthlyFraction = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(mi
 
 
 class Surplus(_Strict):
-    """The provincial surplus model's figures (see ``siting.surplus``).
+    """The provincial surplus model's figures (see ``siting.model.surplus``).
 
     Defaults come from ``siting/reference/<ISO3>/`` (each value with its source); any can be replaced here,
     provinces keyed by ISO 3166-2 code, fuels among coal, oil_gas, hydro, nuclear, bioenergy, wind, solar.
@@ -78,6 +79,64 @@ class Ranking(_Strict):
     top_n: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+@dataclass(frozen=True)
+class CoolingParams:
+    """Parameters of the cooling criteria; see the module docstring for the source or status of each.
+
+    Attributes
+    ----------
+    lapse_c_per_km
+        Temperature lapse rate (°C per km of height), ICAO standard atmosphere 6.5.
+    cdd_base_c
+        Base temperature of the cooling degree days (°C).
+    supply_air_max_c
+        Warmest air the IT may take in, ASHRAE TC 9.9 recommended upper bound 27 °C.
+    hourly_spread_c
+        Half-width of the uniform spread of hourly temperatures about the monthly mean (assumption).
+    evaporator_c
+        Chiller evaporating temperature (assumption).
+    condenser_approach_c
+        Condensing temperature above the outdoor air (assumption).
+    carnot_fraction
+        Chiller COP as a fraction of the Carnot COP (assumption, checked against 0.6-0.8 kW/ton at 35 °C).
+    power_loss_fraction, fan_fraction, misc_fraction
+        Fixed overheads per unit of IT power: power chain losses, air-moving fans, lighting and other.
+
+    """
+
+    lapse_c_per_km: float = 6.5
+    cdd_base_c: float = 18.0
+    supply_air_max_c: float = 27.0
+    hourly_spread_c: float = 8.0
+    evaporator_c: float = 15.0
+    condenser_approach_c: float = 10.0
+    carnot_fraction: float = 0.5
+    power_loss_fraction: float = 0.05
+    fan_fraction: float = 0.03
+    misc_fraction: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name in ("hourly_spread_c", "condenser_approach_c", "carnot_fraction"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"cooling.{name} must be positive, not {getattr(self, name)}.")
+        for name in ("lapse_c_per_km", "power_loss_fraction", "fan_fraction", "misc_fraction"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"cooling.{name} must not be negative, not {getattr(self, name)}.")
+        if self.carnot_fraction > 1:
+            raise ConfigError(f"cooling.carnot_fraction must be at most 1 (Carnot), not {self.carnot_fraction}.")
+        if self.evaporator_c >= self.supply_air_max_c:
+            raise ConfigError("cooling.evaporator_c must be below cooling.supply_air_max_c.")
+
+    def as_dict(self) -> dict[str, float]:
+        """Parameters by name (for provenance)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def pue_floor(self) -> float:
+        """PUE with free cooling all year: 1 + the fixed overheads."""
+        return 1.0 + self.power_loss_fraction + self.fan_fraction + self.misc_fraction
+
+
 class Study(_Strict):
     """A study: region, profile and parameters. ``name`` names the output folder."""
 
@@ -89,16 +148,12 @@ class Study(_Strict):
     surplus: Surplus = Surplus()
     ranking: Ranking = Ranking()
     cooling: dict[str, float] = {}
-    """Cooling model parameters (``siting.cooling.CoolingParams``), e.g. ``lapse_c_per_km: 6.0``."""
+    """Cooling model parameters (``siting.model.cooling.CoolingParams``), e.g. ``lapse_c_per_km: 6.0``."""
     figures: dict[str, float] = {}
     """Replace any figure of ``siting/reference/<ISO3>/national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
 
     @model_validator(mode="after")
     def _check_cooling(self) -> Study:
-        from dataclasses import fields
-
-        from siting.cooling import CoolingParams
-
         known = [f.name for f in fields(CoolingParams)]
         for key in self.cooling:
             if key not in known:
@@ -107,18 +162,6 @@ class Study(_Strict):
             CoolingParams(**self.cooling)
         except ConfigError as exc:
             raise ValueError(f"cooling: {exc}".rstrip(".")) from exc
-        return self
-
-    @model_validator(mode="after")
-    def _check_provinces(self) -> Study:
-        """Refuse surplus overrides naming no province (names and aliases such as "Sind", "KPK" are fine)."""
-        from siting.surplus import normalise_province_keys
-
-        if self.surplus.population or self.surplus.capacity_mw or self.surplus.surplus_mw or self.surplus.south_zone:
-            try:
-                normalise_province_keys(self.surplus, self.region.iso3)
-            except ConfigError as exc:
-                raise ValueError(str(exc).rstrip(".")) from exc
         return self
 
 
@@ -237,7 +280,7 @@ class Criterion(_Strict):
     why: str = ""
 
 
-CRITERIA = (  # numeric columns of siting.criteria a profile may weigh (descriptions in siting/fields.py)
+CRITERIA = (  # numeric columns of siting.model.criteria a profile may weigh (descriptions in siting/fields.py)
     "surplus_mw",
     "firm_surplus_mw",
     "surplus_energy_gwh",
@@ -385,7 +428,7 @@ class Profile(_Strict):
             return {k: c.weight for k, c in self.criteria.items()}
         if self.weights_.method == "ahp":
             return dict(zip(self.criteria, self.ahp().weights.tolist(), strict=True))
-        raise ValueError("entropy weights depend on the candidates; use siting.scoring.resolve_weights")
+        raise ValueError("entropy weights depend on the candidates; use siting.decide.scoring.resolve_weights")
 
 
 def config_dir() -> Path:
@@ -449,6 +492,17 @@ def load_profile(name_or_path: str) -> Profile:
     return _validate(Profile, _read_yaml(path), path)
 
 
+def study_path(name_or_path: str) -> Path:
+    """Return the file of a study given by name (``configs/studies/<name>.yml``) or path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = config_dir() / "studies" / f"{name_or_path}.yml"
+        if not path.is_file():
+            known = sorted(p.stem for p in (config_dir() / "studies").glob("*.yml"))
+            raise ConfigError(f"unknown study '{name_or_path}'; use one of: {', '.join(known)}.")
+    return path
+
+
 def load_study(name_or_path: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:
     """Load a study by name (``configs/studies/<name>.yml``) or path, and its profile.
 
@@ -464,12 +518,7 @@ def load_study(name_or_path: str = "pakistan", profile: str | None = None) -> tu
     (Study, Profile)
 
     """
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = config_dir() / "studies" / f"{name_or_path}.yml"
-        if not path.is_file():
-            known = sorted(p.stem for p in (config_dir() / "studies").glob("*.yml"))
-            raise ConfigError(f"unknown study '{name_or_path}'; use one of: {', '.join(known)}.")
+    path = study_path(name_or_path)
     study = _validate(Study, _read_yaml(path), path)
     if profile:
         study = study.model_copy(update={"profile": profile})

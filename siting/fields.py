@@ -170,7 +170,7 @@ FIELDS: dict[str, Field] = {
             "ratio",
             "Estimated PUE",
             "Annual power usage effectiveness of an air-economised facility from monthly temperatures "
-            "(siting.cooling: assumptions after Lei & Masanet 2020).",
+            "(siting.model.cooling: assumptions after Lei & Masanet 2020).",
         ),
         Field(
             F.COOLING_MWH,

@@ -41,8 +41,8 @@ def study() -> Study:
 
 @pytest.fixture(scope="session")
 def raw_dir(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
-    """A ``data/raw`` folder filled from the mirror by ``siting.fetch.fetch_all``."""
-    from siting.fetch import fetch_all
+    """A ``data/raw`` folder filled from the mirror by ``siting.io.fetch.fetch_all``."""
+    from siting.io.fetch import fetch_all
 
     raw = tmp_path_factory.mktemp("raw")
     fetch_all(raw, mirror=mirror, progress=False)

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from siting._errors import DataError
 from siting.cli import main
 from siting.config import load_profile
-from siting.scoring import value_matrix
+from siting.decide.scoring import value_matrix
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {"SITING_CONFIG_DIR": str(REPO / "configs")}
@@ -279,7 +279,7 @@ def test_empty_layer_file(broken_data, study_file) -> None:
 
 
 def test_raw_inputs_corrupt_or_without_crs(tmp_path) -> None:
-    from siting._validate import read_vector
+    from siting.io.validate import read_vector
     from siting.layers.climate import check_raster
 
     bad = tmp_path / "substations.geojson"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from siting._errors import ConfigError
-from siting.catalog import Source, SourceFile, load_catalog, source_file
+from siting.io.catalog import Source, SourceFile, load_catalog, source_file
 
 EXPECTED_SOURCES = {
     "naturalearth",

@@ -9,16 +9,18 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from siting import candidates, reference
 from siting.config import Candidates, Study
-from siting.criteria import (
+from siting.fields import F
+from siting.io import reference
+from siting.io.reference import Reference
+from siting.model import candidates
+from siting.model.criteria import (
     connection_cost_musd,
     connectivity,
     distance_by_class,
     nearest_substation,
     substation_capacity,
 )
-from siting.fields import F
 
 GEOD = Geod(ellps="WGS84")
 
@@ -62,7 +64,7 @@ def test_line_distance_is_to_the_segment_and_matches_geodesics(sample, layers) -
 
 def test_headroom_follows_ntdc_averages_and_nepra_constraints(layers) -> None:
     study = Study(name="t")
-    cap = substation_capacity(layers.substations, study)
+    cap = substation_capacity(layers.substations, Reference.for_study(study))
     subs = layers.substations
     pf = reference.national_value("PAK", "power_factor")
     loading = reference.national_value("PAK", "substation_loading")
@@ -79,7 +81,7 @@ def test_headroom_follows_ntdc_averages_and_nepra_constraints(layers) -> None:
 
 def test_nearest_substation_carries_its_headroom(sample, layers) -> None:
     study = Study(name="t")
-    cap = substation_capacity(layers.substations, study)
+    cap = substation_capacity(layers.substations, Reference.for_study(study))
     near = nearest_substation(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers.substations, 220, cap)
     assert (near[F.SUBSTATION_KV] >= 220).all()
     by_name = cap.assign(name=layers.substations[F.NAME], kv=layers.substations[F.VOLTAGE_KV])
@@ -90,8 +92,10 @@ def test_nearest_substation_carries_its_headroom(sample, layers) -> None:
 
 def test_connection_cost_is_distance_times_route_factor_times_unit_cost() -> None:
     study = Study(name="t", figures={"line_cost_musd_per_km_220kv": 0.5, "line_route_factor": 1.0})
-    np.testing.assert_allclose(connection_cost_musd(np.array([0.0, 10.0]), study), [0.0, 5.0])
-    default = connection_cost_musd(np.array([10.0]), Study(name="t"))[0]
+    np.testing.assert_allclose(
+        connection_cost_musd(np.array([0.0, 10.0]), study, Reference.for_study(study)), [0.0, 5.0]
+    )
+    default = connection_cost_musd(np.array([10.0]), Study(name="t"), Reference.for_study(Study(name="t")))[0]
     assert default == pytest.approx(
         10
         * reference.national_value("PAK", "line_route_factor")
@@ -104,7 +108,7 @@ def test_connectivity_distances_and_latency(layers) -> None:
     names = ["Karachi", "Islamabad", "Lahore", "Quetta", "Gilgit"]
     lon = np.array([places.geometry[n].x for n in names])
     lat = np.array([places.geometry[n].y for n in names])
-    out = connectivity(lon, lat, layers.connectivity_nodes, Study(name="t"))
+    out = connectivity(lon, lat, layers.connectivity_nodes, Reference.load("PAK"))
     nodes = layers.connectivity_nodes.set_index(F.NAME)
     landing = nodes.geometry["Karachi cable landing (Hawkes Bay / Clifton)"]
     _, _, d = GEOD.inv(lon, lat, np.full(5, landing.x), np.full(5, landing.y))

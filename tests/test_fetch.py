@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from siting._errors import DataError
-from siting.catalog import load_catalog, source_file
-from siting.fetch import fetch_all, fetch_file, resolve_mirror
+from siting.io.catalog import load_catalog, source_file
+from siting.io.fetch import fetch_all, fetch_file, resolve_mirror
 
 
 def sha256(path: Path) -> str:

@@ -11,7 +11,15 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from siting.geodesy import PointIndex, PointTiles, SegmentIndex, chord_to_km, haversine_km, km_to_chord, unit_vectors
+from siting.kernels.geodesy import (
+    PointIndex,
+    PointTiles,
+    SegmentIndex,
+    chord_to_km,
+    haversine_km,
+    km_to_chord,
+    unit_vectors,
+)
 
 GEOD = Geod(ellps="WGS84")
 R_KM = 6371.0088  # IUGG mean Earth radius, the sphere the module documents

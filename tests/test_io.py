@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from siting.io import atomic_path, sha256_file, write_atomic, write_csv, write_json, write_parquet, write_text
+from siting.io.files import atomic_path, sha256_file, write_atomic, write_csv, write_json, write_parquet, write_text
 
 
 class Boom(RuntimeError):

@@ -15,13 +15,13 @@ import shapely
 from click.testing import CliRunner
 from rasterio.io import MemoryFile
 
-from siting import maps
 from siting._errors import DataError
-from siting.catalog import load_catalog
 from siting.config import Study, load_profile
 from siting.fields import F, label
+from siting.io.catalog import load_catalog
 from siting.layers import Layers, layers_dir
-from siting.pipeline import Paths, score_study, write_outputs
+from siting.outputs import maps
+from siting.stages import Paths, score_study, write_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 XSS = "<img src=x onerror=alert(1)>"
@@ -231,7 +231,7 @@ def test_online_page_has_osm_tiles_and_still_no_cdn(scored) -> None:
 def test_leaflet_assets_come_from_the_pinned_package() -> None:
     from importlib.metadata import version
 
-    from siting import _assets
+    from siting.outputs import assets as _assets
 
     assert version("django-js-lib-leaflet") == "1.9.4.1"
     css = _assets.leaflet_css()

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting import maps
 from siting._assets_browser import find_chromium, open_offline
 from siting.config import Study, load_profile
 from siting.fields import F
 from siting.layers import Layers, layers_dir
-from siting.pipeline import Paths, score_study, write_outputs
-from siting.userdata import read_points
+from siting.layers.userdata import read_points
+from siting.outputs import maps
+from siting.stages import Paths, score_study, write_outputs
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
 pytestmark = pytest.mark.skipif(

@@ -16,7 +16,7 @@ from pymcdm import methods, normalizations
 from pymcdm.weights import entropy_weights as pymcdm_entropy
 from pymcdm.weights.subjective import AHP as PymcdmAHP
 
-from siting import mcda
+from siting.kernels import mcda
 
 
 def _matrix(text: str) -> np.ndarray:

@@ -45,7 +45,7 @@ def test_stored_without_outputs(path: Path) -> None:
 def data_dir(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
     """A fresh ``data/`` folder: raw files from the mirror, layers prepared (what `make layers` does)."""
     from siting.config import Study
-    from siting.fetch import fetch_all
+    from siting.io.fetch import fetch_all
     from siting.layers import prepare
 
     data = tmp_path_factory.mktemp("notebook_data")

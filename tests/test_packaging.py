@@ -19,7 +19,8 @@ def _split(spec: str) -> tuple[str, str]:
 
 def test_pip_and_conda_dependencies_match() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    pip = dict(_split(s) for s in pyproject["dependencies"] + pyproject["optional-dependencies"]["dev"])
+    extras = pyproject["optional-dependencies"]
+    pip = dict(_split(s) for s in pyproject["dependencies"] + extras["notebooks"] + extras["dev"])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = {}
     for item in env["dependencies"]:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from siting.fields import F
-from siting.reports import cells_side_by_side
+from siting.outputs.reports import cells_side_by_side
 
 
 def test_cells_side_by_side_cross_scores_and_overlap() -> None:

@@ -7,9 +7,9 @@ import pytest
 import shapely
 
 from siting.config import LinearValue, Profile, Study
+from siting.decide.scoring import linear_value, points_column, score
 from siting.fields import F
-from siting.pipeline import score_study
-from siting.scoring import linear_value, points_column, score
+from siting.stages import score_study
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +117,10 @@ def test_zero_weight_criterion_does_not_affect_ranking(result, profile) -> None:
 from pymcdm import methods, normalizations  # noqa: E402
 from pymcdm.weights import entropy_weights as pymcdm_entropy  # noqa: E402
 
-from siting import mcda  # noqa: E402
 from siting._errors import ConfigError  # noqa: E402
 from siting.config import Constraint  # noqa: E402
-from siting.scoring import evaluate, value_matrix  # noqa: E402
+from siting.decide.scoring import evaluate, value_matrix  # noqa: E402
+from siting.kernels import mcda  # noqa: E402
 
 
 @pytest.fixture(scope="module")

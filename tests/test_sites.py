@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting import allocation, sensitivity, sites
 from siting.config import AllocationRules, SiteRules, Study, load_profile
+from siting.decide import allocation, sensitivity, sites
 from siting.fields import F
-from siting.pipeline import score_study
-from siting.reports import sensitivity_table
+from siting.outputs.reports import sensitivity_table
+from siting.stages import score_study
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,17 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from siting import reference
 from siting._errors import ConfigError
 from siting.config import Study
 from siting.fields import F
-from siting.surplus import MONTHS, provincial_surplus, zonal_deliverable
+from siting.io import reference
+from siting.io.reference import Reference
+from siting.model.surplus import MONTHS, provincial_surplus, zonal_deliverable
 
 
 @pytest.fixture(scope="module")
 def model(layers):
-    return provincial_surplus(Study(name="t"), layers.provinces, layers.plants)
+    return provincial_surplus(Study(name="t"), layers.provinces, layers.plants, Reference.for_study(Study(name="t")))
 
 
 def test_monthly_demand_is_population_share_of_the_national_profile(model) -> None:
@@ -89,7 +90,7 @@ def test_config_overrides_are_used_and_labelled(layers) -> None:
             "surplus_mw": {"PK-PB": 1234},
         },
     )
-    m = provincial_surplus(study, layers.provinces, layers.plants)
+    m = provincial_surplus(study, layers.provinces, layers.plants, Reference.for_study(study))
     t = m.provinces.set_index(F.ISO_3166_2)
     assert t.loc["PK-SD", "capacity_wind_mw"] == 2500
     assert t.loc["PK-SD", "capacity_basis"] == "study config"
@@ -113,7 +114,12 @@ def test_config_overrides_are_used_and_labelled(layers) -> None:
 def test_bad_overrides_are_refused(layers, surplus, message) -> None:
     # unknown provinces are refused when the study is read (ValidationError, a ConfigError via load_study)
     with pytest.raises((ConfigError, ValidationError), match=message):
-        provincial_surplus(Study(name="t", surplus=surplus), layers.provinces, layers.plants)
+        provincial_surplus(
+            Study(name="t", surplus=surplus),
+            layers.provinces,
+            layers.plants,
+            Reference.for_study(Study(name="t", surplus=surplus)),
+        )
 
 
 def test_monthly_table_is_complete(model) -> None:
@@ -123,9 +129,9 @@ def test_monthly_table_is_complete(model) -> None:
 
 
 def test_study_figures_override_the_national_defaults(layers) -> None:
-    base = provincial_surplus(Study(name="t"), layers.provinces, layers.plants)
+    base = provincial_surplus(Study(name="t"), layers.provinces, layers.plants, Reference.for_study(Study(name="t")))
     study = Study(name="t", figures={"south_north_transfer_mw": 0.0, "average_load_served_mw": 15075.0})
-    m = provincial_surplus(study, layers.provinces, layers.plants)
+    m = provincial_surplus(study, layers.provinces, layers.plants, Reference.for_study(study))
     figures = m.figures.set_index("figure")
     assert figures.loc["south_north_transfer_mw", "value"] == 0.0
     assert figures.loc["south_north_transfer_mw", "basis"] == "study config"

@@ -8,13 +8,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from siting import reference
 from siting._errors import ConfigError, DataError
 from siting.config import Study
 from siting.fields import F
-from siting.pipeline import remove_stale_parts
-from siting.surplus import normalise_province_keys, provincial_surplus
-from siting.userdata import read_points, read_substations
+from siting.io import reference
+from siting.io.reference import Reference, normalise_province_keys
+from siting.layers.userdata import read_points, read_substations
+from siting.model.surplus import provincial_surplus
+from siting.stages import remove_stale_parts
 
 SITES = [("T1", "Thar", 70.10, 24.80), ("Q1", "Quetta", 67.00, 30.20), ("M1", "Multan", 71.50, 30.20)]
 
@@ -104,10 +105,10 @@ def test_substation_voltages_in_every_spelling(tmp_path, outline) -> None:
 
 
 def test_substation_override_replaces_the_layer_in_scoring(tmp_path, layers, outline) -> None:
-    from siting import criteria
+    from siting.model import criteria
 
     subs = read_substations(write(tmp_path / "g.csv", "name,kv,lon,lat\nOnly,500,68.28,25.43\n"), outline)
-    cap = criteria.substation_capacity(subs, Study(name="t"))
+    cap = criteria.substation_capacity(subs, Reference.for_study(Study(name="t")))
     near = criteria.nearest_substation(np.array([68.28]), np.array([25.43]), subs, 220, cap)
     assert near[F.SUBSTATION_NAME].iloc[0] == "Only" and near[F.DIST_SUBSTATION_KM].iloc[0] < 1e-6
 
@@ -144,8 +145,8 @@ def test_aliases_in_the_study_give_the_same_model_as_codes(layers) -> None:
     by_code = Study(
         name="t", surplus={"population": {"PK-SD": 6.0e7, "PK-KP": 4.0e7}, "south_zone": ["PK-SD", "PK-BA"]}
     )
-    a = provincial_surplus(by_alias, layers.provinces, layers.plants).provinces
-    b = provincial_surplus(by_code, layers.provinces, layers.plants).provinces
+    a = provincial_surplus(by_alias, layers.provinces, layers.plants, Reference.for_study(by_alias)).provinces
+    b = provincial_surplus(by_code, layers.provinces, layers.plants, Reference.for_study(by_code)).provinces
     assert a.drop(columns="population_basis").equals(b.drop(columns="population_basis"))
     assert a.set_index(F.ISO_3166_2).loc["PK-SD", "population_basis"] == "study config"
 

@@ -15,10 +15,12 @@ from pathlib import Path
 import geopandas as gpd
 from tqdm import tqdm
 
-from siting import reference
-from siting.catalog import source_file
 from siting.config import Study
-from siting.io import atomic_path, sha256_file, write_json, write_parquet
+from siting.io import reference
+from siting.io.catalog import source_file
+from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
+from siting.io.paths import layers_dir
+from siting.kernels.grids import Grid
 from siting.layers import boundaries, climate, grid, places, plants
 
 VECTOR_LAYERS = (
@@ -37,13 +39,9 @@ RASTER_LAYERS = {
     "elevation_m": ("dem.altitude", 1, None),
     "koppen_class": ("koppen.classes", 1, None),
 }
+ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
 LINE_FILES = ("osm.lines_500kv", "osm.lines_220kv", "osm.lines_132kv", "osm.lines_66kv", "osm.lines_hvdc")
 GEM_FILES = {t: f"gem.{t}" for t in ("coal", "oil_gas", "hydro", "nuclear", "bioenergy")}
-
-
-def layers_dir(processed: Path, iso3: str) -> Path:
-    """Folder of the standard layers for a region."""
-    return processed / "layers" / iso3
 
 
 def input_files(study: Study) -> list[str]:
@@ -146,19 +144,46 @@ class Layers:
 
     def __post_init__(self) -> None:
         self._cache: dict[str, gpd.GeoDataFrame] = {}
+        self._grids: dict[str, Grid] = {}
 
     def __getattr__(self, name: str) -> gpd.GeoDataFrame:
         if name.startswith("_") or name not in VECTOR_LAYERS:
             raise AttributeError(name)
         if name not in self._cache:
             from siting._errors import DataError
-            from siting._validate import read_vector
+            from siting.io.validate import read_vector
 
             path = self.folder / f"{name}.parquet"
             if not path.is_file():
                 raise DataError(f"layer '{name}' is missing from {self.folder}; run `siting prepare` first.")
             self._cache[name] = read_vector(path, f"layer '{name}'")
         return self._cache[name]
+
+    def grid(self, name: str) -> Grid:
+        """Return a grid layer, read into memory once (``t2m_monthly_c``, ``elevation_m``, ``koppen_class``).
+
+        ``era5_cell_elevation_m`` is derived: the area-weighted mean elevation of each ERA5 cell, on the ERA5
+        grid (it stands in for ERA5's own orography in the lapse-rate correction).
+        """
+        if name not in self._grids:
+            if name == ERA5_CELL_ELEVATION:
+                values, transform = climate.average_onto(self.raster("elevation_m"), self.raster("t2m_monthly_c"))
+                self._grids[name] = Grid(values[None], transform, f"layer '{name}'")
+            elif name in RASTER_LAYERS:
+                path = self.raster(name)
+                climate.check_exists(path, f"layer '{name}'")
+                self._grids[name] = climate.load_grid(path, f"layer '{name}'")
+            else:
+                raise AttributeError(name)
+        return self._grids[name]
+
+    def load(self) -> Layers:
+        """Read every layer into memory now, so that the compute that follows opens no file."""
+        for name in VECTOR_LAYERS:
+            getattr(self, name)
+        for name in (*RASTER_LAYERS, ERA5_CELL_ELEVATION):
+            self.grid(name)
+        return self
 
     def raster(self, name: str) -> Path:
         """Path of a grid layer (``t2m_monthly_c``, ``elevation_m``, ``koppen_class``)."""

@@ -11,8 +11,8 @@ import shapely
 from pyproj import Geod
 
 from siting._errors import DataError
-from siting._validate import check_schema, read_vector, require_columns
 from siting.fields import F
+from siting.io.validate import check_schema, read_vector, require_columns
 
 _GEOD = Geod(ellps="WGS84")
 

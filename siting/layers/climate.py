@@ -15,6 +15,13 @@ from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 
 from siting._errors import DataError
+from siting.kernels.grids import Grid
+
+
+def check_exists(path: Path, what: str) -> None:
+    """Fail with one sentence if a prepared grid is missing."""
+    if not path.is_file():
+        raise DataError(f"{path} ({what}) is missing; run `siting prepare` first.")
 
 
 def check_raster(path: Path, what: str, bands: int, units: str | None = None) -> None:
@@ -40,11 +47,7 @@ def sample(path: Path, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
 
     Nodata cells come back as NaN.
     """
-    data, transform = read_grid(path)
-    rows, cols, inside = cell_index(transform, data.shape[1:], lon, lat)
-    out = data[:, rows, cols].T
-    out[~inside] = np.nan
-    return out
+    return load_grid(path).sample(lon, lat)
 
 
 def read_grid(path: Path) -> tuple[NDArray[np.float64], Affine]:
@@ -62,20 +65,10 @@ def read_grid(path: Path) -> tuple[NDArray[np.float64], Affine]:
     return data, t
 
 
-def cell_index(
-    transform: Affine, shape: tuple[int, int], lon: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
-    """Row and column of the cell holding each point, and whether the point is on the grid at all.
-
-    Rows and columns of points off the grid are clipped to the edge; use ``inside`` to tell them apart.
-    A point on a cell edge belongs to the cell east / south of it (:func:`sample` uses this too).
-    """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    cols = np.floor((lon - transform.c) / transform.a).astype(np.int64)
-    rows = np.floor((lat - transform.f) / transform.e).astype(np.int64)
-    inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
-    return np.clip(rows, 0, shape[0] - 1), np.clip(cols, 0, shape[1] - 1), inside
+def load_grid(path: Path, name: str | None = None) -> Grid:
+    """Read a GeoTIFF into memory as a :class:`~siting.kernels.grids.Grid` (see :func:`read_grid`)."""
+    data, transform = read_grid(path)
+    return Grid(data, transform, name or str(path))
 
 
 def average_onto(src_path: Path, like_path: Path) -> tuple[NDArray[np.float64], Affine]:

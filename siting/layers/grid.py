@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting._validate import check_schema, read_vector
 from siting.fields import F
-from siting.geodesy import PointIndex, haversine_km
+from siting.io.validate import check_schema, read_vector
+from siting.kernels.geodesy import PointIndex, haversine_km
 
 SUBSTATION_SCHEMA = {"osm_id": "s", F.NAME: "s", "operator": "s", F.VOLTAGE_KV: "f", F.VOLTAGE_SOURCE: "s"}
 LINE_SCHEMA = {"osm_id": "s", F.NAME: "s", F.VOLTAGE_KV: "f", F.VOLTAGE_CLASS: "s", "is_hvdc": "b", F.LENGTH_KM: "f"}

@@ -7,8 +7,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from siting._validate import check_schema, read_table, require_columns
 from siting.fields import F
+from siting.io.validate import check_schema, read_table, require_columns
 
 PLACE_SCHEMA = {"geonameid": "i", F.NAME: "s", F.POPULATION: "f"}
 NODE_SCHEMA = {F.NAME: "s", "kind": "s", "source": "s"}

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from siting._errors import DataError
-from siting._validate import check_schema, read_table
 from siting.fields import F
+from siting.io.validate import check_schema, read_table
 
 PLANT_SCHEMA = {
     "plant": "s",

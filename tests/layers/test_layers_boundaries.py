@@ -14,8 +14,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.polygon import orient
 
-from siting import reference
 from siting._errors import DataError
+from siting.io import reference
 from siting.layers import boundaries
 
 GEOD = Geod(ellps="WGS84")

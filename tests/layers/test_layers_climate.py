@@ -11,8 +11,8 @@ import rasterio
 from affine import Affine
 
 from siting._errors import DataError
-from siting.catalog import source_file
-from siting.io import sha256_file
+from siting.io.catalog import source_file
+from siting.io.files import sha256_file
 from siting.layers import RASTER_LAYERS, climate
 
 BBOX = (60.8, 23.6, 77.9, 37.1)

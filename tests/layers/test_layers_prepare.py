@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from siting._errors import DataError
-from siting.catalog import source_file
 from siting.config import Grid, Study
-from siting.io import sha256_file
+from siting.io.catalog import source_file
+from siting.io.files import sha256_file
 from siting.layers import RASTER_LAYERS, VECTOR_LAYERS, Layers, input_files, layers_dir, prepare
 
 
@@ -91,7 +91,7 @@ def test_layers_reader(tmp_path: Path, layers) -> None:
 
 
 def test_connectivity_nodes_come_from_the_reference_table(layers) -> None:
-    from siting import reference
+    from siting.io import reference
 
     table = reference.connectivity_nodes("PAK")
     nodes = layers.connectivity_nodes

@@ -38,17 +38,17 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.transform import from_origin
 
-from siting import _assets
 from siting._errors import DataError
-from siting._validate import read_table, require_columns
-from siting.catalog import Source, load_catalog
 from siting.config import Profile, Study
+from siting.decide.scoring import points_column
 from siting.fields import F, label
-from siting.io import write_atomic, write_text
+from siting.io.catalog import Source, load_catalog
+from siting.io.files import write_atomic, write_text
+from siting.io.paths import Paths
+from siting.io.validate import read_table, require_columns
 from siting.layers import Layers
-from siting.pipeline import Paths
-from siting.scoring import points_column
-from siting.userdata import CANDIDATE_ID, CANDIDATE_NAME
+from siting.layers.userdata import CANDIDATE_ID, CANDIDATE_NAME
+from siting.outputs import assets as _assets
 
 MAP_FILE = "map.html"
 PNG_FILE = "map.png"
@@ -546,7 +546,7 @@ def sources_html(catalog: dict[str, Source], extra: list[tuple[str, str]] | None
     Parameters
     ----------
     catalog
-        Output of :func:`siting.catalog.load_catalog`.
+        Output of :func:`siting.io.catalog.load_catalog`.
     extra
         ``(heading, text)`` pairs for figures that do not come from the catalog (reference tables).
 
@@ -708,7 +708,7 @@ def build_map(
 ) -> folium.Map:
     """Assemble the interactive map of a scored study.
 
-    The page carries Leaflet inline (see :mod:`siting._assets`) and no other library, so it needs no
+    The page carries Leaflet inline (see :mod:`siting.outputs.assets`) and no other library, so it needs no
     network. In a notebook the returned map displays inline.
 
     Parameters

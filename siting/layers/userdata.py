@@ -281,7 +281,7 @@ def read_substations(
         ids, or (with ``outline``) latitude and longitude swapped.
 
     """
-    from siting._validate import check_schema
+    from siting.io.validate import check_schema
     from siting.layers.grid import SUBSTATION_SCHEMA, parse_voltage_kv
 
     path = Path(path)

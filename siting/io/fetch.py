@@ -18,8 +18,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from siting._errors import DataError
-from siting.catalog import SourceFile, load_catalog
-from siting.io import atomic_path, sha256_file
+from siting.io.catalog import SourceFile, load_catalog
+from siting.io.files import atomic_path, sha256_file
 
 MIRROR_ENV = "SITING_DATA_MIRROR"
 BASE_URL_ENV = "SITING_DATA_URL"
@@ -40,7 +40,7 @@ def _verify(tmp: Path, f: SourceFile, origin: str) -> None:
         raise DataError(
             f"{origin} has sha256 {digest[:12]}… but the catalog expects {f.sha256[:12]}… for "
             f"{f.source}.{f.key}; replace it with the catalogued version of {f.path} (or update the "
-            f"sha256 in siting/catalog.yml if the source was deliberately updated)."
+            f"sha256 in siting/io/catalog.yml if the source was deliberately updated)."
         )
 
 

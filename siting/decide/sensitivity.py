@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from siting import mcda
+from siting.decide.sites import SITE_ID
 from siting.fields import F
-from siting.sites import SITE_ID
+from siting.kernels import mcda
 
 OAT_FACTORS = (0.5, 0.75, 1.25, 1.5)
 MIN_ALPHA = 1e-3  # a zero weight still gets a tiny Dirichlet parameter

@@ -61,10 +61,9 @@ PUE
 
 Money
     ``(PUE − 1) × 8,760 h`` is the overhead energy per unit of IT load a year (kWh per kW = MWh per MW);
-    times a tariff it is money (:func:`cooling_cost_usd_per_mw_it_year`). The default tariff is the proposed
-    PKR 22.5/kWh of ``siting/reference/PAK/national.csv`` (``proposed_tariff_pkr_per_kwh``) at 280 PKR/USD
-    (press reports of the State Bank of Pakistan's interbank closing rate put it at 278-281 PKR/USD, e.g.
-    279.50 on 31 January 2024, gnews.pk), about US$0.080/kWh; both are parameters.
+    times a tariff it is money (:func:`cooling_cost_usd_per_mw_it_year`). The tariff and the exchange rate are
+    the region's reference figures ``proposed_tariff_pkr_per_kwh`` and ``pkr_per_usd`` (``national.csv``,
+    each with its source), which a study's ``figures:`` can replace.
 
 Köppen-Geiger
     Main climate group from Beck et al. (2018), Sci. Data 5:180214, 30″ grid: 1 A tropical, 2 B arid,
@@ -73,83 +72,21 @@ Köppen-Geiger
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from siting._errors import ConfigError, DataError
-from siting.layers import climate
+from siting.config import CoolingParams
+from siting.kernels.grids import Grid
 
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 HOURS_PER_YEAR = 8760.0
 KELVIN = 273.15
 KW_PER_TON_REFRIGERATION = 3.516853  # 12,000 BTU/h
-PKR_PER_USD = 280.0
 
 KOPPEN_LABELS = {0: "", 1: "A tropical", 2: "B arid", 3: "C temperate", 4: "D cold", 5: "E polar"}
-
-
-@dataclass(frozen=True)
-class CoolingParams:
-    """Parameters of the cooling criteria; see the module docstring for the source or status of each.
-
-    Attributes
-    ----------
-    lapse_c_per_km
-        Temperature lapse rate (°C per km of height), ICAO standard atmosphere 6.5.
-    cdd_base_c
-        Base temperature of the cooling degree days (°C).
-    supply_air_max_c
-        Warmest air the IT may take in, ASHRAE TC 9.9 recommended upper bound 27 °C.
-    hourly_spread_c
-        Half-width of the uniform spread of hourly temperatures about the monthly mean (assumption).
-    evaporator_c
-        Chiller evaporating temperature (assumption).
-    condenser_approach_c
-        Condensing temperature above the outdoor air (assumption).
-    carnot_fraction
-        Chiller COP as a fraction of the Carnot COP (assumption, checked against 0.6-0.8 kW/ton at 35 °C).
-    power_loss_fraction, fan_fraction, misc_fraction
-        Fixed overheads per unit of IT power: power chain losses, air-moving fans, lighting and other.
-
-    """
-
-    lapse_c_per_km: float = 6.5
-    cdd_base_c: float = 18.0
-    supply_air_max_c: float = 27.0
-    hourly_spread_c: float = 8.0
-    evaporator_c: float = 15.0
-    condenser_approach_c: float = 10.0
-    carnot_fraction: float = 0.5
-    power_loss_fraction: float = 0.05
-    fan_fraction: float = 0.03
-    misc_fraction: float = 0.02
-
-    def __post_init__(self) -> None:
-        for name in ("hourly_spread_c", "condenser_approach_c", "carnot_fraction"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"cooling.{name} must be positive, not {getattr(self, name)}.")
-        for name in ("lapse_c_per_km", "power_loss_fraction", "fan_fraction", "misc_fraction"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"cooling.{name} must not be negative, not {getattr(self, name)}.")
-        if self.carnot_fraction > 1:
-            raise ConfigError(f"cooling.carnot_fraction must be at most 1 (Carnot), not {self.carnot_fraction}.")
-        if self.evaporator_c >= self.supply_air_max_c:
-            raise ConfigError("cooling.evaporator_c must be below cooling.supply_air_max_c.")
-
-    def as_dict(self) -> dict[str, float]:
-        """Parameters by name (for provenance)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @property
-    def pue_floor(self) -> float:
-        """PUE with free cooling all year: 1 + the fixed overheads."""
-        return 1.0 + self.power_loss_fraction + self.fan_fraction + self.misc_fraction
 
 
 def cdd_column(base_c: float) -> str:
@@ -158,17 +95,6 @@ def cdd_column(base_c: float) -> str:
 
 
 # --- elevation and lapse rate -----------------------------------------------------------------------------
-
-
-def era5_cell_elevation(t2m_path: Path, dem_path: Path) -> tuple[NDArray[np.float64], Affine]:
-    """Mean DEM elevation (m) over each ERA5 0.25° cell, on the ERA5 grid, and that grid's transform.
-
-    Stands in for ERA5's own orography, which the data mirror lacks. The 1/12° DEM is not aligned with the
-    ERA5 cells (their edges sit half a DEM cell off), so it is averaged with area weights (GDAL ``average``
-    resampling: each ERA5 cell takes 2 whole and 2 half DEM cells each way). DEM nodata is ignored; a cell
-    with no valid DEM cell is NaN.
-    """
-    return climate.average_onto(dem_path, t2m_path)
 
 
 def lapse_correction_c(
@@ -247,38 +173,26 @@ def cooling_overhead_kwh_per_kw_it_year(pue: ArrayLike) -> NDArray[np.float64]:
     return (np.asarray(pue, dtype=float) - 1.0) * HOURS_PER_YEAR
 
 
-def default_tariff_usd_per_kwh(iso3: str = "PAK", pkr_per_usd: float = PKR_PER_USD) -> float:
-    """Return the region's proposed tariff for these loads (``proposed_tariff_pkr_per_kwh``) in US$/kWh."""
-    from siting import reference
-
+def tariff_usd_per_kwh(tariff_pkr_per_kwh: float, pkr_per_usd: float) -> float:
+    """Convert a tariff in local currency per kWh to US$/kWh."""
     if not pkr_per_usd > 0:
         raise ConfigError(f"pkr_per_usd must be positive, not {pkr_per_usd}.")
-    return reference.national_value(iso3, "proposed_tariff_pkr_per_kwh") / pkr_per_usd
+    return tariff_pkr_per_kwh / pkr_per_usd
 
 
-def cooling_cost_usd_per_mw_it_year(pue: ArrayLike, tariff_usd_per_kwh: float | None = None) -> NDArray[np.float64]:
-    """Yearly cost (US$) of the overhead energy of 1 MW of IT load at a tariff (default: Pakistan's proposal)."""
-    tariff = default_tariff_usd_per_kwh() if tariff_usd_per_kwh is None else tariff_usd_per_kwh
-    return cooling_overhead_kwh_per_kw_it_year(pue) * 1000.0 * tariff
+def cooling_cost_usd_per_mw_it_year(pue: ArrayLike, tariff_usd_per_kwh: float) -> NDArray[np.float64]:
+    """Yearly cost (US$) of the overhead energy of 1 MW of IT load at a tariff (US$/kWh)."""
+    return cooling_overhead_kwh_per_kw_it_year(pue) * (tariff_usd_per_kwh * 1000.0)
 
 
 # --- Köppen-Geiger ----------------------------------------------------------------------------------------
 
 
-def koppen_class(lon: ArrayLike, lat: ArrayLike, path: Path) -> NDArray[np.uint8]:
+def koppen_class(lon: ArrayLike, lat: ArrayLike, grid: Grid) -> NDArray[np.uint8]:
     """Köppen-Geiger main group code (1..5) at each point, 0 where the grid has no data or the point is off it."""
-    import rasterio
-
-    with rasterio.open(path) as src:
-        codes = src.read(1)
-        nodata, transform = src.nodata, src.transform
-    if nodata is not None and nodata != 0:
-        codes = np.where(codes == nodata, 0, codes)
-    rows, cols, inside = climate.cell_index(transform, codes.shape, lon, lat)
-    out = codes[rows, cols].astype(np.uint8)
-    out[~inside] = 0
-    out[out > max(KOPPEN_LABELS)] = 0
-    return out
+    codes = np.nan_to_num(grid.sample(lon, lat)[:, 0], nan=0.0)
+    codes[(codes < 0) | (codes > max(KOPPEN_LABELS))] = 0
+    return codes.astype(np.uint8)
 
 
 def koppen_label(codes: ArrayLike) -> NDArray[np.object_]:
@@ -303,9 +217,10 @@ def _fill_nearest(grid: NDArray[np.float64], bad: NDArray[np.bool_]) -> NDArray[
 def cooling_criteria(
     lon: ArrayLike,
     lat: ArrayLike,
-    t2m_path: Path,
-    dem_path: Path,
-    koppen_path: Path,
+    t2m: Grid,
+    dem: Grid,
+    koppen: Grid,
+    era5_cell_elevation: Grid,
     params: CoolingParams = CoolingParams(),
 ) -> pd.DataFrame:
     """Cooling columns for every point, temperatures lapse-corrected to the site elevation.
@@ -330,37 +245,35 @@ def cooling_criteria(
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
 
-    t2m, t_tr = climate.read_grid(t2m_path)
-    e_rows, e_cols, e_inside = climate.cell_index(t_tr, t2m.shape[1:], lon, lat)
+    e_rows, e_cols, e_inside = t2m.cell_index(lon, lat)
     if not e_inside.all():
         raise DataError(
-            f"{int((~e_inside).sum())} points fall outside the ERA5 grid {t2m_path}; check that the climate "
+            f"{int((~e_inside).sum())} points fall outside the ERA5 grid ({t2m.name}); check that the climate "
             f"grid covers the whole study region."
         )
-    bad_cell = np.isnan(t2m).any(axis=0)
-    t2m = _fill_nearest(t2m, bad_cell)
-    cell_elev, _ = era5_cell_elevation(t2m_path, dem_path)
-    e_flat = e_rows * t2m.shape[2] + e_cols
+    bad_cell = np.isnan(t2m.values).any(axis=0)
+    t2m_cells = _fill_nearest(t2m.values, bad_cell)
+    cell_elev = era5_cell_elevation.values[0]
+    e_flat = e_rows * t2m_cells.shape[2] + e_cols
 
-    dem, d_tr = climate.read_grid(dem_path)
-    dem = dem[0]
-    d_rows, d_cols, d_inside = climate.cell_index(d_tr, dem.shape, lon, lat)
-    n_dem = dem.size
-    d_flat = np.where(d_inside, d_rows * dem.shape[1] + d_cols, n_dem)  # n_dem: off the DEM
+    d_rows, d_cols, d_inside = dem.cell_index(lon, lat)
+    dem_cells = dem.values[0]
+    n_dem = dem_cells.size
+    d_flat = np.where(d_inside, d_rows * dem_cells.shape[1] + d_cols, n_dem)  # n_dem: off the DEM
 
     # Everything depends only on (ERA5 cell, DEM cell): compute once per pair, then gather.
     pairs, inverse = np.unique(e_flat * (n_dem + 1) + d_flat, return_inverse=True)
     pe, pd_ = pairs // (n_dem + 1), pairs % (n_dem + 1)
-    monthly = t2m.reshape(12, -1)[:, pe].T
+    monthly = t2m_cells.reshape(12, -1)[:, pe].T
     z_cell = cell_elev.ravel()[pe]
-    z_site = np.append(dem.ravel(), np.nan)[pd_]
+    z_site = np.append(dem_cells.ravel(), np.nan)[pd_]
     dem_gap = np.isnan(z_site)
     z_site = np.where(dem_gap, z_cell, z_site)
     shift = np.nan_to_num(lapse_correction_c(z_site, z_cell, params.lapse_c_per_km), nan=0.0)
     corrected = monthly + shift[:, None]
     pue = pue_annual(corrected, params)
 
-    codes = koppen_class(lon, lat, koppen_path)
+    codes = koppen_class(lon, lat, koppen)
     out = pd.DataFrame(
         {
             "elevation_m": z_site[inverse],

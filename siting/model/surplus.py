@@ -36,10 +36,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from siting import reference
 from siting._errors import ConfigError
-from siting.config import Study, Surplus
+from siting.config import Study
 from siting.fields import F
+from siting.io import reference
+from siting.io.reference import Reference
 
 MONTHS = [f"m{m:02d}" for m in range(1, 13)]
 HOURS_IN_MONTH = np.array([calendar.monthrange(2023, m)[1] * 24 for m in range(1, 13)], dtype=float)
@@ -67,27 +68,6 @@ class SurplusModel:
     monthly: pd.DataFrame
     figures: pd.DataFrame
     national: pd.DataFrame
-
-
-def normalise_province_keys(cfg: Surplus, iso3: str) -> Surplus:
-    """Return the study's ``surplus`` section with provinces named by alias ("Sind", "KPK") as ISO codes.
-
-    Names and aliases come from ``siting/reference/<ISO3>/provinces.csv``; an unknown one is refused with
-    the list of valid codes and names, and two keys naming the same province are refused.
-    """
-    update: dict[str, object] = {}
-    for key in ("population", "capacity_mw", "surplus_mw"):
-        out: dict[str, object] = {}
-        given: dict[str, str] = {}
-        for name, v in getattr(cfg, key).items():
-            code = reference.province_code(iso3, name, f"surplus.{key}.{name}")
-            if code in out:
-                raise ConfigError(f"surplus.{key}: {given[code]!r} and {name!r} both name {code}; keep one of them.")
-            out[code], given[code] = v, name
-        update[key] = out
-    if cfg.south_zone is not None:
-        update["south_zone"] = [reference.province_code(iso3, n, f"surplus.south_zone.{n}") for n in cfg.south_zone]
-    return cfg.model_copy(update=update)
 
 
 def _check_codes(keys: object, valid: set[str], key: str) -> None:
@@ -131,7 +111,9 @@ def zonal_deliverable(surplus: np.ndarray, south: np.ndarray, transfer_mw: float
     return out
 
 
-def _capacity_by_fuel(study: Study, codes: list[str], plants: gpd.GeoDataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _capacity_by_fuel(
+    study: Study, codes: list[str], plants: gpd.GeoDataFrame, ref: Reference
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     cfg = study.surplus
     cap = (
         plants.groupby([F.ISO_3166_2, "tracker"])[F.CAPACITY_MW]
@@ -140,7 +122,7 @@ def _capacity_by_fuel(study: Study, codes: list[str], plants: gpd.GeoDataFrame) 
         .reindex(index=codes, columns=list(FUELS), fill_value=0.0)
     )
     basis = pd.DataFrame("GEM operating units", index=codes, columns=list(FUELS))
-    additions = reference.table(study.region.iso3, "capacity_additions.csv")
+    additions = ref.table("capacity_additions.csv")
     for row in additions.itertuples():
         cap.loc[row.iso_3166_2, row.fuel] += row.capacity_mw
         basis.loc[row.iso_3166_2, row.fuel] = row.basis
@@ -154,8 +136,8 @@ def _capacity_by_fuel(study: Study, codes: list[str], plants: gpd.GeoDataFrame) 
     return cap, basis
 
 
-def _availability(study: Study) -> tuple[pd.DataFrame, dict[str, str]]:
-    table = reference.table(study.region.iso3, "availability.csv").set_index("fuel")
+def _availability(study: Study, ref: Reference) -> tuple[pd.DataFrame, dict[str, str]]:
+    table = ref.table("availability.csv").set_index("fuel")
     avail = table[MONTHS].astype(float).reindex(list(FUELS))
     if avail.isna().any().any():
         missing = avail.index[avail.isna().any(axis=1)][0]
@@ -169,12 +151,12 @@ def _availability(study: Study) -> tuple[pd.DataFrame, dict[str, str]]:
     return avail, basis
 
 
-def _monthly_peak(study: Study) -> tuple[np.ndarray, str]:
+def _monthly_peak(study: Study, ref: Reference) -> tuple[np.ndarray, str]:
     cfg = study.surplus
     iso3 = study.region.iso3
     if cfg.monthly_peak_demand_mw is not None:
         return np.asarray(cfg.monthly_peak_demand_mw, dtype=float), "study config"
-    profile = reference.table(iso3, "demand_monthly.csv").sort_values("month")["peak_demand_mw"].to_numpy(float)
+    profile = ref.table("demand_monthly.csv").sort_values("month")["peak_demand_mw"].to_numpy(float)
     basis = "siting/reference/" + iso3 + "/demand_monthly.csv (NEPRA peak, Ministry of Energy trough, interpolated)"
     if cfg.national_peak_demand_mw is not None:
         profile = profile * cfg.national_peak_demand_mw / profile.max()
@@ -182,7 +164,9 @@ def _monthly_peak(study: Study) -> tuple[np.ndarray, str]:
     return profile, basis
 
 
-def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> SurplusModel:
+def provincial_surplus(
+    study: Study, provinces: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, ref: Reference
+) -> SurplusModel:
     """Run the monthly surplus model for every province.
 
     Parameters
@@ -193,43 +177,42 @@ def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.Ge
         Province layer (``iso_3166_2, province, population``).
     plants
         Operating plants layer (``iso_3166_2, tracker, capacity_mw``).
+    ref
+        The region's reference tables and figures (the study's ``figures:`` applied).
 
     Returns
     -------
     SurplusModel
 
     """
-    iso3 = study.region.iso3
-    study = study.model_copy(update={"surplus": normalise_province_keys(study.surplus, iso3)})
+    study = study.model_copy(update={"surplus": reference.normalise_province_keys(study.surplus, ref)})
     cfg = study.surplus
     codes = provinces[F.ISO_3166_2].tolist()
     valid = set(codes)
     for key in ("population", "surplus_mw"):
         _check_codes(getattr(cfg, key), valid, key)
     south_codes = (
-        cfg.south_zone
-        if cfg.south_zone is not None
-        else reference.provinces(iso3).query("zone == 'south'")[F.ISO_3166_2].tolist()
+        cfg.south_zone if cfg.south_zone is not None else ref.provinces.query("zone == 'south'")[F.ISO_3166_2].tolist()
     )
     _check_codes(south_codes, valid, "south_zone")
 
-    ref = reference.provinces(iso3).set_index(F.ISO_3166_2)
+    ref_prov = ref.provinces.set_index(F.ISO_3166_2)
     pop = provinces.set_index(F.ISO_3166_2)[F.POPULATION].reindex(codes)
     pop = pd.Series([cfg.population.get(c, pop[c]) for c in codes], index=codes, dtype=float)
     share = pop / pop.sum()
 
-    cap, cap_basis = _capacity_by_fuel(study, codes, plants)
-    avail, avail_basis = _availability(study)
-    peak, peak_basis = _monthly_peak(study)
+    cap, cap_basis = _capacity_by_fuel(study, codes, plants, ref)
+    avail, avail_basis = _availability(study, ref)
+    peak, peak_basis = _monthly_peak(study, ref)
     # national figures honour the study's `figures:` overrides like every other stage
-    average_load, load_basis = reference.figure(iso3, "average_load_served_mw", study.figures)
-    published_peak, peak_fig_basis = reference.figure(iso3, "peak_demand_mw", study.figures)
+    average_load, load_basis = ref.figure("average_load_served_mw")
+    published_peak, peak_fig_basis = ref.figure("peak_demand_mw")
     load_factor = average_load / published_peak
     load_factor_basis = f"average load served ({load_basis}) / peak demand ({peak_fig_basis})"
     if cfg.south_north_transfer_mw is not None:
         transfer, transfer_basis = cfg.south_north_transfer_mw, "study config"
     else:
-        transfer, transfer_basis = reference.figure(iso3, "south_north_transfer_mw", study.figures)
+        transfer, transfer_basis = ref.figure("south_north_transfer_mw")
     south = np.array([c in set(south_codes) for c in codes])
 
     available = cap.to_numpy() @ avail.to_numpy()  # (provinces, months)
@@ -256,7 +239,7 @@ def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.Ge
     table[F.SURPLUS_ENERGY_GWH] = (np.maximum(deliverable_avg, 0.0) * HOURS_IN_MONTH).sum(axis=1) / 1000.0
     table["worst_month"] = [calendar.month_abbr[i + 1] for i in deliverable.argmin(axis=1)]
     table["population_basis"] = [
-        "study config" if c in cfg.population else str(ref.loc[c, "population_basis"]) for c in codes
+        "study config" if c in cfg.population else str(ref_prov.loc[c, "population_basis"]) for c in codes
     ]
     table["capacity_basis"] = [
         "study config" if (cap_basis.loc[c] == "study config").any() else "GEM operating units + reference additions"
@@ -280,7 +263,7 @@ def provincial_surplus(study: Study, provinces: gpd.GeoDataFrame, plants: gpd.Ge
     figures = _figures(
         cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, transfer_basis, load_factor, load_factor_basis
     )
-    national = national_checks(iso3, table, peak)
+    national = national_checks(ref, table, peak)
     return SurplusModel(table, monthly, figures, national)
 
 
@@ -302,7 +285,7 @@ def _figures(
     return pd.DataFrame(rows, columns=["figure", "value", "unit", "basis"])
 
 
-def national_checks(iso3: str, table: pd.DataFrame, peak: np.ndarray) -> pd.DataFrame:
+def national_checks(ref: Reference, table: pd.DataFrame, peak: np.ndarray) -> pd.DataFrame:
     """Compare the model's national totals with published national figures.
 
     Returns
@@ -311,7 +294,7 @@ def national_checks(iso3: str, table: pd.DataFrame, peak: np.ndarray) -> pd.Data
         ``check, model, published, difference, note``.
 
     """
-    nat = reference.national(iso3)
+    nat = ref.national
     installed = float(nat.loc["installed_capacity_mw", "value"])
     rows = [
         (

@@ -60,7 +60,7 @@ def load_catalog(path: str | None = None) -> dict[str, Source]:
         Sources keyed by id, in file order.
 
     """
-    text = Path(path).read_text() if path else files("siting").joinpath("catalog.yml").read_text()
+    text = Path(path).read_text() if path else files("siting.io").joinpath("catalog.yml").read_text()
     doc = yaml.safe_load(text)
     sources: dict[str, Source] = {}
     for sid, entry in doc["sources"].items():

@@ -4,7 +4,7 @@ Value functions map a raw criterion (km, °C, MW, a category) to 0..1 (1 = best)
 judgements or data into weights that sum to 1: AHP (Saaty's principal eigenvector with the consistency ratio)
 and Shannon entropy. Aggregations turn a matrix of values (alternatives in rows, criteria in columns, all
 benefit-oriented in 0..1) and a weight vector into a preference in 0..1: weighted sum, weighted product and
-TOPSIS. Nothing here knows about configuration files or tables; ``siting.scoring`` wires them up.
+TOPSIS. Nothing here knows about configuration files or tables; ``siting.decide.scoring`` wires them up.
 
 The aggregations follow the definitions of pymcdm and scikit-criteria and are checked against pymcdm in
 ``tests/test_mcda.py``.

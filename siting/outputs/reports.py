@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from siting import allocation, sensitivity, sites
 from siting._errors import DataError
 from siting.config import Profile, Study, load_study
+from siting.decide import allocation, sensitivity, sites
+from siting.decide.scoring import resolve_weights, value_matrix
 from siting.fields import F
-from siting.io import write_atomic, write_csv, write_text
-from siting.scoring import resolve_weights, value_matrix
+from siting.io.files import write_atomic, write_csv, write_text
 
 CSV_DECIMALS = 4
 
@@ -31,7 +31,7 @@ def read_scores(out: Path) -> pd.DataFrame:
 
 
 def sensitivity_table(study: Study, profile: Profile, scored: pd.DataFrame, **kw) -> pd.DataFrame:
-    """Sensitivity of the sites of a scored study (see ``siting.sensitivity.run``)."""
+    """Sensitivity of the sites of a scored study (see ``siting.decide.sensitivity.run``)."""
     built = sites.build(scored, profile.sites, study.ranking.top_n)
     values = value_matrix(scored, profile)
     weights = resolve_weights(profile, values)

@@ -1,6 +1,6 @@
 """Constraints, value functions, weights and aggregation: criteria → a 0-100 score, ranked within each province.
 
-The steps, each a pure function of ``siting.mcda`` wired to the profile:
+The steps, each a pure function of ``siting.kernels.mcda`` wired to the profile:
 
 1. hard constraints remove candidates (``constraints:`` in the profile), counted one by one in order;
 2. each criterion's value function maps its raw value (in its own unit) to 0..1;
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from siting import mcda
 from siting._errors import ConfigError, DataError
 from siting.config import (
     CategoricalValue,
@@ -31,6 +30,7 @@ from siting.config import (
     ThresholdValue,
 )
 from siting.fields import F
+from siting.kernels import mcda
 
 
 def linear_value(x: np.ndarray, fn: LinearValue) -> np.ndarray:
@@ -64,7 +64,7 @@ def value_matrix(table: pd.DataFrame, profile: Profile) -> np.ndarray:
     cols = []
     for name, crit in profile.criteria.items():
         if name not in table.columns:
-            raise DataError(f"criterion '{name}' was not computed; this is a bug in siting.criteria.")
+            raise DataError(f"criterion '{name}' was not computed; this is a bug in siting.model.criteria.")
         raw = table[name].to_numpy()
         if not isinstance(crit.value, CategoricalValue):
             raw = raw.astype(float)

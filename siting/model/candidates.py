@@ -17,7 +17,7 @@ import shapely
 
 from siting.config import Candidates
 from siting.fields import F
-from siting.layers import Layers, climate
+from siting.layers import Layers
 
 
 @dataclass
@@ -89,7 +89,7 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
     total = len(df)
     excluded: dict[str, int] = {}
     keep = np.ones(total, dtype=bool)
-    df[F.ELEVATION_M] = climate.sample(layers.raster("elevation_m"), df[F.LON], df[F.LAT])[:, 0]
+    df[F.ELEVATION_M] = layers.grid("elevation_m").sample(df[F.LON], df[F.LAT])[:, 0]
     if params.exclude_lakes and len(layers.lakes):
         in_lake = shapely.STRtree(layers.lakes.geometry.values).query(
             shapely.points(df[F.LON], df[F.LAT]), predicate="within"
@@ -111,7 +111,7 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
 
 
 def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) -> CandidateSet:
-    """Candidates from a planner's own points (:func:`siting.userdata.read_points`) instead of H3 cells.
+    """Candidates from a planner's own points (:func:`siting.layers.userdata.read_points`) instead of H3 cells.
 
     No exclusion is applied (the planner chose the places); each point carries the H3 cell that contains it
     at the study's resolution (``h3_cell``, several points may share one), its elevation and its province.
@@ -127,7 +127,7 @@ def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) ->
     lon, lat = df[F.LON].to_numpy(float), df[F.LAT].to_numpy(float)
     cells = np.array([h3i.latlng_to_cell(y, x, params.h3_resolution) for x, y in zip(lon, lat, strict=True)])
     df.insert(0, F.CELL, np.char.mod("%x", cells.astype(np.int64)).astype(object))
-    df[F.ELEVATION_M] = climate.sample(layers.raster("elevation_m"), lon, lat)[:, 0]
+    df[F.ELEVATION_M] = layers.grid("elevation_m").sample(lon, lat)[:, 0]
     prov = layers.provinces
     idx = assign_province(lon, lat, prov)
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]

@@ -1,7 +1,7 @@
 """Criteria: one column per measure, each with its unit in the name, computed for every candidate.
 
 Pure functions over arrays and layers; no file is written here. Distances are great-circle (see
-``siting.geodesy``); lines are measured to the segment, not to its vertices.
+``siting.kernels.geodesy``); lines are measured to the segment, not to its vertices.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from siting import cooling, reference
 from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
-from siting.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
-from siting.layers import Layers
+from siting.io.reference import Reference
+from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
+from siting.layers import ERA5_CELL_ELEVATION, Layers
+from siting.model import cooling
 
 VOLTAGE_CLASSES_KV = (132, 220, 500)
 LIGHT_KM_PER_MS = 299_792.458 / 1000.0
@@ -30,7 +31,7 @@ def voltage_class_kv(kv: np.ndarray) -> np.ndarray:
     return np.select([kv >= 400, kv >= 200, kv >= 100], [500.0, 220.0, 132.0], np.nan)
 
 
-def substation_capacity(substations: gpd.GeoDataFrame, study: Study) -> pd.DataFrame:
+def substation_capacity(substations: gpd.GeoDataFrame, ref: Reference) -> pd.DataFrame:
     """Estimated connection headroom of each substation.
 
     OpenStreetMap records no transformer capacity, so capacity is the NTDC average for the voltage class
@@ -45,16 +46,15 @@ def substation_capacity(substations: gpd.GeoDataFrame, study: Study) -> pd.DataF
         ``nominal_mva, constrained, headroom_mw`` aligned with ``substations``.
 
     """
-    iso3, figs = study.region.iso3, study.figures
-    nominal = reference.table(iso3, "grid_stations.csv").set_index("voltage_class_kv")["nominal_mva"]
+    nominal = ref.table("grid_stations.csv").set_index("voltage_class_kv")["nominal_mva"]
     cls = voltage_class_kv(substations[F.VOLTAGE_KV].to_numpy())
     mva = pd.Series(cls).map(nominal.astype(float)).to_numpy()
-    names = reference.table(iso3, "constrained_grid_stations.csv")["name"]
+    names = ref.table("constrained_grid_stations.csv")["name"]
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
     constrained = substations[F.NAME].fillna("").str.contains(pattern).to_numpy() & (cls >= 220)
-    pf, _ = reference.figure(iso3, "power_factor", figs)
-    normal, _ = reference.figure(iso3, "substation_loading", figs)
-    tight, _ = reference.figure(iso3, "constrained_loading", figs)
+    pf, _ = ref.figure("power_factor")
+    normal, _ = ref.figure("substation_loading")
+    tight, _ = ref.figure("constrained_loading")
     loading = np.where(constrained, tight, normal)
     headroom = np.nan_to_num(mva * pf * (1.0 - loading), nan=0.0).clip(min=0.0)
     return pd.DataFrame(
@@ -124,23 +124,22 @@ def distance_by_class(
     return pd.DataFrame({name: out[name] for name in order})
 
 
-def connection_cost_musd(dist_km: np.ndarray, study: Study) -> np.ndarray:
+def connection_cost_musd(dist_km: np.ndarray, study: Study, ref: Reference) -> np.ndarray:
     """Cost (million US$) of a new line to the nearest eligible substation, at the study's connection voltage.
 
     ``dist × line_route_factor × line_cost_musd_per_km_<class>kv``, the class being that of
     ``grid.substation_min_kv``; all figures are documented assumptions in ``national.csv``.
     """
-    iso3, figs = study.region.iso3, study.figures
     cls = int(voltage_class_kv(np.array([study.grid.substation_min_kv]))[0])
-    per_km, _ = reference.figure(iso3, f"line_cost_musd_per_km_{cls}kv", figs)
-    route, _ = reference.figure(iso3, "line_route_factor", figs)
+    per_km, _ = ref.figure(f"line_cost_musd_per_km_{cls}kv")
+    route, _ = ref.figure("line_route_factor")
     return np.asarray(dist_km) * route * per_km
 
 
-def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Study) -> pd.DataFrame:
+def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Study, ref: Reference) -> pd.DataFrame:
     """Lapse-corrected temperatures, cooling degree days, PUE, its cost and the Köppen-Geiger class.
 
-    See :mod:`siting.cooling` for the model and its sources. Adds ``cooling_cost_kusd_per_mw_it_year``:
+    See :mod:`siting.model.cooling` for the model and its sources. Adds ``cooling_cost_kusd_per_mw_it_year``:
     the overhead energy ``(PUE − 1) × 8,760 MWh`` per MW of IT load at the proposed tariff
     (``proposed_tariff_pkr_per_kwh`` / ``pkr_per_usd``), in thousands of US$.
     """
@@ -148,28 +147,30 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
     out = cooling.cooling_criteria(
         lon,
         lat,
-        layers.raster("t2m_monthly_c"),
-        layers.raster("elevation_m"),
-        layers.raster("koppen_class"),
+        layers.grid("t2m_monthly_c"),
+        layers.grid("elevation_m"),
+        layers.grid("koppen_class"),
+        layers.grid(ERA5_CELL_ELEVATION),
         params,
     )
-    iso3, figs = study.region.iso3, study.figures
-    tariff_pkr, _ = reference.figure(iso3, "proposed_tariff_pkr_per_kwh", figs)
-    pkr_per_usd, _ = reference.figure(iso3, "pkr_per_usd", figs)
-    usd_per_mwh = tariff_pkr / pkr_per_usd * 1000.0
-    out[F.COOLING_COST_KUSD] = out["cooling_mwh_per_mw_it_year"] * usd_per_mwh / 1000.0
+    tariff_pkr, _ = ref.figure("proposed_tariff_pkr_per_kwh")
+    pkr_per_usd, _ = ref.figure("pkr_per_usd")
+    pue = out["pue"].to_numpy()
+    out[F.COOLING_COST_KUSD] = (
+        cooling.cooling_cost_usd_per_mw_it_year(pue, cooling.tariff_usd_per_kwh(tariff_pkr, pkr_per_usd)) / 1000.0
+    )
     return out
 
 
 def connectivity(
-    lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame, study: Study, tiles: PointTiles | None = None
+    lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame, ref: Reference, tiles: PointTiles | None = None
 ) -> pd.DataFrame:
     """Distances to the nearest internet exchange, cable landing and terrestrial fibre route; latency.
 
     ``latency_karachi_ms`` is the round trip to the Karachi cable landing over fibre:
     ``2 × great-circle km × fibre_route_factor / (c / fibre_refractive_index)``, switching delay excluded.
     """
-    iso3, figs = study.region.iso3, study.figures
+    iso3 = ref.iso3
     out: dict[str, np.ndarray] = {}
     for kind, dist_col, name_col in (
         ("internet_exchange", F.DIST_IXP_KM, "ixp_name"),
@@ -187,7 +188,7 @@ def connectivity(
     out[F.DIST_CONNECTIVITY_KM] = np.minimum(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
     out[F.CONNECTIVITY_NODE] = np.where(near_ixp, out["ixp_name"], out["cable_landing_name"])
 
-    routes = reference.table(iso3, "fibre_routes.csv").sort_values(["route", "seq"])
+    routes = ref.table("fibre_routes.csv").sort_values(["route", "seq"])
     segs_a, segs_b = [], []
     for _, r in routes.groupby("route", sort=True):
         xy = r[["lon", "lat"]].to_numpy(float)
@@ -198,27 +199,31 @@ def connectivity(
     )[0]  # a few long, straight legs far from most candidates: coarse pieces keep the search balls small
 
     karachi = nodes[(nodes["kind"] == "cable_landing") & nodes[F.NAME].str.contains("Karachi")]
-    factor, _ = reference.figure(iso3, "fibre_route_factor", figs)
-    index, _ = reference.figure(iso3, "fibre_refractive_index", figs)
+    factor, _ = ref.figure("fibre_route_factor")
+    index, _ = ref.figure("fibre_refractive_index")
     if len(karachi):
         gc = haversine_km(lon, lat, karachi.geometry.x.iloc[0], karachi.geometry.y.iloc[0])
         out[F.LATENCY_MS] = 2.0 * gc * factor / (LIGHT_KM_PER_MS / index)
     return pd.DataFrame(out)
 
 
-def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus: pd.DataFrame) -> gpd.GeoDataFrame:
+def compute(
+    candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus: pd.DataFrame, ref: Reference
+) -> gpd.GeoDataFrame:
     """Add every criterion column to the candidates.
 
     Parameters
     ----------
     candidates
-        Output of :func:`siting.candidates.build` (``lon, lat, iso_3166_2`` at least).
+        Output of :func:`siting.model.candidates.build` (``lon, lat, iso_3166_2`` at least).
     layers
         The region's standard layers.
     study
         The study (grid thresholds, figures).
     surplus
-        Province table of :func:`siting.surplus.provincial_surplus` (``SurplusModel.provinces``).
+        Province table of :func:`siting.model.surplus.provincial_surplus` (``SurplusModel.provinces``).
+    ref
+        The region's reference tables and figures.
 
     Returns
     -------
@@ -230,14 +235,14 @@ def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus:
     lat = candidates[F.LAT].to_numpy()
     by_code = surplus.set_index(F.ISO_3166_2)
     tiles = PointTiles(unit_vectors(lon, lat))  # once, shared by every nearest-feature search
-    capacity = substation_capacity(layers.substations, study)
+    capacity = substation_capacity(layers.substations, ref)
     for name in ("substations", "lines", "connectivity_nodes"):
         getattr(layers, name)  # read once, before the threads share them
     # independent criteria run side by side: the heavy kernels release the GIL
     with ThreadPoolExecutor(max_workers=2) as pool:
         by_class = pool.submit(distance_by_class, lon, lat, layers, tiles)
-        cool_job = pool.submit(cooling_columns, lon, lat, layers, study)
-        conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, study, tiles)
+        cool_job = pool.submit(cooling_columns, lon, lat, layers, study, ref)
+        conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, ref, tiles)
         sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
         parts = [
@@ -248,7 +253,9 @@ def compute(candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus:
                 }
             ),
             sub,
-            pd.DataFrame({F.CONNECTION_COST_MUSD: connection_cost_musd(sub[F.DIST_SUBSTATION_KM].to_numpy(), study)}),
+            pd.DataFrame(
+                {F.CONNECTION_COST_MUSD: connection_cost_musd(sub[F.DIST_SUBSTATION_KM].to_numpy(), study, ref)}
+            ),
             by_class.result(),
             cool,
             conn_job.result(),

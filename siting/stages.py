@@ -15,55 +15,52 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting import __version__, candidates, criteria, reference, scoring, surplus
-from siting.catalog import load_catalog
+from siting import __version__, config
+from siting._errors import ConfigError
 from siting.config import Profile, Study
+from siting.decide import scoring
+from siting.decide.sites import build as build_sites
 from siting.fields import F
-from siting.geodesy import PointIndex
-from siting.io import sha256_file, write_csv, write_gpkg, write_json, write_parquet
-from siting.layers import Layers, layers_dir
-from siting.sites import build as build_sites
+from siting.io import reference
+from siting.io.catalog import load_catalog
+from siting.io.files import sha256_file, write_csv, write_gpkg, write_json, write_parquet
+from siting.io.paths import Paths
+from siting.kernels.geodesy import PointIndex
+from siting.layers import Layers
+from siting.model import candidates, criteria, surplus
 
 
-@dataclass(frozen=True)
-class Paths:
-    """Where a study's files live."""
+def load_study(study: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:
+    """Load and validate a study and its profile, including the province names its ``surplus`` section uses.
 
-    data: Path
-    study: Study
-    variant: str = ""
-    """Appended to the profile folder: ``"_user"`` for a run on the planner's own candidates."""
+    Parameters
+    ----------
+    study
+        A study name (``configs/studies/<name>.yml``) or a path to a study file.
+    profile
+        A profile name or file; default the study's own ``profile``.
 
-    @property
-    def raw(self) -> Path:
-        """``data/raw``."""
-        return self.data / "raw"
+    Returns
+    -------
+    tuple of Study and Profile
 
-    @property
-    def processed(self) -> Path:
-        """``data/processed``."""
-        return self.data / "processed"
+    Raises
+    ------
+    ConfigError
+        Naming the file or key, for a bad file or a province override that names no province.
 
-    @property
-    def layers(self) -> Path:
-        """``data/processed/layers/<ISO3>``."""
-        return layers_dir(self.processed, self.study.region.iso3)
-
-    @property
-    def out(self) -> Path:
-        """``data/processed/<study>/<profile><variant>``."""
-        profile = Path(self.study.profile).stem  # a profile given as a path writes to a folder named by its stem
-        return self.processed / self.study.name / f"{profile}{self.variant}"
-
-    @property
-    def scores(self) -> Path:
-        """Scores as GeoParquet."""
-        return self.out / "scores.parquet"
+    """
+    st, prof = config.load_study(study, profile)
+    try:
+        reference.normalise_province_keys(st.surplus, reference.Reference.for_study(st))
+    except ConfigError as exc:
+        raise ConfigError(f"{config.study_path(study)}: {exc}") from exc
+    return st, prof
 
 
 @dataclass
 class Result:
-    """What ``run_score`` computed, for notebooks and the map."""
+    """What ``score_study`` computed, for notebooks and the map."""
 
     scored: gpd.GeoDataFrame
     surplus: pd.DataFrame
@@ -73,7 +70,7 @@ class Result:
     surplus_model: surplus.SurplusModel | None = None
     constraints: dict[str, int] | None = None  # candidates removed by each hard constraint of the profile
     weights: dict[str, float] | None = None  # the weights used (direct, AHP or entropy)
-    sites: pd.DataFrame | None = None  # siting.sites: adjacent high-scoring cells merged, ranked, spaced
+    sites: pd.DataFrame | None = None  # siting.decide.sites: adjacent high-scoring cells merged, ranked, spaced
 
 
 def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
@@ -86,7 +83,7 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     layers
         The region's standard layers.
     points
-        A planner's own candidate points (:func:`siting.userdata.read_points`) to score instead of H3 cells;
+        A planner's own candidate points (:func:`siting.layers.userdata.read_points`) to score instead of H3 cells;
         they keep their ``candidate_id`` and are not merged into sites.
 
     Returns
@@ -94,14 +91,15 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     Result
 
     """
-    reference.check_figure_keys(study.region.iso3, study.figures)
+    ref = reference.Reference.for_study(study)
+    layers.load()  # everything in memory: the compute below opens no file
     if points is None:
         cand = candidates.build(layers, study.candidates)
     else:
         cand = candidates.from_points(points, layers, study.candidates)
-    model = surplus.provincial_surplus(study, layers.provinces, layers.plants)
+    model = surplus.provincial_surplus(study, layers.provinces, layers.plants, ref)
     table = model.provinces
-    crit = criteria.compute(cand.cells, layers, study, table)
+    crit = criteria.compute(cand.cells, layers, study, table, ref)
     evaluated = scoring.evaluate(crit, profile)
     scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
     top = scoring.top_sites(scored, study.ranking.top_n)
