@@ -49,6 +49,7 @@ class Grid(_Strict):
 
     substation_min_kv: Annotated[float, Field(gt=0)] = 220.0
     line_min_kv: Annotated[float, Field(gt=0)] = 220.0
+    """Lines at or above this voltage are drawn on the maps (criteria measure each class separately)."""
     infer_voltage_within_km: Annotated[float, Field(gt=0, le=20)] = 1.0
 
 

@@ -33,17 +33,11 @@ def aggregate(values: np.ndarray, weights: np.ndarray, method: str, vmin: np.nda
     """
     w = np.atleast_2d(weights)
     if method == "weighted_sum":
-        return 100.0 * w @ values.T
+        return 100.0 * w @ values.T  # every run at once: (runs × criteria) @ (criteria × cells)
     if method == "weighted_product":
         return 100.0 * np.stack([mcda.weighted_product(values, wi) for wi in w])
     if method == "topsis":
-        out = []
-        for wi in w:
-            v = values * wi
-            dp = np.sqrt(((v - vmax * wi) ** 2).sum(axis=1))
-            dm = np.sqrt(((v - vmin * wi) ** 2).sum(axis=1))
-            out.append(100.0 * np.divide(dm, dp + dm, out=np.full(len(v), 0.5), where=(dp + dm) > 0))
-        return np.stack(out)
+        return 100.0 * np.stack([mcda.topsis(values, wi, bounds=(vmin, vmax)) for wi in w])
     raise ValueError(f"unknown aggregation {method}")
 
 

@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import connected_components
 
 from siting.config import SiteRules
 from siting.fields import F
+from siting.kernels.geodesy import haversine_km
 
 SITE_ID = "site_id"
 SITE_COLUMNS_FROM_BEST_CELL = [
@@ -29,17 +30,9 @@ SITE_COLUMNS_FROM_BEST_CELL = [
     F.SUBSTATION_KV,
     F.DIST_SUBSTATION_KM,
     F.SURPLUS_MW,
-    "firm_surplus_mw",
-    "substation_headroom_mw",
+    F.FIRM_SURPLUS_MW,
+    F.SUBSTATION_HEADROOM_MW,
 ]
-EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance (km) on the mean-radius sphere, broadcasting."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
 @dataclass

@@ -41,9 +41,10 @@ def km_to_chord(km: ArrayLike) -> NDArray[np.float64]:
 
 
 def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
-    """Great-circle distance in km between paired points (degrees)."""
-    a, b = unit_vectors(lon1, lat1), unit_vectors(lon2, lat2)
-    return chord_to_km(np.linalg.norm(a - b, axis=1))
+    """Great-circle distance in km between points (degrees), broadcasting like numpy (the chord formula)."""
+    x1, y1, x2, y2 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (lon1, lat1, lon2, lat2)))
+    a, b = unit_vectors(x1.ravel(), y1.ravel()), unit_vectors(x2.ravel(), y2.ravel())
+    return chord_to_km(np.linalg.norm(a - b, axis=1)).reshape(x1.shape)
 
 
 class PointTiles:

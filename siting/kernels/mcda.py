@@ -191,15 +191,22 @@ def weighted_product(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.exp(logs.sum(axis=-1))
 
 
-def topsis(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def topsis(values: np.ndarray, weights: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """TOPSIS closeness ``D⁻ / (D⁺ + D⁻)`` to the ideal of the weighted values (Hwang & Yoon 1981).
 
     The ideal (anti-ideal) is the column-wise maximum (minimum) of ``w_j v_ij`` over the alternatives given,
-    so the result depends on the whole set; with every alternative identical it is 0.5.
+    so the result depends on the whole set; with every alternative identical it is 0.5. ``bounds`` (the
+    column minimum and maximum of the unweighted values of a larger set) fixes the ideals instead, so that a
+    subset of alternatives scores as it would among the whole set.
     """
-    v = np.asarray(values, dtype=float) * np.asarray(weights, dtype=float)
-    d_plus = np.sqrt(((v - v.max(axis=0)) ** 2).sum(axis=1))
-    d_minus = np.sqrt(((v - v.min(axis=0)) ** 2).sum(axis=1))
+    w = np.asarray(weights, dtype=float)
+    v = np.asarray(values, dtype=float) * w
+    if bounds is None:
+        best, worst = v.max(axis=0), v.min(axis=0)
+    else:
+        worst, best = np.asarray(bounds[0]) * w, np.asarray(bounds[1]) * w
+    d_plus = np.sqrt(((v - best) ** 2).sum(axis=1))
+    d_minus = np.sqrt(((v - worst) ** 2).sum(axis=1))
     total = d_plus + d_minus
     return np.divide(d_minus, total, out=np.full(len(v), 0.5), where=total > 0)
 

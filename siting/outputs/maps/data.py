@@ -1,0 +1,99 @@
+"""What a map reads: the outputs of ``siting score`` and the layers shared by both renderers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from siting._errors import DataError
+from siting.fields import F
+from siting.io.paths import Paths
+from siting.io.validate import read_table, require_columns
+
+# ----------------------------------------------------------------------------------------------- I/O
+
+
+@dataclass
+class MapInputs:
+    """What ``siting score`` wrote that the map shows."""
+
+    cells: gpd.GeoDataFrame  # hexagons with score
+    provinces: pd.DataFrame  # provinces.csv
+    top: pd.DataFrame  # top_sites.csv
+    surplus: pd.DataFrame | None  # surplus.csv (sources of each figure), when present
+    scored_on: str  # date the scores were written (UTC)
+    weights: dict[str, float] | None = None  # weights used (provenance.json), also for AHP and entropy
+    user_sites: gpd.GeoDataFrame | None = None  # every column, when the candidates are the planner's own points
+
+
+def read_outputs(paths: Paths) -> MapInputs:
+    """Read the scores, province summary and top sites of a study.
+
+    Raises
+    ------
+    DataError
+        If ``siting score`` has not been run for this study and profile.
+
+    """
+    out = paths.out
+    for name in ("scores.parquet", "provinces.csv", "top_sites.csv"):
+        if not (out / name).is_file():
+            own = " --candidates FILE" if paths.variant == "_user" else ""
+            raise DataError(
+                f"{out / name} is missing; run `siting score --study {paths.study.name} "
+                f"--profile {paths.study.profile}{own}` before `siting map`."
+            )
+    try:
+        cells = gpd.read_parquet(paths.scores, columns=[F.SCORE, "geometry"])
+    except Exception as exc:
+        raise DataError(f"{paths.scores} could not be read ({type(exc).__name__}); rerun `siting score`.") from exc
+    top = read_table(out / "top_sites.csv", "top sites")
+    require_columns(
+        top, [F.PROVINCE, F.RANK_IN_PROVINCE, F.SCORE, F.CELL, F.LAT, F.LON], out / "top_sites.csv", "top sites"
+    )
+    surplus_path = out / "surplus.csv"
+    mtime = paths.scores.stat().st_mtime
+    user_sites = gpd.read_parquet(paths.scores) if len(cells) and (cells.geom_type == "Point").all() else None
+    return MapInputs(
+        cells=cells,
+        provinces=read_table(out / "provinces.csv", "province summary"),
+        top=top,
+        surplus=read_table(surplus_path, "surplus table") if surplus_path.is_file() else None,
+        scored_on=datetime.fromtimestamp(mtime, tz=UTC).strftime("%Y-%m-%d"),
+        weights=_weights_used(out / "provenance.json"),
+        user_sites=user_sites,
+    )
+
+
+def _weights_used(path: Path) -> dict[str, float] | None:
+    """Return the weights ``siting score`` used, from its provenance.json (None when absent or unreadable)."""
+    try:
+        weights = json.loads(path.read_text(encoding="utf-8")).get("weights")
+    except (OSError, ValueError):
+        return None
+    return {str(k): float(v) for k, v in weights.items()} if isinstance(weights, dict) else None
+
+
+def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> list[tuple[str, str]]:
+    extra = []
+    if surplus is not None:
+        for col, head in (
+            ("peak_demand_basis", "Peak demand"),
+            ("capacity_basis", "Operating capacity"),
+            ("population_basis", "Population"),
+        ):
+            if col in surplus:
+                extra.append((head, "; ".join(sorted(surplus[col].dropna().astype(str).unique()))))
+    if "source" in nodes:
+        extra.append(("Internet exchanges and cable landings", "; ".join(sorted(nodes["source"].astype(str).unique()))))
+    return extra
+
+
+def drawn_lines(lines: gpd.GeoDataFrame, min_kv: float) -> gpd.GeoDataFrame:
+    """Select the lines both maps draw: at or above the study's ``grid.line_min_kv``, and every HVDC line."""
+    return lines[(lines[F.VOLTAGE_KV] >= min_kv) | lines["is_hvdc"].astype(bool)]

@@ -1,0 +1,126 @@
+"""The score surface as one image: H3 cells rasterised onto a Web-Mercator grid, palette-coded."""
+
+from __future__ import annotations
+
+import base64
+import math
+import warnings
+from dataclasses import dataclass
+
+import branca.colormap as cm
+import geopandas as gpd
+import h3
+import numpy as np
+from rasterio import features
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.io import MemoryFile
+from rasterio.transform import from_origin
+
+from siting._errors import DataError
+from siting.config import Study
+from siting.fields import F
+from siting.layers import Layers
+from siting.outputs.maps.data import MapInputs
+from siting.outputs.maps.style import _EARTH_RADIUS_M, MAX_IMAGE_PX, score_colormap
+
+# ----------------------------------------------------------------------------------------- score image
+
+
+@dataclass(frozen=True)
+class ScoreImage:
+    """The score surface as a palette PNG on a Web-Mercator grid, and where it goes on the map."""
+
+    png: bytes
+    bounds: list[list[float]]  # [[south, west], [north, east]] in degrees
+    width: int
+    height: int
+    mercator: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # west, south, east, north (EPSG:3857 m)
+
+    @property
+    def data_url(self) -> str:
+        """The PNG as a ``data:`` URL, so the map needs no side file."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def pixel_size_m(h3_resolution: int, lat: float) -> float:
+    """Web-Mercator pixel size giving about three pixels across a hexagon at latitude ``lat``."""
+    edge_m = h3.average_hexagon_edge_length(h3_resolution, unit="m")
+    return edge_m / 2.0 / math.cos(math.radians(lat))
+
+
+def _mercator_to_lonlat(x: float, y: float) -> tuple[float, float]:
+    lon = math.degrees(x / _EARTH_RADIUS_M)
+    lat = math.degrees(2.0 * math.atan(math.exp(y / _EARTH_RADIUS_M)) - math.pi / 2.0)
+    return lon, lat
+
+
+def study_score_image(study: Study, layers: Layers, inputs: MapInputs) -> ScoreImage | None:
+    """Score surface of a study's H3 cells at their own resolution; None for the planner's own sites (points)."""
+    if inputs.user_sites is not None:
+        return None
+    _, south, _, north = layers.country.total_bounds
+    return score_image(
+        inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_colormap()
+    )
+
+
+def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap) -> ScoreImage:
+    """Rasterise scored hexagons into a palette PNG (transparent where there is no candidate).
+
+    Parameters
+    ----------
+    cells
+        Hexagon polygons (any CRS) with a ``score`` column, 0-100.
+    pixel_m
+        Pixel size in Web-Mercator metres; the image is coarsened if it would exceed ``MAX_IMAGE_PX``.
+    cmap
+        Score colours; the palette holds one colour per whole score point.
+
+    Returns
+    -------
+    ScoreImage
+        Leaflet stretches an image overlay linearly in Web-Mercator, so a Mercator grid lands exactly.
+
+    """
+    if cells.empty:
+        raise DataError("the scores hold no candidate, so there is no score surface to map; check the study.")
+    merc = cells.to_crs(3857)
+    x0, y0, x1, y1 = merc.total_bounds
+    pixel_m = max(pixel_m, (x1 - x0) / MAX_IMAGE_PX, (y1 - y0) / MAX_IMAGE_PX)
+    width = max(1, math.ceil((x1 - x0) / pixel_m))
+    height = max(1, math.ceil((y1 - y0) / pixel_m))
+    x1, y0 = x0 + width * pixel_m, y1 - height * pixel_m
+    codes = np.clip(np.rint(merc[F.SCORE].to_numpy(dtype=float)), 0, 100).astype(np.uint8) + 1  # 0: no data
+    grid = features.rasterize(
+        zip(merc.geometry.values, codes, strict=True),
+        out_shape=(height, width),
+        transform=from_origin(x0, y1, pixel_m, pixel_m),
+        fill=0,
+        dtype="uint8",
+    )
+    palette = {0: (0, 0, 0, 0)} | {code: (*cmap.rgb_bytes_tuple(code - 1), 255) for code in range(1, 102)}
+    with warnings.catch_warnings(), MemoryFile() as mem:
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        profile = {"driver": "PNG", "width": width, "height": height, "count": 1, "dtype": "uint8", "nodata": 0}
+        with mem.open(**profile, ZLEVEL=9) as dst:
+            dst.write(grid, 1)
+            dst.write_colormap(1, palette)
+        png = mem.read()
+    west, south = _mercator_to_lonlat(x0, y0)
+    east, north = _mercator_to_lonlat(x1, y1)
+    return ScoreImage(
+        png=png, bounds=[[south, west], [north, east]], width=width, height=height, mercator=(x0, y0, x1, y1)
+    )
+
+
+def score_rgba(image: ScoreImage) -> np.ndarray:
+    """Decode a :class:`ScoreImage` into an ``(height, width, 4)`` uint8 RGBA array (transparent gaps)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with MemoryFile(image.png) as mem, mem.open() as src:
+            codes = src.read(1)
+            palette = src.colormap(1)
+    lut = np.zeros((256, 4), dtype=np.uint8)
+    for code, rgba in palette.items():
+        lut[code] = rgba
+    return lut[codes]

@@ -1,0 +1,261 @@
+"""Text of the maps: escaping, number formats, tooltips, popups, legend, title and sources box."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import branca.colormap as cm
+import folium
+import numpy as np
+import pandas as pd
+
+from siting._errors import DataError
+from siting.config import Profile, Study
+from siting.decide.scoring import points_column
+from siting.fields import F, label
+from siting.io.catalog import Source
+from siting.layers.userdata import CANDIDATE_ID, CANDIDATE_NAME
+from siting.outputs.maps.style import _BOX_STYLE, HVDC_STYLE, UNKNOWN_VOLTAGE_STYLE, VOLTAGE_STYLES
+
+# ---------------------------------------------------------------------------------------------- text
+
+
+def esc(value: object) -> str:
+    """Escape a data value for HTML and for the JavaScript template literals folium wraps popups in.
+
+    ``html.escape`` covers ``< > & " '``; the backtick, ``$`` and backslash are also replaced by their
+    character references, so a name such as ``${alert(1)}`` cannot break out of a JavaScript template.
+
+    Parameters
+    ----------
+    value
+        Any value; None and NaN give an empty string.
+
+    Returns
+    -------
+    str
+        Text safe to place inside HTML and inside a JavaScript template literal.
+
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def fmt_number(value: float, signed: bool = False) -> str:
+    """Format a measured value for a reader: thousands separators, one decimal below 100, "–" when missing."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    sign = "+" if signed and value > 0 else ""
+    return f"{sign}{value:,.0f}" if abs(value) >= 100 else f"{sign}{value:,.1f}"
+
+
+def fmt_points(points: float, weight: float) -> str:
+    """Points earned out of the criterion's maximum, e.g. ``"24.4 / 25"``."""
+    return f"{points:.1f} / {100.0 * weight:g}"
+
+
+def _kv(kv: float) -> str:
+    return f"{kv:g} kV" if np.isfinite(kv) else "voltage unknown"
+
+
+# ---------------------------------------------------------------------------------------------- sites
+
+
+def candidate_label(site: pd.Series) -> str:
+    """Return the planner's name and id of a site scored with ``--candidates`` (``"Thar (T1)"``), "" for a cell."""
+    name, ident = site.get(CANDIDATE_NAME), site.get(CANDIDATE_ID)
+    name = "" if name is None or pd.isna(name) else str(name)
+    ident = "" if ident is None or pd.isna(ident) else str(ident)
+    if name and ident and name != ident:
+        return f"{name} ({ident})"
+    return name or ident
+
+
+def site_tooltip(site: pd.Series) -> str:
+    """Hover text of a site: ``"[<your name> · ]<province> #<rank> — score <x>"`` (escaped)."""
+    own = candidate_label(site)
+    return (f"{esc(own)} · " if own else "") + (
+        f"{esc(site[F.PROVINCE])} #{int(site[F.RANK_IN_PROVINCE])} — score {site[F.SCORE]:.1f}"
+    )
+
+
+def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float] | None = None) -> str:
+    """Popup of a top site: where it is, its score and the points each criterion earned.
+
+    Parameters
+    ----------
+    site
+        One row of ``top_sites.csv``.
+    profile
+        The profile it was scored with (criteria, weights, value functions).
+    weights
+        The weights used (``provenance.json``); the profile's own weights when None.
+
+    Returns
+    -------
+    str
+        HTML; every value from data is escaped.
+
+    """
+    rows = []
+    for name, crit in profile.criteria.items():
+        pcol = points_column(name)
+        if name not in site.index or pcol not in site.index:
+            raise DataError(f"top_sites.csv has no column '{name}' or '{pcol}'; rerun `siting score`.")
+        why = esc(crit.why)
+        scale = crit.value.describe()
+        weight = (weights or {}).get(name, crit.weight)
+        rows.append(
+            f"<tr title='{why} ({esc(scale)})'><td>{esc(label(name))}</td>"
+            f"<td class='num'>{fmt_number(float(site[name]))}</td>"
+            f"<td class='num'>{fmt_points(float(site[pcol]), weight)}</td></tr>"
+        )
+    place = esc(site.get("nearest_place", ""))
+    place_km = site.get("dist_place_km", np.nan)
+    sub_name = esc(site.get(F.SUBSTATION_NAME, "")) or "unnamed substation"
+    own = candidate_label(site)
+    parts = [
+        f"<div class='siting-site' data-cell='{esc(site[F.CELL])}' style='font-size:12px;min-width:300px'>",
+        f"<div style='font-size:15px'><b>{esc(own)}</b></div>" if own else "",
+        f"<div style='font-size:14px'><b>{esc(site[F.PROVINCE])}</b> — #{int(site[F.RANK_IN_PROVINCE])} in province"
+        + (f" (#{int(site[F.RANK_NATIONAL]):,} nationally)" if F.RANK_NATIONAL in site.index else "")
+        + "</div>",
+        f"<div style='font-size:14px;margin:2px 0 4px'>Score <b>{site[F.SCORE]:.1f}</b> / 100</div>",
+        f"<div>Near {place} ({fmt_number(float(place_km))} km)</div>" if place else "",
+        "<table style='border-collapse:collapse;margin:4px 0'>"
+        "<tr style='border-bottom:1px solid #999'><th style='text-align:left'>Criterion</th>"
+        "<th class='num'>Value</th><th class='num'>Points</th></tr>",
+        *rows,
+        f"<tr style='border-top:1px solid #999'><td><b>Total</b></td><td></td>"
+        f"<td class='num'><b>{site[F.SCORE]:.1f} / 100</b></td></tr></table>",
+        f"<div>Nearest substation: <b>{sub_name}</b>, {_kv(float(site.get(F.SUBSTATION_KV, np.nan)))}, "
+        f"{fmt_number(float(site.get(F.DIST_SUBSTATION_KM, np.nan)))} km</div>",
+        f"<div>Nearest connectivity node: {esc(site.get(F.CONNECTIVITY_NODE, ''))}, "
+        f"{fmt_number(float(site.get(F.DIST_CONNECTIVITY_KM, np.nan)))} km</div>",
+        f"<div style='color:#666'>{'in ' if own else ''}H3 cell {esc(site[F.CELL])} · "
+        f"{site[F.LAT]:.4f}° N, {site[F.LON]:.4f}° E</div>",
+        "</div>",
+    ]
+    return "".join(parts)
+
+
+def _site_icon(site: pd.Series, cmap: cm.LinearColormap) -> folium.DivIcon:
+    r, g, b = cmap.rgb_bytes_tuple(float(site[F.SCORE]))
+    text = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+    html_icon = (
+        f"<div style='width:20px;height:20px;border-radius:50%;background:rgb({r},{g},{b});color:{text};"
+        f"border:2px solid #111;font:bold 11px/20px Arial,sans-serif;text-align:center'>"
+        f"{int(site[F.RANK_IN_PROVINCE])}</div>"
+    )
+    return folium.DivIcon(html=html_icon, icon_size=(24, 24), icon_anchor=(12, 12), class_name="siting-site-icon")
+
+
+# ------------------------------------------------------------------------------------------ overlays
+
+
+def _gradient(cmap: cm.LinearColormap, n: int = 11) -> str:
+    stops = np.linspace(cmap.vmin, cmap.vmax, n)
+    return ",".join(cmap.rgb_hex_str(v) for v in stops)
+
+
+def _legend_bar(title: str, cmap: cm.LinearColormap, ticks: list[tuple[float, str]]) -> str:
+    width = 190
+    spans = "".join(
+        f"<span style='position:absolute;left:{(v - cmap.vmin) / (cmap.vmax - cmap.vmin) * width:.0f}px;"
+        f"transform:translateX(-50%)'>{t}</span>"
+        for v, t in ticks
+    )
+    return (
+        f"<div style='margin-top:4px'><b>{title}</b></div>"
+        f"<div style='width:{width}px;height:10px;background:linear-gradient(to right,{_gradient(cmap)});"
+        "border:1px solid #777'></div>"
+        f"<div style='position:relative;width:{width}px;height:15px;margin:0 8px 0 0'>{spans}</div>"
+    )
+
+
+def legend_html(score_cmap: cm.LinearColormap, surplus_cmap: cm.LinearColormap, substation_min_kv: float) -> str:
+    """Return the legend box: score 0-100, provincial surplus in MW, and the grid's voltage classes."""
+    span = surplus_cmap.vmax
+    surplus_ticks = [(-span, f"−{span:,.0f}"), (0.0, "0"), (span, f"+{span:,.0f}")]
+    grid = "".join(
+        f"<div><span style='display:inline-block;width:18px;height:0;border-top:{weight + 1:.0f}px solid {colour};"
+        f"vertical-align:middle;margin-right:5px'></span>{esc(name)}</div>"
+        for _, name, colour, _, weight in VOLTAGE_STYLES[:2]
+    )
+    grid += (
+        f"<div><span style='display:inline-block;width:18px;height:0;border-top:3px dashed {HVDC_STYLE[1]};"
+        f"vertical-align:middle;margin-right:5px'></span>{HVDC_STYLE[0]} line</div>"
+    )
+    dots = [(name, colour) for _, name, colour, _, _ in VOLTAGE_STYLES] + [UNKNOWN_VOLTAGE_STYLE[:2]]
+    grid += (
+        "<div>Substations: "
+        + " ".join(
+            f"<span style='white-space:nowrap'><span style='display:inline-block;width:9px;height:9px;"
+            f"border-radius:50%;background:{colour};vertical-align:middle'></span> {esc(name)}</span>"
+            for name, colour in dots
+        )
+        + f"<br><i>below {substation_min_kv:g} kV: layer off by default</i></div>"
+    )
+    return (
+        f"<div class='siting-legend' style='{_BOX_STYLE}bottom:26px;right:10px;max-width:230px'>"
+        + _legend_bar("Suitability score (0-100)", score_cmap, [(0, "0"), (50, "50"), (100, "100")])
+        + _legend_bar(f"{esc(label(F.SURPLUS_MW))}", surplus_cmap, surplus_ticks)
+        + "<div style='color:#555'>deficit ← → surplus</div>"
+        + f"<div style='margin-top:4px'><b>Grid</b></div>{grid}</div>"
+    )
+
+
+def candidates_phrase(study: Study, n_candidates: int, user: bool = False) -> str:
+    """Return what was scored: ``"143,791 H3 res-7 candidates"`` or ``"58 of your candidate sites"``."""
+    if user:
+        return f"{n_candidates:,} of your candidate sites"
+    return f"{n_candidates:,} H3 res-{study.candidates.h3_resolution} candidates"
+
+
+def title_html(
+    study: Study, profile: Profile, scored_on: str, n_candidates: int, offline: bool = True, user: bool = False
+) -> str:
+    """Return the title box: study, profile, date of the scores, how many candidates were scored, base map.
+
+    ``user``: the candidates are the planner's own sites (``siting score --candidates``), not H3 cells.
+    """
+    base = (
+        "Offline page: base map drawn from Natural Earth and GeoNames, no tiles"
+        if offline
+        else "Base map: OpenStreetMap tiles (needs internet)"
+    )
+    return (
+        f"<div class='siting-title' style='{_BOX_STYLE}top:10px;left:55px;max-width:430px'>"
+        f"<div style='font-size:14px'><b>{esc(study.region.name)}: sites for {esc(profile.name.replace('_', ' '))}"
+        f"</b></div><div>{esc(profile.description)}</div>"
+        f"<div style='color:#555'>Study <b>{esc(study.name)}</b>, profile <b>{esc(profile.name)}</b> · "
+        f"{candidates_phrase(study, n_candidates, user)} · scored {esc(scored_on)}</div>"
+        f"<div style='color:#777;font-size:11px'>{base}</div></div>"
+    )
+
+
+def sources_html(catalog: dict[str, Source], extra: list[tuple[str, str]] | None = None) -> str:
+    """Return the sources box: every catalogued source's title, attribution and licence, then ``extra`` notes.
+
+    Parameters
+    ----------
+    catalog
+        Output of :func:`siting.io.catalog.load_catalog`.
+    extra
+        ``(heading, text)`` pairs for figures that do not come from the catalog (reference tables).
+
+    """
+    items = [
+        f"<li><b>{esc(s.attribution)}</b> — {esc(s.title)} ({esc(s.vintage)}; licence: {esc(s.licence)})</li>"
+        for s in catalog.values()
+    ]
+    items += [f"<li><b>{esc(head)}</b>: {esc(text)}</li>" for head, text in extra or []]
+    return (
+        f"<details open class='siting-sources' style='{_BOX_STYLE}bottom:52px;left:10px;max-width:440px;"
+        "max-height:26vh;overflow:auto;font-size:10.5px'>"
+        "<summary style='font-size:12px;cursor:pointer'><b>Data sources and licences</b></summary>"
+        f"<ul style='margin:3px 0;padding-left:16px'>{''.join(items)}</ul></details>"
+    )
