@@ -304,7 +304,7 @@ CRITERIA = (  # numeric columns of siting.model.criteria a profile may weigh (de
     "dist_ixp_km",
     "dist_cable_landing_km",
     "dist_fibre_route_km",
-    "latency_karachi_ms",
+    "latency_ms",
 )
 
 

@@ -119,3 +119,25 @@ def test_debug_shows_the_traceback(pipeline_dir, study_file) -> None:
 def test_score_before_prepare_says_what_to_run(tmp_path, study_file) -> None:
     proc = run("score", "--study", str(study_file), data_dir=tmp_path)
     assert_one_sentence_error(proc, "run `siting prepare`")
+
+
+def test_every_output_column_is_registered(pipeline_dir, study_file) -> None:
+    """Every column of every table the stages write has a unit, a label and a description in siting.fields."""
+    from siting.fields import resolve
+
+    for args in (("score", "--profile", "ai_datacenter"), ("sensitivity", "--runs", "20"), ("allocate",), ("compare",)):
+        proc = run(args[0], "--study", str(study_file), *args[1:], data_dir=pipeline_dir)
+        assert proc.returncode == 0, proc.stderr
+    missing = {}
+    for path in (pipeline_dir / "processed" / "small").rglob("*"):
+        if path.suffix == ".csv":
+            columns = pd.read_csv(path, nrows=0).columns
+        elif path.suffix == ".parquet":
+            columns = pd.read_parquet(path).columns
+        else:
+            continue
+        for column in columns:
+            field = resolve(column)
+            if field is None or not field.label or not field.description:
+                missing.setdefault(column, path.name)
+    assert not missing, f"unregistered columns (add them to siting/fields.py): {missing}"

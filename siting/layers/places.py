@@ -11,7 +11,7 @@ from siting.fields import F
 from siting.io.validate import check_schema, read_table, require_columns
 
 PLACE_SCHEMA = {"geonameid": "i", F.NAME: "s", F.POPULATION: "f"}
-NODE_SCHEMA = {F.NAME: "s", "kind": "s", "source": "s"}
+NODE_SCHEMA = {F.NAME: "s", "kind": "s", "source": "s", "latency_anchor": "b"}
 
 
 def places(path: Path) -> gpd.GeoDataFrame:
@@ -29,7 +29,9 @@ def places(path: Path) -> gpd.GeoDataFrame:
 def connectivity_nodes(table: pd.DataFrame) -> gpd.GeoDataFrame:
     """Internet exchanges and cable landings from the region's reference table."""
     out = gpd.GeoDataFrame(
-        table[[F.NAME, "kind", "source"]].copy(), geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326
+        table[[F.NAME, "kind", "source"]].assign(latency_anchor=table["latency_anchor"].astype(bool)),
+        geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+        crs=4326,
     )
     check_schema(out, NODE_SCHEMA, "connectivity_nodes", ("Point",))
     return out

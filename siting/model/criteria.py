@@ -167,7 +167,8 @@ def connectivity(
 ) -> pd.DataFrame:
     """Distances to the nearest internet exchange, cable landing and terrestrial fibre route; latency.
 
-    ``latency_karachi_ms`` is the round trip to the Karachi cable landing over fibre:
+    ``latency_ms`` is the round trip over fibre to the region's latency anchor (the connectivity node flagged
+    ``latency_anchor`` in ``connectivity_nodes.csv``; for Pakistan the Karachi cable landing):
     ``2 × great-circle km × fibre_route_factor / (c / fibre_refractive_index)``, switching delay excluded.
     """
     iso3 = ref.iso3
@@ -198,11 +199,11 @@ def connectivity(
         lon, lat, tiles=tiles
     )[0]  # a few long, straight legs far from most candidates: coarse pieces keep the search balls small
 
-    karachi = nodes[(nodes["kind"] == "cable_landing") & nodes[F.NAME].str.contains("Karachi")]
+    anchor = nodes[nodes["latency_anchor"].astype(bool)]
     factor, _ = ref.figure("fibre_route_factor")
     index, _ = ref.figure("fibre_refractive_index")
-    if len(karachi):
-        gc = haversine_km(lon, lat, karachi.geometry.x.iloc[0], karachi.geometry.y.iloc[0])
+    if len(anchor):
+        gc = haversine_km(lon, lat, anchor.geometry.x.iloc[0], anchor.geometry.y.iloc[0])
         out[F.LATENCY_MS] = 2.0 * gc * factor / (LIGHT_KM_PER_MS / index)
     return pd.DataFrame(out)
 
