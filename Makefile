@@ -102,10 +102,11 @@ lab: $(INSTALLED) ## start JupyterLab on the project's environment, in notebooks
 test: $(INSTALLED) ## run the test suite on the mirror data
 	@$(BIN)/python -m pytest -q
 
-lint: $(INSTALLED) ## ruff, on the package, tests, benchmarks and notebooks
+lint: $(INSTALLED) ## ruff (docstrings, complexity, arguments), the import contract and mypy
 	@$(BIN)/ruff check siting tests benchmarks notebooks
 	@$(BIN)/ruff format --check siting tests benchmarks notebooks
 	@$(BIN)/lint-imports
+	@$(BIN)/mypy
 
 clean: ## remove processed outputs (keeps raw data and the venv)
 	rm -rf $(DATA)/processed/*/ 

@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from siting._assets_browser import find_chromium, open_offline
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the browser driver the tests use
+from browser import find_chromium, open_offline
 
 DEFAULT = Path("data/processed/res8/bitcoin_mining/map.html")
 

@@ -5,8 +5,6 @@ Errors a user can fix print as one sentence and exit non-zero; ``--debug`` shows
 
 from __future__ import annotations
 
-import json
-import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -152,34 +150,14 @@ def score(
     drop_outside: bool,
 ) -> None:
     """Score candidates and write scores, province summary, top sites and provenance."""
-    from siting.io.files import sha256_file
-    from siting.layers import Layers
-    from siting.layers.userdata import read_points, read_substations
-    from siting.stages import Paths, load_study, score_study, write_outputs
+    from siting import stages
 
-    st, prof = _run(load_study, study, profile)
-    paths = Paths(obj["data_dir"], st, "_user" if candidates_file else "")
-    layers = Layers(paths.layers)
-    command = ["siting", "--data-dir", str(obj["data_dir"]), "score", "--study", study, "--profile", prof.name]
-    user_files: dict[str, dict[str, str]] = {}
+    st, prof = _run(stages.load_study, study, profile)
     with _stage(f"score {st.name}/{prof.name}"):
-        points = None
-        if candidates_file or substations_file:
-            outline = _run(lambda: layers.country.geometry.iloc[0])
-        if substations_file:
-            layers.substations = _run(read_substations, substations_file, outline, st.region.name)
-            command += ["--substations", str(substations_file)]
-            user_files["substations"] = _file_record(substations_file, sha256_file)
-        if candidates_file:
-            points, warnings = _run(read_points, candidates_file, outline, st.region.name, drop_outside)
-            for warning in warnings:
-                click.echo(f"warning: {warning}", err=True)
-            command += ["--candidates", str(candidates_file)] + (["--drop-outside"] if drop_outside else [])
-            user_files["candidates"] = _file_record(candidates_file, sha256_file)
-        result = _run(score_study, st, prof, layers, points)
-        inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
-        extra = {"rerun": shlex.join(command), "user_files": user_files}
-        files = _run(write_outputs, paths, st, prof, result, inputs, extra)
+        run = _run(stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study)
+    for warning in run.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    result, files = run.result, run.files
     click.echo(
         f"{len(result.scored):,} candidates scored"
         + ("; excluded: " if result.excluded else "")
@@ -192,10 +170,6 @@ def score(
         )
     for name, path in files.items():
         click.echo(f"  {name:<12} {path}")
-
-
-def _file_record(path: Path, sha256: Callable[[Path], str]) -> dict[str, str]:
-    return {"file": str(path), "sha256": sha256(path) if path.is_file() else "(folder)"}
 
 
 def _rule(rule: Any) -> str:

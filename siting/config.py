@@ -390,7 +390,7 @@ class Profile(_Strict):
             for key, c in self.criteria.items():
                 if c.weight is None:
                     raise ValueError(f"criteria.{key}.weight: required when weights.method is direct")
-            total = sum(c.weight for c in self.criteria.values())
+            total = sum(c.weight or 0.0 for c in self.criteria.values())
             if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
                 raise ValueError(f"criteria: weights sum to {total:.4g}, they must sum to 1")
         else:
@@ -426,7 +426,7 @@ class Profile(_Strict):
     def weights(self) -> dict[str, float]:
         """Criterion weights by column name (direct or AHP; entropy weights depend on the data, see scoring)."""
         if self.weights_.method == "direct":
-            return {k: c.weight for k, c in self.criteria.items()}
+            return {k: float(c.weight or 0.0) for k, c in self.criteria.items()}
         if self.weights_.method == "ahp":
             return dict(zip(self.criteria, self.ahp().weights.tolist(), strict=True))
         raise ValueError("entropy weights depend on the candidates; use siting.decide.scoring.resolve_weights")

@@ -5,7 +5,9 @@ The command line and the notebooks call these; each stage reads only what the st
 
 from __future__ import annotations
 
+import json
 import platform
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from siting.fields import F
 from siting.io import reference
 from siting.io.catalog import load_catalog
 from siting.io.files import sha256_file, write_csv, write_gpkg, write_json, write_parquet
-from siting.io.paths import Paths
+from siting.io.paths import SITE_CELLS_FILE, Paths
 from siting.kernels.geodesy import PointIndex
 from siting.layers import Layers
 from siting.model import candidates, criteria, surplus
@@ -71,6 +73,7 @@ class Result:
     constraints: dict[str, int] | None = None  # candidates removed by each hard constraint of the profile
     weights: dict[str, float] | None = None  # the weights used (direct, AHP or entropy)
     sites: pd.DataFrame | None = None  # siting.decide.sites: adjacent high-scoring cells merged, ranked, spaced
+    site_cells: pd.Series | None = None  # index: H3 cell, value: the site it belongs to
 
 
 def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
@@ -104,12 +107,14 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
     top = scoring.top_sites(scored, study.ranking.top_n)
     top = _with_nearest_place(top, layers.places)
+    built = (
+        None if points is not None else build_sites(scored.drop(columns="geometry"), profile.sites, study.ranking.top_n)
+    )
     return Result(
         scored, table, province_summary(table, scored, top), top, cand.excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
-        sites=None if points is not None else build_sites(
-            scored.drop(columns="geometry"), profile.sites, study.ranking.top_n
-        ).table,
+        sites=None if built is None else built.table,
+        site_cells=None if built is None else built.members,
     )  # fmt: skip
 
 
@@ -212,6 +217,9 @@ def write_outputs(
     if result.sites is not None:
         files["sites"] = write_csv(out / "sites.csv", result.sites.round(CSV_DECIMALS))
         files["sites_parquet"] = write_parquet(out / "sites.parquet", result.sites)
+    if result.site_cells is not None:  # which cell belongs to which site: sensitivity reads these, never rebuilds
+        cells = pd.DataFrame({F.CELL: result.site_cells.index.to_numpy(), "site_id": result.site_cells.to_numpy()})
+        files["site_cells"] = write_parquet(out / SITE_CELLS_FILE, cells)
     catalog = load_catalog()
     prov = {
         "siting_version": __version__,
@@ -232,3 +240,69 @@ def write_outputs(
     }
     files["provenance"] = write_json(out / "provenance.json", prov)
     return files
+
+
+@dataclass
+class ScoreRun:
+    """What the ``score`` stage did: the result, the files written and any warnings about the inputs."""
+
+    result: Result
+    files: dict[str, Path]
+    warnings: list[str]
+
+
+def score(
+    data: Path,
+    study: Study,
+    profile: Profile,
+    candidates_file: Path | None = None,
+    substations_file: Path | None = None,
+    drop_outside: bool = False,
+    study_ref: str | None = None,
+) -> ScoreRun:
+    """Run the ``score`` stage: score a study and write its outputs, with the planner's own files if given.
+
+    ``candidates_file`` replaces the H3 cells by the planner's points (outputs in ``<profile>_user/``);
+    ``substations_file`` replaces the OpenStreetMap substations for this run. Both are recorded with their
+    sha256 in ``provenance.json``, with the command that reruns the stage (``study_ref``: the study as the
+    user named it, a name or a file; default its name).
+
+    Returns
+    -------
+    ScoreRun
+
+    """
+    from siting.layers.userdata import read_points, read_substations
+
+    paths = Paths(data, study, "_user" if candidates_file else "")
+    layers = Layers(paths.layers)
+    command = [
+        "siting",
+        "--data-dir",
+        str(data),
+        "score",
+        "--study",
+        study_ref or study.name,
+        "--profile",
+        profile.name,
+    ]
+    user_files: dict[str, dict[str, str]] = {}
+    points, warnings = None, list[str]()
+    if candidates_file or substations_file:
+        outline = layers.country.geometry.iloc[0]
+    if substations_file:
+        layers.replace("substations", read_substations(substations_file, outline, study.region.name))
+        command += ["--substations", str(substations_file)]
+        user_files["substations"] = _file_record(substations_file)
+    if candidates_file:
+        points, warnings = read_points(candidates_file, outline, study.region.name, drop_outside)
+        command += ["--candidates", str(candidates_file)] + (["--drop-outside"] if drop_outside else [])
+        user_files["candidates"] = _file_record(candidates_file)
+    result = score_study(study, profile, layers, points)
+    inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
+    extra = {"rerun": shlex.join(command), "user_files": user_files}
+    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), list(warnings))
+
+
+def _file_record(path: Path) -> dict[str, str]:
+    return {"file": str(path), "sha256": sha256_file(path) if path.is_file() else "(folder)"}

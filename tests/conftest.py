@@ -10,6 +10,7 @@ narrower scope without a scope mismatch.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from siting.config import Study
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers (browser.py) for tests in subfolders
 DEFAULT_MIRROR = REPO.parent / "shared" / "data" / "mirror"
 
 

@@ -90,9 +90,9 @@ def test_unknown_profile_lists_the_available_ones(cfg: Path) -> None:
         (
             """\
             surplus_mw: {weight: 1.0, value: {kind: linear, worst: 0, best: 1}}
-            latency_ms: {weight: 0.0, value: {kind: linear, worst: 0, best: 1}}
+            ping_ms: {weight: 0.0, value: {kind: linear, worst: 0, best: 1}}
             """,
-            "criteria.latency_ms",
+            "criteria.ping_ms",
             "unknown criterion",
         ),
         (

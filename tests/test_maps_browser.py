@@ -14,8 +14,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from browser import find_chromium, open_offline
 
-from siting._assets_browser import find_chromium, open_offline
 from siting.config import Study, load_profile
 from siting.fields import F
 from siting.layers import Layers, layers_dir

@@ -123,17 +123,22 @@ def test_allocation_on_real_sites(result, built) -> None:
     assert (a.stations["allocated_mw"] <= a.stations["headroom_mw"] + 1e-9).all()
 
 
+def _site_cells(result) -> pd.DataFrame:
+    return pd.DataFrame({F.CELL: result.site_cells.index, "site_id": result.site_cells.to_numpy()})
+
+
 def test_sensitivity_is_deterministic_and_consistent(result, study, profile) -> None:
     scored = result.scored.drop(columns="geometry")
-    t1 = sensitivity_table(study, profile, scored, runs=60, seed=3)
-    t2 = sensitivity_table(study, profile, scored, runs=60, seed=3)
+    args = (study, profile, scored, result.sites, _site_cells(result))
+    t1 = sensitivity_table(*args, runs=60, seed=3)
+    t2 = sensitivity_table(*args, runs=60, seed=3)
     pd.testing.assert_frame_equal(t1, t2)
     assert t1["p_top_n"].between(0, 1).all()
     assert (t1["rank_min"] <= t1["rank_base"]).all() and (t1["rank_base"] <= t1["rank_max"]).all()
     # surplus is one number a province: it cannot reorder sites within a province
     assert (t1["rank_span_surplus_mw"] == 0).all()
     # with a huge concentration the draws hug the chosen weights: ranks barely move
-    tight = sensitivity_table(study, profile, scored, runs=30, seed=0, concentration=1e7)
+    tight = sensitivity_table(*args, runs=30, seed=0, concentration=1e7)
     assert (tight["rank_max"] - tight["rank_min"]).max() <= 1
 
 
@@ -144,7 +149,8 @@ def test_province_ranks() -> None:
 
 
 def test_sensitivity_plot_writes_png(tmp_path, result, study, profile) -> None:
-    t = sensitivity_table(study, profile, result.scored.drop(columns="geometry"), runs=10, seed=0)
+    scored = result.scored.drop(columns="geometry")
+    t = sensitivity_table(study, profile, scored, result.sites, _site_cells(result), runs=10, seed=0)
     sensitivity.plot(t, 5, tmp_path / "s.png", "test")
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
 

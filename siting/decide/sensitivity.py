@@ -50,7 +50,7 @@ def province_ranks(site_scores: np.ndarray, provinces: np.ndarray) -> np.ndarray
     return ranks
 
 
-def run(
+def run(  # noqa: PLR0913  (six inputs, then the analysis's keyword-only settings)
     values: np.ndarray,
     weights: np.ndarray,
     names: list[str],

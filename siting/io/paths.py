@@ -7,6 +7,8 @@ from pathlib import Path
 
 from siting.config import Study
 
+SITE_CELLS_FILE = "site_cells.parquet"  # which H3 cell belongs to which site, as scoring built them
+
 
 def layers_dir(processed: Path, iso3: str) -> Path:
     """Folder of the standard layers for a region."""

@@ -259,7 +259,7 @@ def _scan_knn(
 
 
 @numba.njit(nogil=True, cache=True)
-def _scan_tiles(
+def _scan_tiles(  # noqa: PLR0913  (a numba kernel takes plain arrays, not objects)
     p: NDArray,
     order: NDArray,
     tile_start: NDArray,

@@ -146,6 +146,12 @@ class Layers:
         self._cache: dict[str, gpd.GeoDataFrame] = {}
         self._grids: dict[str, Grid] = {}
 
+    def replace(self, name: str, layer: gpd.GeoDataFrame) -> None:
+        """Use ``layer`` in place of the prepared one for this run (a planner's own grid stations)."""
+        if name not in VECTOR_LAYERS:
+            raise AttributeError(name)
+        self._cache[name] = layer
+
     def __getattr__(self, name: str) -> gpd.GeoDataFrame:
         if name.startswith("_") or name not in VECTOR_LAYERS:
             raise AttributeError(name)

@@ -50,7 +50,7 @@ def _norm(col: str) -> str:
 def read_gem(path: Path, tracker: str) -> pd.DataFrame:
     """Read one GEM tracker CSV into ``plant, unit, fuel, capacity_mw, status, lat, lon, tracker``."""
     src = read_table(path, f"GEM {tracker} tracker")
-    rename = {}
+    rename: dict[str, str] = {}
     for col in src.columns:
         key = _norm(col)
         if key in _COLUMNS and _COLUMNS[key] not in rename.values():

@@ -39,7 +39,7 @@ def _key(column: object) -> str:
 
 def find_column(columns: object, names: tuple[str, ...]) -> str | None:
     """Return the first column whose header matches one of ``names`` (case-insensitive; "Voltage (kV)" → voltage_kv)."""
-    by_key = {}
+    by_key: dict[str, str] = {}
     for col in columns:  # type: ignore[attr-defined]
         by_key.setdefault(_key(col), col)
     for name in names:

@@ -251,7 +251,7 @@ def cooling_criteria(
             f"{int((~e_inside).sum())} points fall outside the ERA5 grid ({t2m.name}); check that the climate "
             f"grid covers the whole study region."
         )
-    bad_cell = np.isnan(t2m.values).any(axis=0)
+    bad_cell = np.asarray(np.isnan(t2m.values).any(axis=0))
     t2m_cells = _fill_nearest(t2m.values, bad_cell)
     cell_elev = era5_cell_elevation.values[0]
     e_flat = e_rows * t2m_cells.shape[2] + e_cols

@@ -17,6 +17,7 @@ from siting.decide import allocation, sensitivity, sites
 from siting.decide.scoring import resolve_weights, value_matrix
 from siting.fields import F
 from siting.io.files import write_atomic, write_csv, write_text
+from siting.io.paths import SITE_CELLS_FILE
 
 CSV_DECIMALS = 4
 
@@ -30,22 +31,36 @@ def read_scores(out: Path) -> pd.DataFrame:
     return table.drop(columns="geometry", errors="ignore")
 
 
-def sensitivity_table(study: Study, profile: Profile, scored: pd.DataFrame, **kw) -> pd.DataFrame:
-    """Sensitivity of the sites of a scored study (see ``siting.decide.sensitivity.run``)."""
-    built = sites.build(scored, profile.sites, study.ranking.top_n)
+def sensitivity_table(
+    study: Study, profile: Profile, scored: pd.DataFrame, site_table: pd.DataFrame, site_cells: pd.DataFrame, **kw
+) -> pd.DataFrame:
+    """Sensitivity of the sites scoring built (``sites.parquet``, ``site_cells.parquet``); see ``sensitivity.run``."""
     values = value_matrix(scored, profile)
     weights = resolve_weights(profile, values)
-    pos = pd.Index(scored[F.CELL]).get_indexer(built.members.index)
-    member_site = pd.Index(built.table[sites.SITE_ID]).get_indexer(built.members.to_numpy())
+    pos = pd.Index(scored[F.CELL]).get_indexer(site_cells[F.CELL])
+    if (pos < 0).any():
+        raise DataError("the sites do not match the scores; run `siting score` again for this study and profile.")
+    member_site = pd.Index(site_table[sites.SITE_ID]).get_indexer(site_cells[sites.SITE_ID])
     return sensitivity.run(
-        values[pos], weights, list(profile.criteria), profile.aggregation, member_site, built.table,
+        values[pos], weights, list(profile.criteria), profile.aggregation, member_site, site_table,
         top_n=study.ranking.top_n, vmin=values.min(axis=0), vmax=values.max(axis=0), **kw,
     )  # fmt: skip
 
 
+def _read_outputs(out: Path, *names: str) -> list[pd.DataFrame]:
+    frames = []
+    for name in names:
+        path = out / name
+        if not path.is_file():
+            raise DataError(f"{path} does not exist; run `siting score` for this study and profile first.")
+        frames.append(pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path))
+    return frames
+
+
 def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """``sensitivity.csv`` and ``sensitivity.png`` in the profile's output folder."""
-    table = sensitivity_table(study, profile, read_scores(out), **kw)
+    site_table, site_cells = _read_outputs(out, "sites.parquet", SITE_CELLS_FILE)
+    table = sensitivity_table(study, profile, read_scores(out), site_table, site_cells, **kw)
     csv = write_csv(out / "sensitivity.csv", table.round(CSV_DECIMALS))
     title = (
         f"{study.name} / {profile.name}: {kw.get('runs', 500)} Dirichlet weight draws "
@@ -59,11 +74,8 @@ def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> 
     """``allocation.csv`` (sites with capacity) and ``allocation.md`` (summary) in the profile's output folder."""
     rules = profile.allocation.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     rules = type(rules).model_validate(rules.model_dump())
-    site_path, prov_path = out / "sites.parquet", out / "provinces.csv"
-    for p in (site_path, prov_path):
-        if not p.is_file():
-            raise DataError(f"{p} does not exist; run `siting score` for this study and profile first.")
-    res = allocation.allocate(pd.read_parquet(site_path), pd.read_csv(prov_path), rules)
+    site_table, province_table = _read_outputs(out, "sites.parquet", "provinces.csv")
+    res = allocation.allocate(site_table, province_table, rules)
     title = f"Allocation of {rules.total_mw:,.0f} MW — {study.name} / {profile.name}"
     files = {
         "allocation": write_csv(out / "allocation.csv", res.sites.round(CSV_DECIMALS)),
@@ -83,10 +95,10 @@ def comparison(study_name: str, processed: Path, profiles: list[str]) -> pd.Data
     for name in profiles:
         study, profile = load_study(study_name, name)
         out = processed / study.name / profile.name
-        scored = read_scores(out)
-        built = sites.build(scored, profile.sites, study.ranking.top_n)
-        short = sites.shortlist(built.table)
-        shortlists[name], members[name] = short, built.members
+        site_table, site_cells = _read_outputs(out, "sites.parquet", SITE_CELLS_FILE)
+        short = sites.shortlist(site_table)
+        shortlists[name] = short
+        members[name] = pd.Series(site_cells[sites.SITE_ID].to_numpy(), index=site_cells[F.CELL].to_numpy())
         for r in short[short["top_rank"] == 1].itertuples():
             row = rows.setdefault(getattr(r, F.ISO_3166_2), {F.ISO_3166_2: getattr(r, F.ISO_3166_2),
                                                              F.PROVINCE: getattr(r, F.PROVINCE)})  # fmt: skip
@@ -94,7 +106,7 @@ def comparison(study_name: str, processed: Path, profiles: list[str]) -> pd.Data
             row[f"{name}_best_score"] = r.score
             row[f"{name}_best_lat"] = r.best_lat
             row[f"{name}_best_lon"] = r.best_lon
-            row[f"{name}_sites"] = int((built.table[F.ISO_3166_2] == getattr(r, F.ISO_3166_2)).sum())
+            row[f"{name}_sites"] = int((site_table[F.ISO_3166_2] == getattr(r, F.ISO_3166_2)).sum())
     table = pd.DataFrame(list(rows.values())).sort_values(F.ISO_3166_2).reset_index(drop=True)
     if len(profiles) >= 2:
         a, b = profiles[:2]

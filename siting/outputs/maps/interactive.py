@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import branca.colormap as cm
 import folium
 import geopandas as gpd
@@ -345,7 +347,7 @@ def build_map(
     sites.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
-    root = fmap.get_root()
+    root = cast(folium.Figure, fmap.get_root())
     root.header.add_child(folium.Element(_assets.leaflet_head()), name="leaflet", index=0)
     root.header.add_child(
         folium.Element(

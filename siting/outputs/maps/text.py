@@ -107,7 +107,7 @@ def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float]
             raise DataError(f"top_sites.csv has no column '{name}' or '{pcol}'; rerun `siting score`.")
         why = esc(crit.why)
         scale = crit.value.describe()
-        weight = (weights or {}).get(name, crit.weight)
+        weight = float((weights or {}).get(name, crit.weight) or 0.0)
         rows.append(
             f"<tr title='{why} ({esc(scale)})'><td>{esc(label(name))}</td>"
             f"<td class='num'>{fmt_number(float(site[name]))}</td>"
