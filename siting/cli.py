@@ -89,13 +89,10 @@ _profile_opt = click.option(
 @click.pass_obj
 def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[str, ...]) -> None:
     """Bring the catalogued source files into data/raw/, verifying sha256."""
-    from siting.io.fetch import fetch_all, resolve_mirror
+    from siting import stages
 
     with _stage("fetch"):
-        mirror_dir = _run(resolve_mirror, mirror)
-        results = _run(
-            fetch_all, obj["data_dir"] / "raw", mirror=mirror_dir, base_url=base_url, sources=sources or None
-        )
+        mirror_dir, results = _run(stages.fetch, obj["data_dir"], mirror, base_url, list(sources) or None)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.action] = counts.get(r.action, 0) + 1
@@ -111,12 +108,11 @@ def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[s
 @click.pass_obj
 def prepare(obj: dict, study: str) -> None:
     """Build the standard layers in data/processed/layers/<ISO3>/."""
-    from siting.layers import prepare as build
-    from siting.stages import load_study
+    from siting import stages
 
-    st, _ = _run(load_study, study)
+    st, _ = _run(stages.load_study, study)
     with _stage("prepare"):
-        folder = _run(build, st, obj["data_dir"] / "raw", obj["data_dir"] / "processed")
+        folder = _run(stages.prepare, obj["data_dir"], st)
     click.echo(f"layers: {folder}")
 
 
@@ -195,16 +191,13 @@ def _rule(rule: Any) -> str:
 @click.pass_obj
 def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) -> None:
     """Write the interactive HTML map (map.html) and the static map for reports (map.png) of a scored study."""
-    from siting.layers import Layers
-    from siting.outputs.maps import PNG_FILE, write_study_map
-    from siting.stages import Paths, load_study
+    from siting import stages
 
-    st, prof = _run(load_study, study, profile)
-    paths = Paths(obj["data_dir"], st, "_user" if user else "")
-    with _stage(f"map {st.name}/{prof.name}{paths.variant}"):
-        path = _run(write_study_map, paths, st, prof, Layers(paths.layers), offline)
+    st, prof = _run(stages.load_study, study, profile)
+    with _stage(f"map {st.name}/{prof.name}{'_user' if user else ''}"):
+        path, png = _run(stages.map_, obj["data_dir"], st, prof, offline, user)
     click.echo(f"  map          {path}")
-    click.echo(f"  map (PNG)    {path.with_name(PNG_FILE)}")
+    click.echo(f"  map (PNG)    {png}")
 
 
 @main.command(name="sensitivity")
@@ -222,13 +215,11 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) 
 @click.pass_obj
 def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: int, concentration: float) -> None:
     """How robust are the sites' ranks to the weights? Writes sensitivity.csv and sensitivity.png."""
-    from siting.outputs.reports import write_sensitivity
-    from siting.stages import Paths, load_study
+    from siting import stages
 
-    st, prof = _run(load_study, study, profile)
-    out = Paths(obj["data_dir"], st).out
+    st, prof = _run(stages.load_study, study, profile)
     with _stage(f"sensitivity {st.name}/{prof.name}"):
-        files = _run(write_sensitivity, out, st, prof, runs=runs, seed=seed, concentration=concentration)
+        files = _run(stages.sensitivity, obj["data_dir"], st, prof, runs=runs, seed=seed, concentration=concentration)
     for name, path in files.items():
         click.echo(f"  {name:<16} {path}")
 
@@ -244,13 +235,11 @@ def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: in
 @click.pass_obj
 def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> None:
     """Place capacity on sites to maximise total score under provincial surplus and grid-station headroom."""
-    from siting.outputs.reports import write_allocation
-    from siting.stages import Paths, load_study
+    from siting import stages
 
-    st, prof = _run(load_study, study, profile)
-    out = Paths(obj["data_dir"], st).out
+    st, prof = _run(stages.load_study, study, profile)
     with _stage(f"allocate {st.name}/{prof.name}"):
-        res, files = _run(write_allocation, out, st, prof, **overrides)
+        res, files = _run(stages.allocate, obj["data_dir"], st, prof, **overrides)
     placed = res.provinces[res.provinces["allocated_mw"] > 0]
     click.echo(
         f"{res.placed_mw:,.0f} of {res.total_mw:,.0f} MW placed at {len(res.sites)} sites: "
@@ -266,11 +255,11 @@ def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> No
 @click.pass_obj
 def compare(obj: dict, study: str, profiles: str) -> None:
     """Compare profiles side by side: data/processed/<study>/profiles_comparison.csv."""
-    from siting.outputs.reports import write_comparison
+    from siting import stages
 
     names = [p.strip() for p in profiles.split(",") if p.strip()]
     with _stage(f"compare {', '.join(names)}"):
-        path = _run(write_comparison, study, obj["data_dir"] / "processed", names)
+        path = _run(stages.compare, obj["data_dir"], study, names)
     click.echo(f"  comparison       {path}")
 
 

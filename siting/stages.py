@@ -306,3 +306,58 @@ def score(
 
 def _file_record(path: Path) -> dict[str, str]:
     return {"file": str(path), "sha256": sha256_file(path) if path.is_file() else "(folder)"}
+
+
+# --- the other stages: one function a Make target; the command line calls these and only prints -------------
+
+
+def fetch(data: Path, mirror: Path | None = None, base_url: str | None = None, sources: list[str] | None = None):
+    """Run the ``fetch`` stage (``make data``): bring every catalogued file into ``data/raw``, sha256-checked.
+
+    Returns
+    -------
+    tuple
+        The mirror used (None when downloading) and one result per file.
+
+    """
+    from siting.io.fetch import fetch_all, resolve_mirror
+
+    mirror_dir = resolve_mirror(mirror)
+    return mirror_dir, fetch_all(data / "raw", mirror=mirror_dir, base_url=base_url, sources=sources)
+
+
+def prepare(data: Path, study: Study) -> Path:
+    """Run the ``prepare`` stage (``make layers``): build the region's standard layers; return their folder."""
+    from siting.layers import prepare as build
+
+    return build(study, data / "raw", data / "processed")
+
+
+def map_(data: Path, study: Study, profile: Profile, offline: bool = True, user: bool = False) -> tuple[Path, Path]:
+    """Run the ``map`` stage (``make maps``): write ``map.html`` and ``map.png`` of a scored study; return both."""
+    from siting.outputs.maps import PNG_FILE, write_study_map
+
+    paths = Paths(data, study, "_user" if user else "")
+    html = write_study_map(paths, study, profile, Layers(paths.layers), offline)
+    return html, html.with_name(PNG_FILE)
+
+
+def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
+    """Run the ``sensitivity`` stage (``make sensitivity``) on the sites the score stage wrote."""
+    from siting.outputs.reports import write_sensitivity
+
+    return write_sensitivity(Paths(data, study).out, study, profile, **kw)
+
+
+def allocate(data: Path, study: Study, profile: Profile, **overrides):
+    """Run the ``allocate`` stage (``make allocate``): place the profile's total on the scored sites."""
+    from siting.outputs.reports import write_allocation
+
+    return write_allocation(Paths(data, study).out, study, profile, **overrides)
+
+
+def compare(data: Path, study: str, profiles: list[str]) -> Path:
+    """Run the ``compare`` stage (``make compare``): the profiles of a study side by side."""
+    from siting.outputs.reports import write_comparison
+
+    return write_comparison(study, data / "processed", profiles)
