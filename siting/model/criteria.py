@@ -18,7 +18,7 @@ from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
 from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
-from siting.layers import ERA5_CELL_ELEVATION, Layers
+from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.model import cooling
 
 VOLTAGE_CLASSES_KV = (132, 220, 500)
@@ -137,13 +137,13 @@ def connection_cost_musd(dist_km: np.ndarray, study: Study, ref: Reference) -> n
 
 
 def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Study, ref: Reference) -> pd.DataFrame:
-    """Lapse-corrected temperatures, cooling degree days, PUE, its cost and the Köppen-Geiger class.
+    """Lapse-corrected temperatures, degree days, dew point, economiser hours, PUE, its cost, miner derate, Köppen.
 
     See :mod:`siting.model.cooling` for the model and its sources. Adds ``cooling_cost_kusd_per_mw_it_year``:
     the overhead energy ``(PUE − 1) × 8,760 MWh`` per MW of IT load at the proposed tariff
     (``proposed_tariff_pkr_per_kwh`` / ``pkr_per_usd``), in thousands of US$.
     """
-    params = cooling.CoolingParams(**study.cooling)
+    params = cooling.cooling_params(ref.table(cooling.REFERENCE_TABLE), study.cooling)
     out = cooling.cooling_criteria(
         lon,
         lat,
@@ -151,6 +151,7 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
         layers.grid("elevation_m"),
         layers.grid("koppen_class"),
         layers.grid(ERA5_CELL_ELEVATION),
+        layers.grid(HUMIDITY),
         params,
     )
     tariff_pkr, _ = ref.figure("proposed_tariff_pkr_per_kwh")
