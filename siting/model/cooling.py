@@ -1,4 +1,4 @@
-"""Cooling climate of a site: lapse-corrected ERA5 temperatures, cooling degree days, PUE and its cost.
+"""Cooling climate of a site: lapse-corrected ERA5 temperatures, degree days, dew point, PUE, miner derate.
 
 Pure, vectorised functions (arrays in, arrays out); the only file access is through the grid helpers of
 :mod:`siting.layers.climate`. :func:`cooling_criteria` assembles everything for candidate points.
@@ -24,40 +24,55 @@ Temperature
     makes the correction too small in valleys. Both limits are shown in ``tests/test_cooling.py``.
 
 Cooling degree days
+    ``cdd_cdays`` (the name carries no base; ``cdd_base_c`` is recorded in the score provenance):
     ``CDD = Σ_m max(0, T_m − base) · days_m`` from monthly means (:func:`cooling_degree_days`). Monthly
     means hide the days above the base in months whose mean is below it, so this underestimates CDD
     computed from daily means (a Thom-type correction would add them back; not applied).
 
+Humidity
+    GLDAS-2.1 NOAH annual specific humidity 2010-2018 (mean ``q̄`` and its 3-hourly standard deviation
+    ``σ_q``, g/kg; the ``humidity`` grid layer), nearest listed land cell where the site's own is missing (the
+    coast). Station pressure from the site elevation with the ICAO standard atmosphere,
+    ``p = 1013.25 (1 − 2.25577e-5 z)^5.25588`` hPa; vapour pressure ``e = q p / (0.622 + 0.378 q)``; dew point
+    by the inverse Magnus formula with the WMO/Sonntag (1990) coefficients ``a = 17.62, b = 243.12 °C,
+    c = 6.112 hPa``: ``Td = b γ / (a − γ)``, ``γ = ln(e / c)``. ``dew_point_annual_c`` is the dew point of the
+    annual mean humidity (not the mean of hourly dew points). ``q`` is that of the 0.25° cell, not corrected
+    to the site elevation.
+
+    Seasonal shape (an assumption; the mirror has annual humidity only): ``q_m = q̄ + shape · σ_q · z_m``
+    with ``z_m`` the month's standardised temperature anomaly, i.e. humidity rises with the monthly
+    temperature and the whole 3-hourly variance is given to the seasonal cycle (``humidity_shape = 1``).
+    In Pakistan the humid season (monsoon) is the hot one, so the sign is right; the phase is not (the
+    monsoon peaks in August, the heat in May-June), and diurnal and synoptic variance make ``σ_q`` an upper
+    bound of the seasonal swing. ``humidity_shape = 0`` keeps the annual dew point all year, which is the
+    more conservative choice for Karachi (1.33 instead of 1.30).
+
 PUE
-    A monthly air-side-economiser model (:func:`monthly_pue`), documented here because no published
-    coefficient set could be verified offline. Its structure follows the thermodynamics-based, economiser-
-    dependent PUE models of Lei & Masanet (2020), "Statistical analysis for predicting location-specific
-    data center PUE and its improvement potential", Energy 201:117556 (who find climate and UPS efficiency
-    the most important inputs); its numbers are assumptions, each a :class:`CoolingParams` field:
+    A monthly air-side-economiser model (:func:`monthly_pue`); its structure follows the thermodynamics-based,
+    economiser-dependent PUE models of Lei & Masanet (2020), Energy 201:117556. Every coefficient is a row of
+    ``siting/reference/<ISO3>/cooling_coefficients.csv`` with its source (read by :func:`cooling_params`):
 
-    - Fixed overheads per kW of IT: power chain losses (UPS, transformers) 0.05, air-moving fans 0.03,
-      lighting and other 0.02, so PUE never falls below 1.10 (the free-cooling floor).
-    - Supply air may be as warm as 27 °C, the upper bound of the ASHRAE TC 9.9 recommended envelope for
-      IT inlet air (18-27 °C; ASHRAE, *Thermal Guidelines for Data Processing Environments*, 5th ed., 2021).
-      Outdoor air at or below that cools the hall for the fans alone.
-    - Within a month the hourly temperature is taken as uniformly spread over mean ± 8 °C (an assumption
-      standing in for the diurnal and day-to-day range). The share of hours above 27 °C runs on chillers:
-      none while the monthly mean is ≤ 19 °C, all when it is ≥ 35 °C.
-    - In those hours the chiller removes the heat of the IT load, fans and power losses with
-      ``COP = η · T_evap / (T_out + approach − T_evap)`` (a fraction η = 0.5 of the Carnot COP, evaporator
-      15 °C, condenser 10 K above the mean outdoor temperature of the mechanical hours). At 35 °C outdoor
-      that gives COP 4.80, i.e. 0.73 kW of compressor power per ton of refrigeration, inside the 0.6-0.8 kW/ton
-      that Baltimore Aircoil Company gives for chiller compressors ("Minimizing Energy Costs with Free
-      Cooling", BAC technical resources: "a cooling tower fan motor, which consumes about 0.2 kW/ton, rather
-      than a chiller compressor motor, consuming about 0.6 to 0.8 kW/ton").
+    - Fixed overheads per kW of IT (assumptions): power chain losses 0.05, fans 0.03, other 0.02: the
+      free-cooling floor is PUE 1.10.
+    - The ASHRAE TC 9.9 recommended envelope: dry bulb up to 27 °C, dew point up to 15 °C. Within a month the
+      hourly dry bulb is uniform on mean ± 8 °C and the dew point on its monthly value ± 3 °C (assumptions),
+      independent of each other. Economiser hours (``economiser_hours_share``) are the hours inside both.
+    - Hours above 27 °C run on chillers at the mean temperature of those hours; hours at or below 27 °C but
+      too humid run on chillers at the mean temperature of the cool hours. The chillers remove the heat of
+      the IT load, fans and power losses (1.08 per unit IT) at an air-cooled COP that falls linearly with
+      the outdoor temperature, ``COP = 3.31 − 0.122 (T − 35)`` (an air-cooled chiller rated EER 11.3 at
+      95 °F and 17.1 at 70 °F; the ASHRAE 90.1 minimum at 35 °C is COP 2.80).
+    - Dehumidification: while the month's dew point is above 15 °C, make-up air (0.0017 kg/s per kW IT, an
+      assumption of 2 % of the supply air) is dried to the envelope: ``m Δw · 2,501 kJ/kg / COP``. It is
+      small (about 0.005 per unit IT in a monsoon month at 20 °C dew point).
     - Annual PUE is the day-weighted mean of the monthly PUEs (constant IT load).
-    - Dry-bulb only: humidity (the humid coast at Karachi), evaporative cooling and liquid cooling are not
-      modelled. The 18-27 °C envelope is quoted from a secondary summary of the ASHRAE guideline
-      (heathertechnologies.com, "ASHRAE TC 9.9 Thermal Guidelines for Data Centers").
+    - Not modelled: evaporative cooling (water stress), liquid cooling, part-load chiller efficiency,
+      pumps and cooling towers.
 
-    For scale: the Uptime Institute's industry-average PUE was 1.58 in 2023 (Uptime Intelligence update 221,
-    "Large data centers are mostly more efficient, analysis confirms", Nov 2023); the model describes a new
-    economised facility and stays well below that everywhere in Pakistan.
+Miners
+    ``miner_derate_share``: the share of air-cooled ASIC output lost in the hottest month, output falling
+    linearly from full at 35 °C intake (Whatsminer M32 operating limit) to nothing at 40 °C (Antminer
+    cut-off), hourly temperatures uniform on the month's mean ± 8 °C (Compass Mining; see the table).
 
 Money
     ``(PUE − 1) × 8,760 h`` is the overhead energy per unit of IT load a year (kWh per kW = MWh per MW);
@@ -66,8 +81,9 @@ Money
     each with its source), which a study's ``figures:`` can replace.
 
 Köppen-Geiger
-    Main climate group from Beck et al. (2018), Sci. Data 5:180214, 30″ grid: 1 A tropical, 2 B arid,
-    3 C temperate, 4 D cold, 5 E polar, 0 nodata (label "").
+    Main climate group from Beck et al. (2018), Sci. Data 5:180214, 30″ grid: codes (:func:`koppen_codes`)
+    1 A tropical, 2 B arid, 3 C temperate, 4 D cold, 5 E polar, 0 nodata; the column ``koppen_group`` holds
+    the labels (``""`` for nodata).
 """
 
 from __future__ import annotations
