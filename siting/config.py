@@ -314,6 +314,7 @@ CRITERIA = (  # numeric columns of siting.model.criteria a profile may weigh (de
     "dew_point_annual_c",
     "economiser_hours_share",
     "miner_derate_share",
+    "coast_dist_km",
     "cooling_mwh_per_mw_it_year",
     "cooling_cost_kusd_per_mw_it_year",
     "dist_connectivity_km",

@@ -66,6 +66,7 @@ class F:
     DEW_POINT_ANNUAL_C = "dew_point_annual_c"
     ECONOMISER_SHARE = "economiser_hours_share"
     MINER_DERATE_SHARE = "miner_derate_share"
+    COAST_DIST_KM = "coast_dist_km"
     LAPSE_CORRECTION_C = "lapse_correction_c"
     PUE = "pue"
     COOLING_MWH = "cooling_mwh_per_mw_it_year"
@@ -183,6 +184,13 @@ FIELDS: dict[str, Field] = {
             "Miner derate in the hottest month",
             "Share of air-cooled ASIC output lost in the hottest month: output falls from full at 35 °C intake "
             "to shutdown at 40 °C (Compass Mining), hourly temperatures spread ± 8 °C about the monthly mean.",
+        ),
+        Field(
+            F.COAST_DIST_KM,
+            "km",
+            "Distance to the coast (proxy)",
+            "Great-circle distance to the stretches of the Natural Earth outline that border the DEM's sea "
+            "(south of 25.9 °N, west of Sir Creek); salt air corrodes air-cooled miners near the sea.",
         ),
         Field(F.KOPPEN, "", "Köppen-Geiger main group", "Main climate group (Beck et al. 2018), e.g. 'B arid'."),
         Field(

@@ -488,3 +488,21 @@ def test_karachi_pue_exceeds_quetta_by_the_stated_margin(paths, towns) -> None:
     assert out.loc["Quetta", "pue"] - dry.loc["Quetta", "pue"] < 0.01  # and hardly anything at Quetta
     assert out.loc["Jacobabad", "miner_derate_share"] > 0.3 > out.loc["Karachi", "miner_derate_share"]
     assert (out.loc[["Quetta", "Gilgit"], "miner_derate_share"] == 0).all()
+
+
+def test_coast_distance_proxy_of_known_places(layers, towns) -> None:
+    from siting.model.criteria import coast_distance_km
+
+    names = ["Gwadar", "Pasni", "Karachi", "Hyderabad", "Mithi", "Quetta"]
+    pts = towns.loc[names]
+    km = pd.Series(
+        coast_distance_km(pts["lon"].to_numpy(), pts["lat"].to_numpy(), layers.country, layers.grid("elevation_m")),
+        index=names,
+    )
+    assert (km[["Gwadar", "Pasni"]] < 3).all()  # port towns on the shore
+    assert 2 < km["Karachi"] < 10  # the city centre (geonames point) is ~5 km from Kiamari's waterfront
+    assert 100 < km["Hyderabad"] < 170  # inland on the Indus
+    assert km["Mithi"] > 120  # Thar: the Rann of Kutch (India) is not Pakistan's sea
+    assert km["Quetta"] > 400
+    no_sea = Grid(np.zeros_like(layers.grid("elevation_m").values), layers.grid("elevation_m").transform)
+    assert np.isnan(coast_distance_km(pts["lon"].to_numpy(), pts["lat"].to_numpy(), layers.country, no_sea)).all()

@@ -18,6 +18,7 @@ from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
 from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
+from siting.kernels.grids import Grid
 from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.model import cooling
 
@@ -163,6 +164,41 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
     return out
 
 
+COAST_MAX_LAT = 25.9  # the sea lies south of this in Pakistan (Gwadar 25.1 °N, Karachi 24.9 °N)
+COAST_MAX_LON = 68.3  # Sir Creek, where the India border meets the sea; east of it the DEM gaps are the Rann
+COAST_NEAR_SEA_KM = 12.0  # a DEM sea cell (1/12°, ~9 km) lies within this of a coastal stretch of the outline
+
+
+def coast_distance_km(
+    lon: np.ndarray, lat: np.ndarray, country: gpd.GeoDataFrame, dem: Grid, tiles: PointTiles | None = None
+) -> np.ndarray:
+    """Great-circle distance (km) to the coastline, a proxy built from the country outline and the DEM's sea.
+
+    The mirror has no coastline layer and the Natural Earth outline does not say which of its edges are
+    coast. The DEM has no value over the sea, so the coast is taken as the outline's segments within
+    12 km of a DEM sea cell south of 25.9 °N and west of 68.3 °E (Sir Creek; east of it the DEM's gaps are the
+    Rann of Kutch in India). A few km of the Iran border next to Gwadar Bay may count as coast. NaN if no
+    sea cell is found (a landlocked region).
+    """
+    rows, cols = np.nonzero(np.isnan(dem.values[0]))
+    t = dem.transform
+    sea_lon, sea_lat = t.c + t.a * (cols + 0.5), t.f + t.e * (rows + 0.5)
+    keep = (sea_lat < COAST_MAX_LAT) & (sea_lon <= COAST_MAX_LON)
+    if not keep.any():
+        return np.full(len(lon), np.nan)
+    outline = country.geometry.iloc[0]
+    rings = [outline.exterior] if outline.geom_type == "Polygon" else [g.exterior for g in outline.geoms]
+    xy = [np.asarray(r.coords) for r in rings]
+    a = np.vstack([c[:-1] for c in xy])
+    b = np.vstack([c[1:] for c in xy])
+    mid = (a + b) / 2.0
+    near, _ = PointIndex(sea_lon[keep], sea_lat[keep]).nearest(mid[:, 0], mid[:, 1])
+    coastal = near <= COAST_NEAR_SEA_KM
+    if not coastal.any():
+        return np.full(len(lon), np.nan)
+    return SegmentIndex(a[coastal], b[coastal], max_piece_km=25.0).nearest(lon, lat, tiles=tiles)[0]
+
+
 def connectivity(
     lon: np.ndarray, lat: np.ndarray, nodes: gpd.GeoDataFrame, ref: Reference, tiles: PointTiles | None = None
 ) -> pd.DataFrame:
@@ -246,6 +282,7 @@ def compute(
         conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, ref, tiles)
         sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
+        cool[F.COAST_DIST_KM] = coast_distance_km(lon, lat, layers.country, layers.grid("elevation_m"), tiles)
         parts = [
             pd.DataFrame(
                 {
