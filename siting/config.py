@@ -82,51 +82,62 @@ class Ranking(_Strict):
 
 @dataclass(frozen=True)
 class CoolingParams:
-    """Parameters of the cooling criteria; see the module docstring for the source or status of each.
+    """Coefficients of the cooling criteria; each is a row of ``siting/reference/<ISO3>/cooling_coefficients.csv``.
+
+    The reference table gives every default with its source (``siting.model.cooling.cooling_params`` reads it
+    at stage time); a study's ``cooling:`` section replaces any of them. The code defaults below are the PAK
+    table's values, kept only so that a bare ``CoolingParams()`` works in isolation (the table is authoritative).
 
     Attributes
     ----------
     lapse_c_per_km
         Temperature lapse rate (°C per km of height), ICAO standard atmosphere 6.5.
     cdd_base_c
-        Base temperature of the cooling degree days (°C).
-    supply_air_max_c
-        Warmest air the IT may take in, ASHRAE TC 9.9 recommended upper bound 27 °C.
-    hourly_spread_c
-        Half-width of the uniform spread of hourly temperatures about the monthly mean (assumption).
-    evaporator_c
-        Chiller evaporating temperature (assumption).
-    condenser_approach_c
-        Condensing temperature above the outdoor air (assumption).
-    carnot_fraction
-        Chiller COP as a fraction of the Carnot COP (assumption, checked against 0.6-0.8 kW/ton at 35 °C).
+        Base temperature of the cooling degree days (°C); the column name stays ``cdd_cdays``.
+    supply_air_max_c, dewpoint_max_c
+        ASHRAE TC 9.9 recommended envelope: dry bulb up to 27 °C, dew point up to 15 °C.
+    hourly_spread_c, dewpoint_spread_c
+        Half-width of the uniform spread of hourly dry bulb and dew point about the monthly mean (assumptions).
+    humidity_shape
+        Share of the GLDAS humidity standard deviation given to the seasonal cycle (0: constant dew point).
+    chiller_cop_35c, chiller_cop_slope_per_c
+        Air-cooled chiller COP at 35 °C ambient and its change per °C (Advantage Engineering figures).
+    makeup_air_kg_s_per_kw
+        Outdoor (make-up) air that must be dehumidified while the dew point is above the envelope (assumption).
     power_loss_fraction, fan_fraction, misc_fraction
         Fixed overheads per unit of IT power: power chain losses, air-moving fans, lighting and other.
+    miner_derate_start_c, miner_shutdown_c
+        Air-cooled ASIC intake: full output up to 35 °C, shut down at 40 °C (Compass Mining).
 
     """
 
     lapse_c_per_km: float = 6.5
     cdd_base_c: float = 18.0
     supply_air_max_c: float = 27.0
+    dewpoint_max_c: float = 15.0
     hourly_spread_c: float = 8.0
-    evaporator_c: float = 15.0
-    condenser_approach_c: float = 10.0
-    carnot_fraction: float = 0.5
+    dewpoint_spread_c: float = 3.0
+    humidity_shape: float = 1.0
+    chiller_cop_35c: float = 3.31
+    chiller_cop_slope_per_c: float = -0.122
+    makeup_air_kg_s_per_kw: float = 0.0017
     power_loss_fraction: float = 0.05
     fan_fraction: float = 0.03
     misc_fraction: float = 0.02
+    miner_derate_start_c: float = 35.0
+    miner_shutdown_c: float = 40.0
 
     def __post_init__(self) -> None:
-        for name in ("hourly_spread_c", "condenser_approach_c", "carnot_fraction"):
+        for name in ("hourly_spread_c", "dewpoint_spread_c", "chiller_cop_35c"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"cooling.{name} must be positive, not {getattr(self, name)}.")
-        for name in ("lapse_c_per_km", "power_loss_fraction", "fan_fraction", "misc_fraction"):
+        for name in ("lapse_c_per_km", "humidity_shape", "makeup_air_kg_s_per_kw", *_OVERHEADS):
             if getattr(self, name) < 0:
                 raise ConfigError(f"cooling.{name} must not be negative, not {getattr(self, name)}.")
-        if self.carnot_fraction > 1:
-            raise ConfigError(f"cooling.carnot_fraction must be at most 1 (Carnot), not {self.carnot_fraction}.")
-        if self.evaporator_c >= self.supply_air_max_c:
-            raise ConfigError("cooling.evaporator_c must be below cooling.supply_air_max_c.")
+        if self.chiller_cop_slope_per_c > 0:
+            raise ConfigError("cooling.chiller_cop_slope_per_c must not be positive (hotter air, worse chiller).")
+        if self.miner_shutdown_c <= self.miner_derate_start_c:
+            raise ConfigError("cooling.miner_shutdown_c must be above cooling.miner_derate_start_c.")
 
     def as_dict(self) -> dict[str, float]:
         """Parameters by name (for provenance)."""
@@ -136,6 +147,9 @@ class CoolingParams:
     def pue_floor(self) -> float:
         """PUE with free cooling all year: 1 + the fixed overheads."""
         return 1.0 + self.power_loss_fraction + self.fan_fraction + self.misc_fraction
+
+
+_OVERHEADS = ("power_loss_fraction", "fan_fraction", "misc_fraction")
 
 
 class Study(_Strict):
@@ -296,8 +310,12 @@ CRITERIA = (  # numeric columns of siting.model.criteria a profile may weigh (de
     "dist_line_500kv_km",
     "t2m_hottest_month_c",
     "t2m_annual_mean_c",
-    "cdd18_cdays",
+    "cdd_cdays",
     "pue",
+    "dew_point_annual_c",
+    "economiser_hours_share",
+    "miner_derate_share",
+    "coast_dist_km",
     "cooling_mwh_per_mw_it_year",
     "cooling_cost_kusd_per_mw_it_year",
     "dist_connectivity_km",

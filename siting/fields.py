@@ -63,12 +63,16 @@ class F:
     DIST_CABLE_LANDING_KM = "dist_cable_landing_km"
     DIST_FIBRE_ROUTE_KM = "dist_fibre_route_km"
     LATENCY_MS = "latency_ms"
-    CDD_CDAYS = "cdd18_cdays"
+    CDD_CDAYS = "cdd_cdays"
+    DEW_POINT_ANNUAL_C = "dew_point_annual_c"
+    ECONOMISER_SHARE = "economiser_hours_share"
+    MINER_DERATE_SHARE = "miner_derate_share"
+    COAST_DIST_KM = "coast_dist_km"
     LAPSE_CORRECTION_C = "lapse_correction_c"
     PUE = "pue"
     COOLING_MWH = "cooling_mwh_per_mw_it_year"
     COOLING_COST_KUSD = "cooling_cost_kusd_per_mw_it_year"
-    KOPPEN = "koppen_class"
+    KOPPEN = "koppen_group"
     T2M_HOTTEST_C = "t2m_hottest_month_c"
     T2M_ANNUAL_C = "t2m_annual_mean_c"
     DIST_CONNECTIVITY_KM = "dist_connectivity_km"
@@ -157,9 +161,39 @@ FIELDS: dict[str, Field] = {
         Field(
             F.CDD_CDAYS,
             "°C·days",
-            "Cooling degree days (base 18 °C)",
-            "Sum over months of (monthly mean − 18 °C) × days, when positive; lapse-corrected temperatures.",
+            "Cooling degree days",
+            "Sum over months of (monthly mean − base) × days, when positive; lapse-corrected temperatures. The "
+            "base is cooling.cdd_base_c (18 °C in cooling_coefficients.csv), recorded in the score provenance.",
         ),
+        Field(
+            F.DEW_POINT_ANNUAL_C,
+            "°C",
+            "Annual mean dew point",
+            "Dew point of the GLDAS-2.1 2010-2018 mean specific humidity at the standard-atmosphere pressure of "
+            "the site elevation (inverse Magnus formula).",
+        ),
+        Field(
+            F.ECONOMISER_SHARE,
+            "share of hours",
+            "Outside-air (economiser) hours",
+            "Share of the year's hours inside the ASHRAE recommended envelope (dry bulb ≤ 27 °C, dew point ≤ "
+            "15 °C), from monthly temperatures and an assumed seasonal humidity shape (siting.model.cooling).",
+        ),
+        Field(
+            F.MINER_DERATE_SHARE,
+            "share of output",
+            "Miner derate in the hottest month",
+            "Share of air-cooled ASIC output lost in the hottest month: output falls from full at 35 °C intake "
+            "to shutdown at 40 °C (Compass Mining), hourly temperatures spread ± 8 °C about the monthly mean.",
+        ),
+        Field(
+            F.COAST_DIST_KM,
+            "km",
+            "Distance to the coast (proxy)",
+            "Great-circle distance to the stretches of the Natural Earth outline that border the DEM's sea "
+            "(south of 25.9 °N, west of Sir Creek); salt air corrodes air-cooled miners near the sea.",
+        ),
+        Field(F.KOPPEN, "", "Köppen-Geiger main group", "Main climate group (Beck et al. 2018), e.g. 'B arid'."),
         Field(
             F.LAPSE_CORRECTION_C,
             "°C",
@@ -170,8 +204,8 @@ FIELDS: dict[str, Field] = {
             F.PUE,
             "ratio",
             "Estimated PUE",
-            "Annual power usage effectiveness of an air-economised facility from monthly temperatures "
-            "(siting.model.cooling: assumptions after Lei & Masanet 2020).",
+            "Annual power usage effectiveness of an air-economised facility with air-cooled chillers, from "
+            "monthly temperatures and dew points (siting.model.cooling; coefficients in cooling_coefficients.csv).",
         ),
         Field(
             F.COOLING_MWH,

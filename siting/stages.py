@@ -29,7 +29,7 @@ from siting.io.files import sha256_file, write_csv, write_gpkg, write_json, writ
 from siting.io.paths import SITE_CELLS_FILE, Paths
 from siting.kernels.geodesy import PointIndex
 from siting.layers import Layers
-from siting.model import candidates, criteria, surplus
+from siting.model import candidates, cooling, criteria, surplus
 
 
 def load_study(study: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:
@@ -227,6 +227,13 @@ def write_outputs(
         "study": study.model_dump(),
         "profile": profile.model_dump(by_alias=True),
         "weights": result.weights,
+        "cooling": {  # the coefficients the cooling columns used (cdd_cdays is on base cdd_base_c)
+            "table": f"siting/reference/{study.region.iso3}/{cooling.REFERENCE_TABLE}",
+            "overridden": sorted(study.cooling),
+            "params": cooling.cooling_params(
+                reference.table(study.region.iso3, cooling.REFERENCE_TABLE), study.cooling
+            ).as_dict(),
+        },
         "inputs": inputs,
         "sources": {
             sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}

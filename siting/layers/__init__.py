@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 from tqdm import tqdm
 
 from siting.config import Study
@@ -40,6 +41,9 @@ RASTER_LAYERS = {
     "koppen_class": ("koppen.classes", 1, None),
 }
 ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
+HUMIDITY = "humidity"
+"""Built grid layer: GLDAS annual specific humidity (g/kg) at 0.25°, band 1 mean, band 2 rms (gldas.stressors)."""
+BUILT_GRIDS = {HUMIDITY: "gldas.stressors"}
 LINE_FILES = ("osm.lines_500kv", "osm.lines_220kv", "osm.lines_132kv", "osm.lines_66kv", "osm.lines_hvdc")
 GEM_FILES = {t: f"gem.{t}" for t in ("coal", "oil_gas", "hydro", "nuclear", "bioenergy")}
 
@@ -55,6 +59,7 @@ def input_files(study: Study) -> list[str]:
         *GEM_FILES.values(),
         "geonames.cities",
         *(spec[0] for spec in RASTER_LAYERS.values()),
+        *BUILT_GRIDS.values(),
     ]
 
 
@@ -99,7 +104,9 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         ("places", lambda: places.places(raw_path("geonames.cities"))),
         ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
     ]
-    bar = tqdm(total=len(steps) + len(RASTER_LAYERS), desc="prepare", unit="layer", disable=not progress)
+    bar = tqdm(
+        total=len(steps) + len(RASTER_LAYERS) + len(BUILT_GRIDS), desc="prepare", unit="layer", disable=not progress
+    )
     for name, build in steps:
         bar.set_postfix_str(name)
         built[name] = build()
@@ -111,6 +118,11 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         with atomic_path(out / f"{name}.tif") as tmp:
             shutil.copyfile(src, tmp)
         bar.update()
+    bar.set_postfix_str(HUMIDITY)
+    values, transform = climate.humidity_grid(raw_path(BUILT_GRIDS[HUMIDITY]))
+    with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
+        climate.write_grid(tmp, values, transform, "g/kg")
+    bar.update()
     bar.close()
     for name, gdf in built.items():
         write_parquet(out / f"{name}.parquet", gdf)
@@ -123,6 +135,14 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
                 for ref in input_files(study)
             },
             "layers": {name: len(gdf) for name, gdf in built.items()},
+            "grids": {
+                HUMIDITY: {
+                    "source": BUILT_GRIDS[HUMIDITY],
+                    "bands": list(climate.HUMIDITY_BANDS),
+                    "units": "g/kg",
+                    "cells_with_data": int((~np.isnan(values[0])).sum()),
+                }
+            },
             "infer_voltage_within_km": study.grid.infer_voltage_within_km,
         },
     )
@@ -166,7 +186,7 @@ class Layers:
         return self._cache[name]
 
     def grid(self, name: str) -> Grid:
-        """Return a grid layer, read into memory once (``t2m_monthly_c``, ``elevation_m``, ``koppen_class``).
+        """Return a grid layer, read into memory once (``t2m_monthly_c``, ``elevation_m``, ``humidity``, ...).
 
         ``era5_cell_elevation_m`` is derived: the area-weighted mean elevation of each ERA5 cell, on the ERA5
         grid (it stands in for ERA5's own orography in the lapse-rate correction).
@@ -175,7 +195,7 @@ class Layers:
             if name == ERA5_CELL_ELEVATION:
                 values, transform = climate.average_onto(self.raster("elevation_m"), self.raster("t2m_monthly_c"))
                 self._grids[name] = Grid(values[None], transform, f"layer '{name}'")
-            elif name in RASTER_LAYERS:
+            elif name in RASTER_LAYERS or name in BUILT_GRIDS:
                 path = self.raster(name)
                 climate.check_exists(path, f"layer '{name}'")
                 self._grids[name] = climate.load_grid(path, f"layer '{name}'")
@@ -187,7 +207,7 @@ class Layers:
         """Read every layer into memory now, so that the compute that follows opens no file."""
         for name in VECTOR_LAYERS:
             getattr(self, name)
-        for name in (*RASTER_LAYERS, ERA5_CELL_ELEVATION):
+        for name in (*RASTER_LAYERS, *BUILT_GRIDS, ERA5_CELL_ELEVATION):
             self.grid(name)
         return self
 

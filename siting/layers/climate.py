@@ -96,3 +96,54 @@ def average_onto(src_path: Path, like_path: Path) -> tuple[NDArray[np.float64], 
             resampling=Resampling.average,
         )
         return out, like.transform
+
+
+HUMIDITY_CELL_DEG = 0.25
+HUMIDITY_BANDS = ("specific_humidity_mean", "specific_humidity_rms")
+
+
+def humidity_grid(csv_path: Path) -> tuple[NDArray[np.float64], Affine]:
+    """GLDAS annual specific humidity (g/kg) as a 0.25° grid: band 1 the mean, band 2 the rms; NaN where absent.
+
+    The pvcz table lists land cells by centre, rounded to two decimals (``23.62, 68.9``); each is snapped to
+    its 0.25° cell (``floor(x / 0.25)``). Only the cells listed carry values: the GLDAS land mask leaves the
+    coastal fringe (Karachi's own cell) empty, and the compute takes the nearest listed cell there.
+    """
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(csv_path, usecols=["lat", "lon", *HUMIDITY_BANDS])
+    except (OSError, ValueError) as exc:
+        raise DataError(
+            f"{csv_path} (gldas.stressors) could not be read as the GLDAS stressor table with columns lat, lon, "
+            f"{', '.join(HUMIDITY_BANDS)}; re-fetch it with `siting fetch`."
+        ) from exc
+    if table.empty:
+        raise DataError(f"{csv_path} (gldas.stressors) has no cells; re-fetch it with `siting fetch`.")
+    d = HUMIDITY_CELL_DEG
+    col = np.floor(table["lon"].to_numpy(float) / d).astype(int)
+    row = np.floor(table["lat"].to_numpy(float) / d).astype(int)
+    west, north = col.min() * d, (row.max() + 1) * d
+    r, c = row.max() - row, col - col.min()
+    values = np.full((len(HUMIDITY_BANDS), r.max() + 1, c.max() + 1), np.nan)
+    for band, name in enumerate(HUMIDITY_BANDS):
+        values[band, r, c] = table[name].to_numpy(float)
+    return values, Affine(d, 0.0, west, 0.0, -d, north)
+
+
+def write_grid(path: Path, values: NDArray[np.float64], transform: Affine, units: str) -> None:
+    """Write ``(bands, rows, cols)`` float32 as an EPSG:4326 GeoTIFF, NaN as nodata, with a ``units`` tag."""
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=values.shape[1],
+        width=values.shape[2],
+        count=values.shape[0],
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=transform,
+        nodata=np.nan,
+    ) as dst:
+        dst.write(values.astype(np.float32))
+        dst.update_tags(units=units)

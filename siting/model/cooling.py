@@ -1,4 +1,4 @@
-"""Cooling climate of a site: lapse-corrected ERA5 temperatures, cooling degree days, PUE and its cost.
+"""Cooling climate of a site: lapse-corrected ERA5 temperatures, degree days, dew point, PUE, miner derate.
 
 Pure, vectorised functions (arrays in, arrays out); the only file access is through the grid helpers of
 :mod:`siting.layers.climate`. :func:`cooling_criteria` assembles everything for candidate points.
@@ -24,40 +24,55 @@ Temperature
     makes the correction too small in valleys. Both limits are shown in ``tests/test_cooling.py``.
 
 Cooling degree days
+    ``cdd_cdays`` (the name carries no base; ``cdd_base_c`` is recorded in the score provenance):
     ``CDD = Σ_m max(0, T_m − base) · days_m`` from monthly means (:func:`cooling_degree_days`). Monthly
     means hide the days above the base in months whose mean is below it, so this underestimates CDD
     computed from daily means (a Thom-type correction would add them back; not applied).
 
+Humidity
+    GLDAS-2.1 NOAH annual specific humidity 2010-2018 (mean ``q̄`` and its 3-hourly standard deviation
+    ``σ_q``, g/kg; the ``humidity`` grid layer), nearest listed land cell where the site's own is missing (the
+    coast). Station pressure from the site elevation with the ICAO standard atmosphere,
+    ``p = 1013.25 (1 − 2.25577e-5 z)^5.25588`` hPa; vapour pressure ``e = q p / (0.622 + 0.378 q)``; dew point
+    by the inverse Magnus formula with the WMO/Sonntag (1990) coefficients ``a = 17.62, b = 243.12 °C,
+    c = 6.112 hPa``: ``Td = b γ / (a − γ)``, ``γ = ln(e / c)``. ``dew_point_annual_c`` is the dew point of the
+    annual mean humidity (not the mean of hourly dew points). ``q`` is that of the 0.25° cell, not corrected
+    to the site elevation.
+
+    Seasonal shape (an assumption; the mirror has annual humidity only): ``q_m = q̄ + shape · σ_q · z_m``
+    with ``z_m`` the month's standardised temperature anomaly, i.e. humidity rises with the monthly
+    temperature and the whole 3-hourly variance is given to the seasonal cycle (``humidity_shape = 1``).
+    In Pakistan the humid season (monsoon) is the hot one, so the sign is right; the phase is not (the
+    monsoon peaks in August, the heat in May-June), and diurnal and synoptic variance make ``σ_q`` an upper
+    bound of the seasonal swing. ``humidity_shape = 0`` keeps the annual dew point all year, which is the
+    more conservative choice for Karachi (1.33 instead of 1.30).
+
 PUE
-    A monthly air-side-economiser model (:func:`monthly_pue`), documented here because no published
-    coefficient set could be verified offline. Its structure follows the thermodynamics-based, economiser-
-    dependent PUE models of Lei & Masanet (2020), "Statistical analysis for predicting location-specific
-    data center PUE and its improvement potential", Energy 201:117556 (who find climate and UPS efficiency
-    the most important inputs); its numbers are assumptions, each a :class:`CoolingParams` field:
+    A monthly air-side-economiser model (:func:`monthly_pue`); its structure follows the thermodynamics-based,
+    economiser-dependent PUE models of Lei & Masanet (2020), Energy 201:117556. Every coefficient is a row of
+    ``siting/reference/<ISO3>/cooling_coefficients.csv`` with its source (read by :func:`cooling_params`):
 
-    - Fixed overheads per kW of IT: power chain losses (UPS, transformers) 0.05, air-moving fans 0.03,
-      lighting and other 0.02, so PUE never falls below 1.10 (the free-cooling floor).
-    - Supply air may be as warm as 27 °C, the upper bound of the ASHRAE TC 9.9 recommended envelope for
-      IT inlet air (18-27 °C; ASHRAE, *Thermal Guidelines for Data Processing Environments*, 5th ed., 2021).
-      Outdoor air at or below that cools the hall for the fans alone.
-    - Within a month the hourly temperature is taken as uniformly spread over mean ± 8 °C (an assumption
-      standing in for the diurnal and day-to-day range). The share of hours above 27 °C runs on chillers:
-      none while the monthly mean is ≤ 19 °C, all when it is ≥ 35 °C.
-    - In those hours the chiller removes the heat of the IT load, fans and power losses with
-      ``COP = η · T_evap / (T_out + approach − T_evap)`` (a fraction η = 0.5 of the Carnot COP, evaporator
-      15 °C, condenser 10 K above the mean outdoor temperature of the mechanical hours). At 35 °C outdoor
-      that gives COP 4.80, i.e. 0.73 kW of compressor power per ton of refrigeration, inside the 0.6-0.8 kW/ton
-      that Baltimore Aircoil Company gives for chiller compressors ("Minimizing Energy Costs with Free
-      Cooling", BAC technical resources: "a cooling tower fan motor, which consumes about 0.2 kW/ton, rather
-      than a chiller compressor motor, consuming about 0.6 to 0.8 kW/ton").
+    - Fixed overheads per kW of IT (assumptions): power chain losses 0.05, fans 0.03, other 0.02: the
+      free-cooling floor is PUE 1.10.
+    - The ASHRAE TC 9.9 recommended envelope: dry bulb up to 27 °C, dew point up to 15 °C. Within a month the
+      hourly dry bulb is uniform on mean ± 8 °C and the dew point on its monthly value ± 3 °C (assumptions),
+      independent of each other. Economiser hours (``economiser_hours_share``) are the hours inside both.
+    - Hours above 27 °C run on chillers at the mean temperature of those hours; hours at or below 27 °C but
+      too humid run on chillers at the mean temperature of the cool hours. The chillers remove the heat of
+      the IT load, fans and power losses (1.08 per unit IT) at an air-cooled COP that falls linearly with
+      the outdoor temperature, ``COP = 3.31 − 0.122 (T − 35)`` (an air-cooled chiller rated EER 11.3 at
+      95 °F and 17.1 at 70 °F; the ASHRAE 90.1 minimum at 35 °C is COP 2.80).
+    - Dehumidification: while the month's dew point is above 15 °C, make-up air (0.0017 kg/s per kW IT, an
+      assumption of 2 % of the supply air) is dried to the envelope: ``m Δw · 2,501 kJ/kg / COP``. It is
+      small (about 0.005 per unit IT in a monsoon month at 20 °C dew point).
     - Annual PUE is the day-weighted mean of the monthly PUEs (constant IT load).
-    - Dry-bulb only: humidity (the humid coast at Karachi), evaporative cooling and liquid cooling are not
-      modelled. The 18-27 °C envelope is quoted from a secondary summary of the ASHRAE guideline
-      (heathertechnologies.com, "ASHRAE TC 9.9 Thermal Guidelines for Data Centers").
+    - Not modelled: evaporative cooling (water stress), liquid cooling, part-load chiller efficiency,
+      pumps and cooling towers.
 
-    For scale: the Uptime Institute's industry-average PUE was 1.58 in 2023 (Uptime Intelligence update 221,
-    "Large data centers are mostly more efficient, analysis confirms", Nov 2023); the model describes a new
-    economised facility and stays well below that everywhere in Pakistan.
+Miners
+    ``miner_derate_share``: the share of air-cooled ASIC output lost in the hottest month, output falling
+    linearly from full at 35 °C intake (Whatsminer M32 operating limit) to nothing at 40 °C (Antminer
+    cut-off), hourly temperatures uniform on the month's mean ± 8 °C (Compass Mining; see the table).
 
 Money
     ``(PUE − 1) × 8,760 h`` is the overhead energy per unit of IT load a year (kWh per kW = MWh per MW);
@@ -66,8 +81,9 @@ Money
     each with its source), which a study's ``figures:`` can replace.
 
 Köppen-Geiger
-    Main climate group from Beck et al. (2018), Sci. Data 5:180214, 30″ grid: 1 A tropical, 2 B arid,
-    3 C temperate, 4 D cold, 5 E polar, 0 nodata (label "").
+    Main climate group from Beck et al. (2018), Sci. Data 5:180214, 30″ grid: codes (:func:`koppen_codes`)
+    1 A tropical, 2 B arid, 3 C temperate, 4 D cold, 5 E polar, 0 nodata; the column ``koppen_group`` holds
+    the labels (``""`` for nodata).
 """
 
 from __future__ import annotations
@@ -89,9 +105,11 @@ KW_PER_TON_REFRIGERATION = 3.516853  # 12,000 BTU/h
 KOPPEN_LABELS = {0: "", 1: "A tropical", 2: "B arid", 3: "C temperate", 4: "D cold", 5: "E polar"}
 
 
-def cdd_column(base_c: float) -> str:
-    """Name of the cooling-degree-day column for a base temperature, e.g. ``cdd18_cdays``."""
-    return f"cdd{base_c:g}_cdays"
+CDD_COLUMN = "cdd_cdays"
+"""The cooling-degree-day column; its base (``cdd_base_c``) is recorded in the score provenance, not the name."""
+LATENT_HEAT_KJ_PER_KG = 2501.0  # latent heat of vaporisation of water at 0 °C (kJ/kg), psychrometric standard
+EPSILON = 0.622  # ratio of the molar masses of water vapour and dry air (18.015 / 28.965)
+REFERENCE_TABLE = "cooling_coefficients.csv"
 
 
 # --- elevation and lapse rate -----------------------------------------------------------------------------
@@ -140,32 +158,150 @@ def mechanical_fraction(t_month_c: ArrayLike, params: CoolingParams = CoolingPar
 
 
 def chiller_cop(t_outdoor_c: ArrayLike, params: CoolingParams = CoolingParams()) -> NDArray[np.float64]:
-    """Chiller COP at an outdoor temperature: ``η · T_evap / (T_out + approach − T_evap)`` (kelvin)."""
+    """Air-cooled chiller COP at an outdoor temperature: ``COP_35 + slope · (T − 35)``, never below 1.
+
+    The straight line through the two rating points of one air-cooled chiller (EER 11.3 at 95 °F, 17.1 at
+    70 °F, i.e. COP 3.31 at 35 °C and 5.01 at 21.1 °C: slope −0.122 per °C); at 45 °C it gives 2.09, below the
+    2.7-3.5 quoted for 40-45 °C (see ``cooling_coefficients.csv`` for the sources of both).
+    """
     t = np.asarray(t_outdoor_c, dtype=float)
-    lift = np.maximum(t + params.condenser_approach_c - params.evaporator_c, 1.0)
-    return params.carnot_fraction * (params.evaporator_c + KELVIN) / lift
+    return np.maximum(params.chiller_cop_35c + params.chiller_cop_slope_per_c * (t - 35.0), 1.0)
 
 
-def monthly_pue(monthly_c: ArrayLike, params: CoolingParams = CoolingParams()) -> NDArray[np.float64]:
-    """PUE of each month from its mean temperature (°C), same shape as the input.
+# --- humidity ---------------------------------------------------------------------------------------------
 
-    ``PUE = floor + f_mech · (1 + losses + fans) / COP(T_mech)`` where ``f_mech`` is the share of hours above
-    the supply-air limit and ``T_mech`` their mean temperature (see the module docstring).
+
+def station_pressure_hpa(elevation_m: ArrayLike) -> NDArray[np.float64]:
+    """ICAO standard-atmosphere pressure at an elevation: ``1013.25 · (1 − 2.25577e-5 · z)^5.25588`` (hPa)."""
+    z = np.asarray(elevation_m, dtype=float)
+    return 1013.25 * (1.0 - 2.25577e-5 * z) ** 5.25588
+
+
+def vapour_pressure_hpa(q_g_per_kg: ArrayLike, p_hpa: ArrayLike) -> NDArray[np.float64]:
+    """Water vapour pressure from specific humidity and pressure: ``e = q · p / (0.622 + 0.378 q)``, q in kg/kg."""
+    q = np.asarray(q_g_per_kg, dtype=float) / 1000.0
+    return q * np.asarray(p_hpa, dtype=float) / (EPSILON + (1.0 - EPSILON) * q)
+
+
+def mixing_ratio(e_hpa: ArrayLike, p_hpa: ArrayLike) -> NDArray[np.float64]:
+    """Mixing ratio (kg water per kg dry air) of vapour pressure ``e`` at pressure ``p``: ``0.622 e / (p − e)``."""
+    e = np.asarray(e_hpa, dtype=float)
+    return EPSILON * e / (np.asarray(p_hpa, dtype=float) - e)
+
+
+def saturation_vapour_pressure_hpa(t_c: ArrayLike) -> NDArray[np.float64]:
+    """Magnus formula ``e_s = 6.112 · exp(17.62 T / (243.12 + T))`` (hPa; WMO/Sonntag 1990 coefficients)."""
+    t = np.asarray(t_c, dtype=float)
+    return 6.112 * np.exp(17.62 * t / (243.12 + t))
+
+
+def dew_point_c(e_hpa: ArrayLike) -> NDArray[np.float64]:
+    """Dew point of a vapour pressure, the inverse Magnus formula: ``243.12 γ / (17.62 − γ)``, ``γ = ln(e / 6.112)``."""
+    g = np.log(np.asarray(e_hpa, dtype=float) / 6.112)
+    return 243.12 * g / (17.62 - g)
+
+
+def monthly_specific_humidity(
+    q_mean: ArrayLike, q_sd: ArrayLike, monthly_c: ArrayLike, shape: float = 1.0
+) -> NDArray[np.float64]:
+    """Monthly specific humidity ``(n, 12)`` (g/kg) from the annual mean and standard deviation (stated assumption).
+
+    ``q_m = q̄ + shape · σ_q · z_m``, ``z_m = (T_m − T̄) / sd(T)``: humidity rises and falls with the monthly
+    temperature, the seasonal swing taking ``shape`` of the (3-hourly) standard deviation. In Pakistan the
+    humid months (monsoon, June-September) are the hot ones, so the sign is right; the phase is not (the
+    monsoon peaks in August, the heat in June). ``shape = 0`` keeps the annual humidity all year. Floored at
+    a fifth of the mean (never negative).
+    """
+    t = np.asarray(monthly_c, dtype=float)
+    sd_t = t.std(axis=-1, keepdims=True)
+    z = np.divide(t - t.mean(axis=-1, keepdims=True), sd_t, out=np.zeros_like(t), where=sd_t > 0)
+    q = np.asarray(q_mean, dtype=float)[..., None]
+    return np.maximum(q + shape * np.asarray(q_sd, dtype=float)[..., None] * z, 0.2 * q)
+
+
+def share_below(mean: ArrayLike, half_width: float, limit: float) -> NDArray[np.float64]:
+    """Share of hours at or below ``limit`` when hourly values are uniform on ``mean ± half_width``."""
+    m = np.asarray(mean, dtype=float)
+    return np.clip((limit - (m - half_width)) / (2 * half_width), 0.0, 1.0)
+
+
+def economiser_share(
+    monthly_c: ArrayLike, monthly_dew_c: ArrayLike, params: CoolingParams = CoolingParams()
+) -> NDArray[np.float64]:
+    """Share of each month's hours inside the envelope (dry bulb ≤ 27 °C and dew point ≤ 15 °C).
+
+    Dry bulb and dew point are each uniform about their monthly mean and taken as independent.
+    """
+    dry = share_below(monthly_c, params.hourly_spread_c, params.supply_air_max_c)
+    return dry * share_below(monthly_dew_c, params.dewpoint_spread_c, params.dewpoint_max_c)
+
+
+def monthly_pue(
+    monthly_c: ArrayLike, params: CoolingParams = CoolingParams(), monthly_dew_c: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """PUE of each month from its mean dry bulb (°C) and, optionally, its mean dew point (°C).
+
+    ``PUE = floor + Σ_parts share · heat / COP(T_part) + latent``:
+
+    - hours above 27 °C run on chillers at the mean temperature of those hours;
+    - hours at or below 27 °C but with the dew point above 15 °C run on chillers too (outside air would
+      bring in too much moisture), at the mean temperature of the cool hours;
+    - ``latent``: the make-up air is dried to the 15 °C dew point while the month's dew point is above it,
+      ``m · (w_out − w_15) · 2,501 kJ/kg / COP``.
+
+    ``heat = 1 + power losses + fans`` is the heat removed per unit of IT power. Without a dew point the
+    month is taken as dry (the dry-bulb model).
     """
     t = np.asarray(monthly_c, dtype=float)
     a = params.hourly_spread_c
-    f_mech = mechanical_fraction(t, params)
-    t_mech = (np.maximum(params.supply_air_max_c, t - a) + t + a) / 2.0  # mean of the hours above the limit
+    limit = params.supply_air_max_c
+    dry = share_below(t, a, limit)
+    humid = (
+        np.zeros_like(t)
+        if monthly_dew_c is None
+        else 1.0 - share_below(monthly_dew_c, params.dewpoint_spread_c, params.dewpoint_max_c)
+    )
+    t_hot = (np.maximum(limit, t - a) + t + a) / 2.0  # mean of the hours above the limit
+    t_cool = (t - a + np.minimum(limit, t + a)) / 2.0  # mean of the hours at or below it
     heat = 1.0 + params.power_loss_fraction + params.fan_fraction
-    return params.pue_floor + f_mech * heat / chiller_cop(t_mech, params)
+    chillers = (1.0 - dry) * heat / chiller_cop(t_hot, params) + dry * humid * heat / chiller_cop(t_cool, params)
+    latent = np.zeros_like(t)
+    if monthly_dew_c is not None:
+        p = 1013.25  # the envelope's moisture limit is a dew point; the ratio hardly depends on pressure
+        w_out = mixing_ratio(saturation_vapour_pressure_hpa(monthly_dew_c), p)
+        w_max = mixing_ratio(saturation_vapour_pressure_hpa(params.dewpoint_max_c), p)
+        latent_kw = params.makeup_air_kg_s_per_kw * np.maximum(w_out - w_max, 0.0) * LATENT_HEAT_KJ_PER_KG
+        latent = latent_kw / chiller_cop(t, params)
+    return params.pue_floor + chillers + latent
+
+
+def miner_derate_share(hottest_c: ArrayLike, params: CoolingParams = CoolingParams()) -> NDArray[np.float64]:
+    """Share of air-cooled ASIC output lost in the hottest month.
+
+    Hourly intake temperature uniform on the month's mean ± spread; output falls linearly from full at
+    ``miner_derate_start_c`` (35 °C) to nothing at ``miner_shutdown_c`` (40 °C). Exact mean of that ramp
+    over the uniform hours (the integral of a clipped linear function).
+    """
+    t = np.asarray(hottest_c, dtype=float)
+    a, t0, t1 = params.hourly_spread_c, params.miner_derate_start_c, params.miner_shutdown_c
+
+    def ramp_integral(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        # ∫_{-inf}^{x} clip((u - t0) / (t1 - t0), 0, 1) du
+        u = np.clip(x, t0, t1)
+        return (u - t0) ** 2 / (2 * (t1 - t0)) + np.maximum(x - t1, 0.0)
+
+    return (ramp_integral(t + a) - ramp_integral(t - a)) / (2 * a)
 
 
 def pue_annual(
-    monthly_c: ArrayLike, params: CoolingParams = CoolingParams(), days_in_month: ArrayLike = DAYS_IN_MONTH
+    monthly_c: ArrayLike,
+    params: CoolingParams = CoolingParams(),
+    days_in_month: ArrayLike = DAYS_IN_MONTH,
+    monthly_dew_c: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
-    """Annual PUE: day-weighted mean of the monthly PUEs of ``(..., 12)`` monthly temperatures."""
+    """Annual PUE: day-weighted mean of the monthly PUEs of ``(..., 12)`` monthly temperatures (and dew points)."""
     days = np.asarray(days_in_month, dtype=float)
-    return monthly_pue(monthly_c, params) @ days / days.sum()
+    return monthly_pue(monthly_c, params, monthly_dew_c) @ days / days.sum()
 
 
 def cooling_overhead_kwh_per_kw_it_year(pue: ArrayLike) -> NDArray[np.float64]:
@@ -188,7 +324,7 @@ def cooling_cost_usd_per_mw_it_year(pue: ArrayLike, tariff_usd_per_kwh: float) -
 # --- Köppen-Geiger ----------------------------------------------------------------------------------------
 
 
-def koppen_class(lon: ArrayLike, lat: ArrayLike, grid: Grid) -> NDArray[np.uint8]:
+def koppen_codes(lon: ArrayLike, lat: ArrayLike, grid: Grid) -> NDArray[np.uint8]:
     """Köppen-Geiger main group code (1..5) at each point, 0 where the grid has no data or the point is off it."""
     codes = np.nan_to_num(grid.sample(lon, lat)[:, 0], nan=0.0)
     codes[(codes < 0) | (codes > max(KOPPEN_LABELS))] = 0
@@ -204,14 +340,29 @@ def koppen_label(codes: ArrayLike) -> NDArray[np.object_]:
 # --- all together -----------------------------------------------------------------------------------------
 
 
-def _fill_nearest(grid: NDArray[np.float64], bad: NDArray[np.bool_]) -> NDArray[np.float64]:
+def _fill_nearest(
+    grid: NDArray[np.float64], bad: NDArray[np.bool_], what: str = "ERA5 temperature"
+) -> NDArray[np.float64]:
     """Copy of ``(bands, rows, cols)`` where every cell flagged ``bad`` takes the nearest good cell's values."""
     if not bad.any():
         return grid
     if bad.all():
-        raise DataError("the ERA5 temperature grid has no valid cell; re-fetch it with `siting fetch`.")
+        raise DataError(f"the {what} grid has no valid cell; re-fetch it with `siting fetch`.")
     _, (ri, ci) = ndimage.distance_transform_edt(bad, return_indices=True)
     return grid[:, ri, ci]
+
+
+def cooling_params(table: pd.DataFrame, overrides: dict[str, float] | None = None) -> CoolingParams:
+    """Cooling coefficients from the reference table (``key, value, unit, source``), the study's overrides on top.
+
+    Every :class:`CoolingParams` field must be a row of the table (``cooling_coefficients.csv``).
+    """
+    values = table.set_index("key")["value"]
+    missing = [f for f in CoolingParams.__dataclass_fields__ if f not in values.index]
+    if missing:
+        raise ConfigError(f"{REFERENCE_TABLE} has no row {', '.join(missing)}; add each with its source.")
+    defaults = {f: float(values[f]) for f in CoolingParams.__dataclass_fields__}
+    return CoolingParams(**(defaults | dict(overrides or {})))
 
 
 def cooling_criteria(
@@ -221,19 +372,22 @@ def cooling_criteria(
     dem: Grid,
     koppen: Grid,
     era5_cell_elevation: Grid,
+    humidity: Grid,
     params: CoolingParams = CoolingParams(),
 ) -> pd.DataFrame:
     """Cooling columns for every point, temperatures lapse-corrected to the site elevation.
 
-    Columns: ``elevation_m``, ``t2m_annual_mean_c``, ``t2m_hottest_month_c``, ``cdd<base>_cdays``,
-    ``lapse_correction_c`` (°C added to ERA5), ``pue``, ``cooling_mwh_per_mw_it_year``, ``koppen_class``.
+    Columns: ``elevation_m``, ``t2m_annual_mean_c``, ``t2m_hottest_month_c``, ``cdd_cdays``,
+    ``lapse_correction_c`` (°C added to ERA5), ``dew_point_annual_c``, ``economiser_hours_share``, ``pue``,
+    ``cooling_mwh_per_mw_it_year``, ``miner_derate_share``, ``koppen_group`` (label).
 
     Gaps, never silent zeros, counted in ``DataFrame.attrs["cooling_gaps"]``:
 
     - ``era5_nodata_fallback``: points on an ERA5 cell with no data take the nearest valid cell (grid
       distance).
     - ``dem_nodata``: points on a DEM nodata cell take the ERA5 cell's mean elevation (no correction); if
-      that is missing too, the elevation is NaN and the correction 0.
+      that is missing too, the elevation is NaN and the correction 0 (and the pressure that of sea level).
+    - ``humidity_nearest_cell``: points on or off a GLDAS cell without data (the coast) take the nearest one.
     - ``koppen_nodata``: points without a Köppen-Geiger class (label ``""``).
 
     Raises
@@ -261,9 +415,18 @@ def cooling_criteria(
     n_dem = dem_cells.size
     d_flat = np.where(d_inside, d_rows * dem_cells.shape[1] + d_cols, n_dem)  # n_dem: off the DEM
 
-    # Everything depends only on (ERA5 cell, DEM cell): compute once per pair, then gather.
-    pairs, inverse = np.unique(e_flat * (n_dem + 1) + d_flat, return_inverse=True)
-    pe, pd_ = pairs // (n_dem + 1), pairs % (n_dem + 1)
+    h_rows, h_cols, h_inside = humidity.cell_index(lon, lat)  # off the grid: the clipped edge cell
+    h_bad = np.asarray(np.isnan(humidity.values[:2]).any(axis=0))
+    h_cells = _fill_nearest(humidity.values[:2], h_bad, "GLDAS humidity")
+    n_h = h_bad.size
+    h_flat = h_rows * h_bad.shape[1] + h_cols
+    h_gap = h_bad.ravel()[h_flat] | ~h_inside
+
+    # Everything depends only on (ERA5 cell, DEM cell, humidity cell): compute once per triple, then gather.
+    key = (e_flat * (n_dem + 1) + d_flat) * n_h + h_flat
+    triples, inverse = np.unique(key, return_inverse=True)
+    ph = triples % n_h
+    pe, pd_ = (triples // n_h) // (n_dem + 1), (triples // n_h) % (n_dem + 1)
     monthly = t2m_cells.reshape(12, -1)[:, pe].T
     z_cell = cell_elev.ravel()[pe]
     z_site = np.append(dem_cells.ravel(), np.nan)[pd_]
@@ -271,24 +434,37 @@ def cooling_criteria(
     z_site = np.where(dem_gap, z_cell, z_site)
     shift = np.nan_to_num(lapse_correction_c(z_site, z_cell, params.lapse_c_per_km), nan=0.0)
     corrected = monthly + shift[:, None]
-    pue = pue_annual(corrected, params)
 
-    codes = koppen_class(lon, lat, koppen)
+    q_mean, q_sd = h_cells[0].ravel()[ph], h_cells[1].ravel()[ph]
+    p_site = station_pressure_hpa(np.nan_to_num(z_site, nan=0.0))
+    dew_annual = dew_point_c(vapour_pressure_hpa(q_mean, p_site))
+    q_monthly = monthly_specific_humidity(q_mean, q_sd, corrected, params.humidity_shape)
+    dew_monthly = dew_point_c(vapour_pressure_hpa(q_monthly, p_site[:, None]))
+    days = DAYS_IN_MONTH
+    econ = economiser_share(corrected, dew_monthly, params) @ days / days.sum()
+    pue = pue_annual(corrected, params, monthly_dew_c=dew_monthly)
+    hottest = corrected.max(axis=1)
+
+    codes = koppen_codes(lon, lat, koppen)
     out = pd.DataFrame(
         {
             "elevation_m": z_site[inverse],
             "t2m_annual_mean_c": corrected.mean(axis=1)[inverse],
-            "t2m_hottest_month_c": corrected.max(axis=1)[inverse],
-            cdd_column(params.cdd_base_c): cooling_degree_days(corrected, params.cdd_base_c)[inverse],
+            "t2m_hottest_month_c": hottest[inverse],
+            CDD_COLUMN: cooling_degree_days(corrected, params.cdd_base_c)[inverse],
             "lapse_correction_c": shift[inverse],
+            "dew_point_annual_c": dew_annual[inverse],
+            "economiser_hours_share": econ[inverse],
             "pue": pue[inverse],
             "cooling_mwh_per_mw_it_year": cooling_overhead_kwh_per_kw_it_year(pue)[inverse],
-            "koppen_class": koppen_label(codes),
+            "miner_derate_share": miner_derate_share(hottest, params)[inverse],
+            "koppen_group": koppen_label(codes),
         }
     )
     out.attrs["cooling_gaps"] = {
         "era5_nodata_fallback": int(bad_cell.ravel()[e_flat].sum()),
         "dem_nodata": int(dem_gap[inverse].sum()),
+        "humidity_nearest_cell": int(h_gap.sum()),
         "koppen_nodata": int((codes == 0).sum()),
     }
     return out

@@ -18,7 +18,8 @@ from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
 from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
-from siting.layers import ERA5_CELL_ELEVATION, Layers
+from siting.kernels.grids import Grid
+from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.model import cooling
 
 VOLTAGE_CLASSES_KV = (132, 220, 500)
@@ -137,13 +138,13 @@ def connection_cost_musd(dist_km: np.ndarray, study: Study, ref: Reference) -> n
 
 
 def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Study, ref: Reference) -> pd.DataFrame:
-    """Lapse-corrected temperatures, cooling degree days, PUE, its cost and the Köppen-Geiger class.
+    """Lapse-corrected temperatures, degree days, dew point, economiser hours, PUE, its cost, miner derate, Köppen.
 
     See :mod:`siting.model.cooling` for the model and its sources. Adds ``cooling_cost_kusd_per_mw_it_year``:
     the overhead energy ``(PUE − 1) × 8,760 MWh`` per MW of IT load at the proposed tariff
     (``proposed_tariff_pkr_per_kwh`` / ``pkr_per_usd``), in thousands of US$.
     """
-    params = cooling.CoolingParams(**study.cooling)
+    params = cooling.cooling_params(ref.table(cooling.REFERENCE_TABLE), study.cooling)
     out = cooling.cooling_criteria(
         lon,
         lat,
@@ -151,6 +152,7 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
         layers.grid("elevation_m"),
         layers.grid("koppen_class"),
         layers.grid(ERA5_CELL_ELEVATION),
+        layers.grid(HUMIDITY),
         params,
     )
     tariff_pkr, _ = ref.figure("proposed_tariff_pkr_per_kwh")
@@ -160,6 +162,41 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
         cooling.cooling_cost_usd_per_mw_it_year(pue, cooling.tariff_usd_per_kwh(tariff_pkr, pkr_per_usd)) / 1000.0
     )
     return out
+
+
+COAST_MAX_LAT = 25.9  # the sea lies south of this in Pakistan (Gwadar 25.1 °N, Karachi 24.9 °N)
+COAST_MAX_LON = 68.3  # Sir Creek, where the India border meets the sea; east of it the DEM gaps are the Rann
+COAST_NEAR_SEA_KM = 12.0  # a DEM sea cell (1/12°, ~9 km) lies within this of a coastal stretch of the outline
+
+
+def coast_distance_km(
+    lon: np.ndarray, lat: np.ndarray, country: gpd.GeoDataFrame, dem: Grid, tiles: PointTiles | None = None
+) -> np.ndarray:
+    """Great-circle distance (km) to the coastline, a proxy built from the country outline and the DEM's sea.
+
+    The mirror has no coastline layer and the Natural Earth outline does not say which of its edges are
+    coast. The DEM has no value over the sea, so the coast is taken as the outline's segments within
+    12 km of a DEM sea cell south of 25.9 °N and west of 68.3 °E (Sir Creek; east of it the DEM's gaps are the
+    Rann of Kutch in India). A few km of the Iran border next to Gwadar Bay may count as coast. NaN if no
+    sea cell is found (a landlocked region).
+    """
+    rows, cols = np.nonzero(np.isnan(dem.values[0]))
+    t = dem.transform
+    sea_lon, sea_lat = t.c + t.a * (cols + 0.5), t.f + t.e * (rows + 0.5)
+    keep = (sea_lat < COAST_MAX_LAT) & (sea_lon <= COAST_MAX_LON)
+    if not keep.any():
+        return np.full(len(lon), np.nan)
+    outline = country.geometry.iloc[0]
+    rings = [outline.exterior] if outline.geom_type == "Polygon" else [g.exterior for g in outline.geoms]
+    xy = [np.asarray(r.coords) for r in rings]
+    a = np.vstack([c[:-1] for c in xy])
+    b = np.vstack([c[1:] for c in xy])
+    mid = (a + b) / 2.0
+    near, _ = PointIndex(sea_lon[keep], sea_lat[keep]).nearest(mid[:, 0], mid[:, 1])
+    coastal = near <= COAST_NEAR_SEA_KM
+    if not coastal.any():
+        return np.full(len(lon), np.nan)
+    return SegmentIndex(a[coastal], b[coastal], max_piece_km=25.0).nearest(lon, lat, tiles=tiles)[0]
 
 
 def connectivity(
@@ -246,6 +283,7 @@ def compute(
         conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, ref, tiles)
         sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
+        cool[F.COAST_DIST_KM] = coast_distance_km(lon, lat, layers.country, layers.grid("elevation_m"), tiles)
         parts = [
             pd.DataFrame(
                 {

@@ -170,3 +170,44 @@ def test_sample_of_a_synthetic_grid(tmp_path: Path) -> None:
     out = climate.sample(path, lon, lat)[:, 0]
     np.testing.assert_array_equal(out[:3], [0, 3, 21])
     assert np.isnan(out[3:]).all()  # nodata, west of the grid, east of the grid
+
+
+# --- humidity (built from the GLDAS stressor table) ---------------------------------------------------------
+
+
+def test_humidity_layer_holds_every_gldas_cell_at_its_centre(layers, mirror: Path) -> None:
+    table = pd.read_csv(mirror / source_file("gldas.stressors").mirror_path)
+    path = layers.raster("humidity")
+    climate.check_raster(path, "humidity", 2, "g/kg")
+    with rasterio.open(path) as src:
+        assert src.res == (0.25, 0.25) and src.crs.to_epsg() == 4326
+        data = src.read()
+        # the listed centres are rounded (23.62 for 23.625): each falls inside its own 0.25° cell
+        rows, cols = rasterio.transform.rowcol(src.transform, table["lon"], table["lat"])
+    assert int((~np.isnan(data[0])).sum()) == len(table) == 3482  # one cell each, no two in one cell
+    np.testing.assert_allclose(data[0][rows, cols], table["specific_humidity_mean"], rtol=1e-6)
+    np.testing.assert_allclose(data[1][rows, cols], table["specific_humidity_rms"], rtol=1e-6)
+    # sampling at the listed centres gives the listed values, off the land mask NaN
+    got = climate.sample(path, table["lon"], table["lat"])
+    np.testing.assert_allclose(got[:, 0], table["specific_humidity_mean"], rtol=1e-6)
+    assert np.isnan(climate.sample(path, [66.8], [24.6])).all()  # the Arabian Sea off Karachi
+
+
+def test_humidity_layer_is_in_the_provenance(layers) -> None:
+    import json
+
+    prov = json.loads((layers.folder / "provenance.json").read_text())
+    assert "gldas.stressors" in prov["inputs"]
+    assert prov["grids"]["humidity"] == {
+        "source": "gldas.stressors",
+        "bands": ["specific_humidity_mean", "specific_humidity_rms"],
+        "units": "g/kg",
+        "cells_with_data": 3482,
+    }
+
+
+def test_humidity_grid_of_a_bad_table_fails_in_one_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "gldas.csv"
+    bad.write_text("lat,lon,T_ambient_mean\n24.1,67.1,27\n")
+    with pytest.raises(DataError, match=r"could not be read as the GLDAS stressor table .*siting fetch"):
+        climate.humidity_grid(bad)

@@ -14,14 +14,16 @@ from siting._errors import DataError
 from siting.config import Grid, Study
 from siting.io.catalog import source_file
 from siting.io.files import sha256_file
-from siting.layers import RASTER_LAYERS, VECTOR_LAYERS, Layers, input_files, layers_dir, prepare
+from siting.layers import BUILT_GRIDS, RASTER_LAYERS, VECTOR_LAYERS, Layers, input_files, layers_dir, prepare
 
 
 def test_prepare_writes_every_layer(layers, processed_dir: Path) -> None:
     assert layers.folder == processed_dir / "layers" / "PAK" == layers_dir(processed_dir, "PAK")
     written = sorted(p.name for p in layers.folder.iterdir())
     expected = sorted(
-        [f"{n}.parquet" for n in VECTOR_LAYERS] + [f"{n}.tif" for n in RASTER_LAYERS] + ["provenance.json"]
+        [f"{n}.parquet" for n in VECTOR_LAYERS]
+        + [f"{n}.tif" for n in (*RASTER_LAYERS, *BUILT_GRIDS)]
+        + ["provenance.json"]
     )
     assert written == expected  # and no temporary files
     for name in VECTOR_LAYERS:
