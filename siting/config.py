@@ -53,7 +53,7 @@ class Exclusion(_Strict):
     @model_validator(mode="after")
     def _classes(self) -> Exclusion:
         if self.layer == "landcover" and not self.classes:
-            raise ValueError("classes: required for layer landcover (IGBP classes, e.g. [13] for built-up)")
+            raise ValueError("classes: required for layer landcover (IGBP classes, such as [13] for built-up)")
         if self.layer != "landcover" and self.classes is not None:
             raise ValueError(f"classes: only for layer landcover, not {self.layer}; remove it")
         return self
