@@ -392,6 +392,9 @@ class SiteRules(_Strict):
     """... and at or above this absolute score."""
     min_spacing_km: Annotated[float, Field(ge=0)] = 25.0
     """Top sites of a province are at least this far apart (great circle between centroids)."""
+    max_area_km2: Annotated[float, Field(gt=0)] = 25.0
+    """A site grows from its best cell, best neighbour first, up to this area (always at least that cell); the
+    rest of its connected high-scoring cells is reported as its zone."""
 
 
 class AllocationRules(_Strict):

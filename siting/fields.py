@@ -77,6 +77,9 @@ class F:
     LANDCOVER = "landcover_class"
     DIST_FAULT_KM = "dist_active_fault_km"
     QUAKES_50KM = "quakes_m55_within_50km"
+    N_CELLS = "n_cells"
+    ZONE_AREA_KM2 = "zone_area_km2"
+    ZONE_CELLS = "zone_cells"
 
     # scores
     SCORE = "score"
@@ -230,6 +233,15 @@ FIELDS: dict[str, Field] = {
             "USGS ComCat earthquakes of magnitude 5.5 or more, 1965-2016, with epicentre within 50 km "
             "(great circle); a stated proxy, not a hazard map.",
         ),
+        Field(F.N_CELLS, "count", "Cells in the site", "H3 cells of the site (bounded by sites.max_area_km2)."),
+        Field(
+            F.ZONE_AREA_KM2,
+            "km²",
+            "Zone area",
+            "Area of the site's zone: every connected high-scoring cell of the province around the site, "
+            "the site included.",
+        ),
+        Field(F.ZONE_CELLS, "count", "Cells in the zone", "H3 cells of the site's zone, the site included."),
         Field(F.SCORE, "0-100", "Suitability score", "Weighted sum of the criterion values, 0 (worst) to 100."),
         Field(F.CAPACITY_MW, "MW", "Operating capacity", "Operating generating capacity (GEM trackers)."),
         Field(
