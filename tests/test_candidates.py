@@ -106,3 +106,14 @@ def test_a_bad_exclusion_entry_gives_one_sentence_naming_the_key(tmp_path, entry
     assert msg.count(". ") == 0 and msg.endswith("."), msg
     for w in words:
         assert w in msg, msg
+
+
+def test_hazard_layers_are_recorded_in_provenance(processed_dir, layers) -> None:
+    import json
+
+    prov = json.loads((layers.folder / "provenance.json").read_text())
+    for ref in ("unosat.flood_2022", "gem_faults.faults", "usgs.earthquakes", "modis.landcover"):
+        assert len(prov["inputs"][ref]["sha256"]) == 64, ref
+    assert prov["layers"]["faults"] == 285 and prov["layers"]["earthquakes"] == 259
+    assert prov["layers"]["flood_2022"] > 6000
+    assert (layers.folder / "landcover_class.tif").is_file()
