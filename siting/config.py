@@ -36,12 +36,54 @@ class Region(_Strict):
     name: str = "Pakistan"
 
 
+class Exclusion(_Strict):
+    """One declared exclusion: cell centres on ``layer`` (and, for a grid, on one of ``classes``) are removed.
+
+    ``flood_2022`` is a polygon layer (no classes); ``landcover`` is the MODIS IGBP grid and needs ``classes``
+    (0 water, 13 urban and built-up, 12 croplands, 14 cropland/natural mosaic). ``label`` names the entry in
+    the counts of removed candidates; ``enabled: false`` keeps an entry in the file without applying it.
+    """
+
+    layer: Literal["flood_2022", "landcover"]
+    classes: list[Annotated[int, Field(ge=0, le=16)]] | None = None
+    action: Literal["exclude"] = "exclude"
+    label: str | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _classes(self) -> Exclusion:
+        if self.layer == "landcover" and not self.classes:
+            raise ValueError("classes: required for layer landcover (IGBP classes, such as [13] for built-up)")
+        if self.layer != "landcover" and self.classes is not None:
+            raise ValueError(f"classes: only for layer landcover, not {self.layer}; remove it")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The label under which the count of removed candidates is reported."""
+        if self.layer == "flood_2022":
+            what = self.label or "2022 flood extent"
+            return f"{what} (UNOSAT, permanent water removed)"
+        classes = ", ".join(str(c) for c in self.classes or [])
+        return f"land cover: {self.label or 'classes'} (MODIS IGBP {classes})"
+
+
+DEFAULT_EXCLUSIONS = (
+    Exclusion(layer="flood_2022"),
+    Exclusion(layer="landcover", classes=[13], label="built-up"),
+    Exclusion(layer="landcover", classes=[0], label="water"),
+    Exclusion(layer="landcover", classes=[12, 14], label="cropland", enabled=False),
+)
+
+
 class Candidates(_Strict):
     """How candidate locations are drawn and what is excluded."""
 
     h3_resolution: Annotated[int, Field(ge=3, le=10)] = 7
     max_elevation_m: Annotated[float, Field(gt=-500)] = 2500.0
     exclude_lakes: bool = True
+    exclusions: list[Exclusion] = list(DEFAULT_EXCLUSIONS)
+    """Declared exclusions applied after lakes and elevation, in order; each reports how many it removed."""
 
 
 class Grid(_Strict):
@@ -323,6 +365,9 @@ CRITERIA = (  # numeric columns of siting.model.criteria a profile may weigh (de
     "dist_cable_landing_km",
     "dist_fibre_route_km",
     "latency_ms",
+    "flooded_2022",
+    "dist_active_fault_km",
+    "quakes_m55_within_50km",
 )
 
 
@@ -366,6 +411,9 @@ class SiteRules(_Strict):
     """... and at or above this absolute score."""
     min_spacing_km: Annotated[float, Field(ge=0)] = 25.0
     """Top sites of a province are at least this far apart (great circle between centroids)."""
+    max_area_km2: Annotated[float, Field(gt=0)] = 25.0
+    """A site grows from its best cell, best neighbour first, up to this area (always at least that cell); the
+    rest of its connected high-scoring cells is reported as its zone."""
 
 
 class AllocationRules(_Strict):

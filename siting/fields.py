@@ -78,6 +78,13 @@ class F:
     DIST_CONNECTIVITY_KM = "dist_connectivity_km"
     CONNECTIVITY_NODE = "connectivity_node"
     ELEVATION_M = "elevation_m"
+    FLOODED_2022 = "flooded_2022"
+    LANDCOVER = "landcover_class"
+    DIST_FAULT_KM = "dist_active_fault_km"
+    QUAKES_50KM = "quakes_m55_within_50km"
+    N_CELLS = "n_cells"
+    ZONE_AREA_KM2 = "zone_area_km2"
+    ZONE_CELLS = "zone_cells"
 
     # scores
     SCORE = "score"
@@ -240,6 +247,37 @@ FIELDS: dict[str, Field] = {
             "cable landing): 2 × distance × fibre route factor / speed of light in fibre; switching excluded.",
         ),
         Field(F.ELEVATION_M, "m", "Elevation", "Mean elevation of the ~9 km DEM cell."),
+        Field(
+            F.FLOODED_2022,
+            "0/1",
+            "In the 2022 flood extent",
+            "1 if the cell centre lies in UNOSAT's VIIRS flood-water extent of 25-31 Aug 2022 after removing "
+            "permanent water (Natural Earth lakes, MODIS water cells), else 0.",
+        ),
+        Field(F.LANDCOVER, "IGBP class", "Land cover (MODIS 2019)", "MODIS MCD12C1 2019 IGBP class, 0.05° cell."),
+        Field(
+            F.DIST_FAULT_KM,
+            "km",
+            "Distance to active fault",
+            "Great-circle distance to the nearest GEM active fault trace (fold axes not counted); a stated "
+            "proxy for surface-rupture and near-field shaking, not a hazard map.",
+        ),
+        Field(
+            F.QUAKES_50KM,
+            "count",
+            "M5.5+ earthquakes within 50 km",
+            "USGS ComCat earthquakes of magnitude 5.5 or more, 1965-2016, with epicentre within 50 km "
+            "(great circle); a stated proxy, not a hazard map.",
+        ),
+        Field(F.N_CELLS, "count", "Cells in the site", "H3 cells of the site (bounded by sites.max_area_km2)."),
+        Field(
+            F.ZONE_AREA_KM2,
+            "km²",
+            "Zone area",
+            "Area of the site's zone: every connected high-scoring cell of the province around the site, "
+            "the site included.",
+        ),
+        Field(F.ZONE_CELLS, "count", "Cells in the zone", "H3 cells of the site's zone, the site included."),
         Field(F.SCORE, "0-100", "Suitability score", "Weighted sum of the criterion values, 0 (worst) to 100."),
         Field(F.CAPACITY_MW, "MW", "Operating capacity", "Operating generating capacity (GEM trackers)."),
         Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -130,3 +131,41 @@ def test_a_missing_voltage_class_gives_nan_not_zero(layers) -> None:
     out = distance_by_class(np.array([70.0]), np.array([30.0]), without_500)
     assert np.isnan(out["dist_substation_500kv_km"]).all()
     assert np.isfinite(out["dist_substation_220kv_km"]).all()
+
+
+def test_fault_distance_is_to_the_nearest_fault_segment_and_matches_geodesics(sample, layers) -> None:
+    """Reference: fault traces (folds left out) densified to ~200 m vertices, geodesic distance to the nearest."""
+    from siting.model.criteria import seismic
+
+    got = seismic(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers)[F.DIST_FAULT_KM].to_numpy()
+    faults = layers.faults[~layers.faults["is_fold"]]
+    assert 0 < len(faults) < len(layers.faults)  # folds exist and are left out
+    # the kernel works on great circles of the mean-radius sphere: densify each segment along its great circle
+    # to ~200 m and take the nearest vertex on the same sphere (pyproj, radius 6,371.0088 km)
+    sphere = Geod(a=6371008.8, b=6371008.8)
+    pts = []
+    for line in faults.geometry.values:
+        c = shapely.get_coordinates(line)
+        for (x0, y0), (x1, y1) in itertools.pairwise(c):
+            n = int(sphere.inv(x0, y0, x1, y1)[2] / 200)
+            pts += [(x0, y0), *sphere.npts(x0, y0, x1, y1, n)]
+        pts.append(tuple(c[-1]))
+    xy = np.array(pts)
+    ref = np.array(
+        [sphere.inv(np.full(len(xy), x), np.full(len(xy), y), xy[:, 0], xy[:, 1])[2].min() / 1000 for x, y in
+         zip(sample[F.LON], sample[F.LAT], strict=True)]
+    )  # fmt: skip
+    assert np.all(got <= ref + 0.01)  # never farther than a vertex of the densified trace
+    assert np.all(got >= ref - 0.15)  # at most ~0.1 km closer (the foot of the perpendicular between vertices)
+
+
+def test_quake_counts_match_brute_force_haversine(sample, layers) -> None:
+    from siting.decide.sites import haversine_km
+    from siting.model.criteria import QUAKE_RADIUS_KM, seismic
+
+    lon, lat = sample[F.LON].to_numpy(), sample[F.LAT].to_numpy()
+    got = seismic(lon, lat, layers)[F.QUAKES_50KM].to_numpy()
+    q = layers.earthquakes[layers.earthquakes["magnitude"] >= 5.5]
+    d = haversine_km(lon[:, None], lat[:, None], q.geometry.x.to_numpy()[None], q.geometry.y.to_numpy()[None])
+    np.testing.assert_array_equal(got, (d <= QUAKE_RADIUS_KM).sum(axis=1))
+    assert got.max() > 0  # the sample reaches seismic ground (Balochistan, the north)

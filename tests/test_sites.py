@@ -55,9 +55,57 @@ def test_sites_are_connected_high_scoring_cells(result, built, profile) -> None:
     np.testing.assert_allclose(row.loc[agg.mean().index, "score_mean"], agg.mean())
     area = pd.Series([h3.cell_area(c, "km^2") for c in members.index]).groupby(members.to_numpy()).sum()
     np.testing.assert_allclose(row.loc[area.index, F.AREA_KM2], area)
-    # no high-scoring cell is left out, and no two sites of a province touch
+    # no high-scoring cell is left out of a zone, and each site lies in its own zone
     mask = sites.high_scoring(result.scored, profile.sites)
-    assert set(result.scored.loc[mask, F.CELL]) == set(members.index)
+    assert set(result.scored.loc[mask, F.CELL]) == set(built.zone.index)
+    assert (built.zone.reindex(members.index) == members).all()
+
+
+def test_sites_are_bounded_around_their_best_cell_inside_their_zone(result, built, profile) -> None:
+    t = built.table.set_index(sites.SITE_ID)
+    members, zone = built.members, built.zone
+    area = pd.Series({c: h3.cell_area(c, "km^2") for c in zone.index})
+    site_area = area[members.index].groupby(members.to_numpy()).sum()
+    zone_area = area[zone.index].groupby(zone.to_numpy()).sum()
+    np.testing.assert_allclose(t.loc[zone_area.index, F.ZONE_AREA_KM2], zone_area)
+    np.testing.assert_array_equal(t.loc[zone_area.index, F.ZONE_CELLS], zone.groupby(zone.to_numpy()).size())
+    np.testing.assert_array_equal(t.loc[site_area.index, F.N_CELLS], members.groupby(members.to_numpy()).size())
+    # every site is within the bound, or is its best cell alone (a coarse cell may exceed the bound)
+    single = t.loc[site_area.index, F.N_CELLS] == 1
+    assert ((site_area <= profile.sites.max_area_km2 + 1e-9) | single).all()
+    assert (t[F.AREA_KM2] <= t[F.ZONE_AREA_KM2] + 1e-9).all()
+    # the best cell is in its site, and no cell of the zone scores above it
+    assert (members.reindex(t["best_cell"]).to_numpy() == t.index.to_numpy()).all()
+    score = result.scored.set_index(F.CELL)[F.SCORE]
+    np.testing.assert_allclose(score[zone.index].groupby(zone.to_numpy()).max()[t.index], t[F.SCORE])
+
+
+def test_site_grows_best_neighbour_first_up_to_the_area_bound() -> None:
+    """A res-8 cell and its ring (~0.7 km² each): the site takes the best cell and then its best neighbours."""
+    c0 = h3.latlng_to_cell(27.0, 68.0, 8)
+    ring = sorted(h3.grid_ring(c0, 1))
+    cells = [c0, *ring]
+    score = [90.0, 80.0, 70.0, 85.0, 60.0, 50.0, 40.0]
+    scored = pd.DataFrame(
+        {
+            F.CELL: cells,
+            F.SCORE: score,
+            F.ISO_3166_2: "X",
+            F.LAT: [h3.cell_to_latlng(c)[0] for c in cells],
+            F.LON: [h3.cell_to_latlng(c)[1] for c in cells],
+        }
+    )
+    a = h3.cell_area(c0, "km^2")
+    rules = SiteRules(quantile=0.01, max_area_km2=3.5 * a)
+    built = sites.build(scored, rules, 5)
+    assert len(built.table) == 1
+    row = built.table.iloc[0]
+    assert set(built.members.index) == {c0, ring[2], ring[0]}  # 90, 85, 80: the three best, connected
+    assert row[F.N_CELLS] == 3 and row[F.ZONE_CELLS] == 6  # the 40 falls below the 1 % quantile
+    assert row["best_cell"] == c0
+    # a bound below one cell still gives the best cell as the site
+    tiny = sites.build(scored, SiteRules(quantile=0.01, max_area_km2=0.01), 5)
+    assert list(tiny.members.index) == [c0]
 
 
 def test_shortlist_is_spaced_and_ranked(built, profile, study) -> None:

@@ -2,16 +2,20 @@
 
 A cell is *high-scoring* when its score is at or above the profile's ``sites.quantile`` of its province's
 scores and at or above ``sites.min_score``. High-scoring cells of one province that share an edge (H3
-neighbours) form one site (connected components of the neighbour graph). A site's score is its best cell's
-score (a 100 MW plant needs well under one 5 km² cell; the site's extent says how much room there is around
-it); its mean score, area, centroid and cell count are reported beside it.
+neighbours) form one *zone* (a connected component of the neighbour graph). A zone can be a region (thousands
+of km² of the Indus plain), not land a developer could buy, so each zone holds one *site*: grown from the
+zone's best cell, always taking the best-scoring cell that touches the site, until the next would take it over
+``sites.max_area_km2``; a site is at least its best cell. A site's score is its best cell's score (a 100 MW
+plant needs well under one 5 km² cell); its mean score, area, centroid and cell count are the site's, and
+``zone_area_km2`` and ``zone_cells`` say how much high-scoring land surrounds it.
 
-The top sites of a province are picked greedily in rank order, skipping any site whose centroid lies within
+The top sites of a province are picked greedily in rank order, skipping any site whose (site) centroid lies within
 ``sites.min_spacing_km`` of one already picked, so the shortlist does not spend its places on one cluster.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import h3
@@ -40,7 +44,8 @@ class Sites:
     """Sites (one row each, best first within province) and which cell belongs to which site."""
 
     table: pd.DataFrame
-    members: pd.Series  # index: h3 cell, value: site_id
+    members: pd.Series  # index: h3 cell, value: site_id (the site's own cells, bounded in area)
+    zone: pd.Series | None = None  # index: h3 cell, value: site_id (every high-scoring cell of the site's zone)
 
 
 def high_scoring(scored: pd.DataFrame, rules: SiteRules) -> np.ndarray:
@@ -64,6 +69,36 @@ def components(cells: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
+def bounded(cells: np.ndarray, labels: np.ndarray, score: np.ndarray, area: np.ndarray, max_km2: float) -> np.ndarray:
+    """Mask of the cells of each component's site: grown from the best cell, best touching cell first.
+
+    Ties in score break on the cell id. Growth stops when the best touching cell would take the site over
+    ``max_km2``; a site is never empty (its best cell alone may exceed the bound at coarse resolutions).
+    """
+    pos = {c: i for i, c in enumerate(cells)}
+    order = np.lexsort((cells, -score))  # best first, then cell id
+    seen_label: set[int] = set()
+    keep = np.zeros(len(cells), dtype=bool)
+    for start in order:
+        lab = labels[start]
+        if lab in seen_label:
+            continue
+        seen_label.add(lab)
+        total, heap, queued = 0.0, [(-score[start], cells[start], start)], {start}
+        while heap:
+            _, _, i = heapq.heappop(heap)
+            if keep[i] or (total > 0 and total + area[i] > max_km2):
+                break
+            keep[i] = True
+            total += area[i]
+            for nb in h3.grid_ring(cells[i], 1):
+                j = pos.get(nb)
+                if j is not None and labels[j] == lab and j not in queued:
+                    queued.add(j)
+                    heapq.heappush(heap, (-score[j], cells[j], j))
+    return keep
+
+
 def build(scored: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
     """Merge high-scoring adjacent cells into sites, rank them and mark the spaced top ``top_n`` per province.
 
@@ -72,17 +107,24 @@ def build(scored: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
     Sites
         ``table`` columns: ``site_id`` (``<ISO 3166-2>-<rank>``), province, ``rank_in_province``,
         ``rank_national`` (by ``score``, the best cell's), ``top_rank`` (1..top_n for the spaced shortlist,
-        empty otherwise), ``score``, ``score_mean``, ``n_cells``, ``area_km2``, centroid ``lat``/``lon``,
+        empty otherwise), ``score``, ``score_mean``, ``n_cells``, ``area_km2`` (the bounded site),
+        ``zone_cells``, ``zone_area_km2`` (its whole connected component), the site's centroid ``lat``/``lon``,
         ``best_cell`` with its ``best_lat``/``best_lon`` and grid connection.
 
     """
     cand = scored.loc[high_scoring(scored, rules)].reset_index(drop=True)
     if cand.empty:
         empty = pd.DataFrame(columns=[SITE_ID, F.ISO_3166_2, F.SCORE])
-        return Sites(empty, pd.Series(dtype=str, name=SITE_ID))
+        return Sites(empty, pd.Series(dtype=str, name=SITE_ID), pd.Series(dtype=str, name=SITE_ID))
     labels = components(cand[F.CELL].to_numpy(), cand[F.ISO_3166_2].to_numpy())
     cand["_site"] = labels
     cand["_area"] = [h3.cell_area(c, "km^2") for c in cand[F.CELL]]
+    zone_all = cand
+    zone_g = zone_all.groupby("_site")
+    cand = cand.loc[
+        bounded(cand[F.CELL].to_numpy(), labels, cand[F.SCORE].to_numpy(float), cand["_area"].to_numpy(),
+                rules.max_area_km2)
+    ].copy()  # fmt: skip
     # centroid: area-weighted mean of the cell centres as unit vectors, back to lon/lat
     lat, lon = np.radians(cand[F.LAT].to_numpy()), np.radians(cand[F.LON].to_numpy())
     for k, v in {"_x": np.cos(lat) * np.cos(lon), "_y": np.cos(lat) * np.sin(lon), "_z": np.sin(lat)}.items():
@@ -96,8 +138,10 @@ def build(scored: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
             F.PROVINCE: best[F.PROVINCE] if F.PROVINCE in best else best[F.ISO_3166_2],
             F.SCORE: best[F.SCORE],
             "score_mean": g[F.SCORE].mean(),
-            "n_cells": g.size(),
+            F.N_CELLS: g.size(),
             F.AREA_KM2: g["_area"].sum(),
+            F.ZONE_CELLS: zone_g.size(),
+            F.ZONE_AREA_KM2: zone_g["_area"].sum(),
             "best_cell": best[F.CELL],
             "best_lat": best[F.LAT],
             "best_lon": best[F.LON],
@@ -117,9 +161,12 @@ def build(scored: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
     table[F.RANK_NATIONAL] = table[F.RANK_NATIONAL].astype(np.int64)
     table["top_rank"] = spaced_top(table, top_n, rules.min_spacing_km)
     members = pd.Series(table[SITE_ID].reindex(cand["_site"]).to_numpy(), index=cand[F.CELL].to_numpy(), name=SITE_ID)
+    zone = pd.Series(
+        table[SITE_ID].reindex(zone_all["_site"]).to_numpy(), index=zone_all[F.CELL].to_numpy(), name=SITE_ID
+    )
     first = [SITE_ID, F.ISO_3166_2, F.PROVINCE, F.RANK_IN_PROVINCE, F.RANK_NATIONAL, "top_rank", F.SCORE]
     table = table[[*first, *[c for c in table.columns if c not in first]]].reset_index(drop=True)
-    return Sites(table, members)
+    return Sites(table, members, zone)
 
 
 def spaced_top(table: pd.DataFrame, n: int, min_spacing_km: float) -> pd.Series:

@@ -1,7 +1,7 @@
 """Raw files → standard, schema-checked layers in ``data/processed/layers/<ISO3>/``.
 
-Vector layers are GeoParquet; grids (climate, elevation, Köppen-Geiger) stay GeoTIFF, checked and copied,
-because a grid is sampled far faster by index arithmetic than as polygons. ``prepare`` writes every
+Vector layers are GeoParquet; grids (climate, elevation, Köppen-Geiger, MODIS land cover) stay GeoTIFF,
+checked and copied, because a grid is sampled far faster by index arithmetic than as polygons. ``prepare`` writes every
 layer atomically and records what it read in ``layers/<ISO3>/provenance.json``.
 """
 
@@ -22,7 +22,7 @@ from siting.io.catalog import source_file
 from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
 from siting.io.paths import layers_dir
 from siting.kernels.grids import Grid
-from siting.layers import boundaries, climate, grid, places, plants
+from siting.layers import boundaries, climate, grid, hazards, places, plants
 
 VECTOR_LAYERS = (
     "country",
@@ -33,12 +33,16 @@ VECTOR_LAYERS = (
     "plants",
     "places",
     "connectivity_nodes",
+    "flood_2022",
+    "faults",
+    "earthquakes",
 )
 RASTER_LAYERS = {
     # layer name: (catalog file, band count, units)
     "t2m_monthly_c": ("era5.t2m", 12, "degC"),
     "elevation_m": ("dem.altitude", 1, None),
     "koppen_class": ("koppen.classes", 1, None),
+    "landcover_class": ("modis.landcover", 1, None),
 }
 ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
 HUMIDITY = "humidity"
@@ -58,6 +62,9 @@ def input_files(study: Study) -> list[str]:
         "osm.substations",
         *GEM_FILES.values(),
         "geonames.cities",
+        "unosat.flood_2022",
+        "gem_faults.faults",
+        "usgs.earthquakes",
         *(spec[0] for spec in RASTER_LAYERS.values()),
         *BUILT_GRIDS.values(),
     ]
@@ -103,6 +110,12 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         ("plants", lambda: plants.operating_plants({t: raw_path(r) for t, r in GEM_FILES.items()}, built["provinces"])),
         ("places", lambda: places.places(raw_path("geonames.cities"))),
         ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
+        (
+            "flood_2022",
+            lambda: hazards.flood_2022(raw_path("unosat.flood_2022"), raw_path("modis.landcover"), built["lakes"]),
+        ),
+        ("faults", lambda: hazards.faults(raw_path("gem_faults.faults"))),
+        ("earthquakes", lambda: hazards.earthquakes(raw_path("usgs.earthquakes"))),
     ]
     bar = tqdm(
         total=len(steps) + len(RASTER_LAYERS) + len(BUILT_GRIDS), desc="prepare", unit="layer", disable=not progress

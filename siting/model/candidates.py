@@ -1,4 +1,4 @@
-"""Candidate locations: H3 cells inside the region, minus exclusions (lakes, high terrain).
+"""Candidate locations: H3 cells inside the region, minus exclusions (lakes, high terrain, declared ones).
 
 Exclusions are declared by the study and applied in one pass over cell centres; the counts each removed
 are returned so outputs can say why a place is not a candidate.
@@ -68,6 +68,26 @@ def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFram
     return out
 
 
+def in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """Mask of the points inside any of ``polygons`` (one vectorised STRtree query; boundaries count)."""
+    inside = np.zeros(len(lon), dtype=bool)
+    if len(polygons) and len(lon):
+        hits = shapely.STRtree(polygons.geometry.values).query(shapely.points(lon, lat), predicate="intersects")[0]
+        inside[hits] = True
+    return inside
+
+
+def add_hazard_columns(df: pd.DataFrame, layers: Layers) -> None:
+    """Add the 2022 flood flag and the land-cover class of each point, in place.
+
+    ``flooded_2022`` is 1 inside the 2022 flood extent (permanent water removed), else 0; ``landcover_class``
+    is the MODIS IGBP class at the point, NaN off the grid.
+    """
+    lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
+    df[F.FLOODED_2022] = in_polygons(lon, lat, layers.flood_2022).astype(np.int64)
+    df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
+
+
 def build(layers: Layers, params: Candidates) -> CandidateSet:
     """Draw candidate cells for the region and apply the study's exclusions.
 
@@ -81,7 +101,9 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
     Returns
     -------
     CandidateSet
-        Cells with ``h3_cell, lon, lat, iso_3166_2, province, elevation_m``.
+        Cells with ``h3_cell, lon, lat, iso_3166_2, province, elevation_m, flooded_2022, landcover_class``.
+        ``excluded`` counts the cells each exclusion removed among those the ones before it left (lakes,
+        elevation, then ``params.exclusions`` in order).
 
     """
     outline = layers.country.geometry.iloc[0]
@@ -101,6 +123,17 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
     high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
     excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
     keep &= ~high
+    lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
+    add_hazard_columns(df, layers)
+    for rule in params.exclusions:
+        if not rule.enabled:
+            continue
+        if rule.layer == "flood_2022":
+            hit = df[F.FLOODED_2022].to_numpy() == 1
+        else:
+            hit = np.isin(layers.grid("landcover_class").sample(lon, lat)[:, 0], rule.classes or [])
+        excluded[rule.name] = excluded.get(rule.name, 0) + int((hit & keep).sum())
+        keep &= ~hit
     df = df[keep].reset_index(drop=True)
     prov = layers.provinces
     idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
@@ -128,6 +161,7 @@ def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) ->
     cells = np.array([h3i.latlng_to_cell(y, x, params.h3_resolution) for x, y in zip(lon, lat, strict=True)])
     df.insert(0, F.CELL, np.char.mod("%x", cells.astype(np.int64)).astype(object))
     df[F.ELEVATION_M] = layers.grid("elevation_m").sample(lon, lat)[:, 0]
+    add_hazard_columns(df, layers)
     prov = layers.provinces
     idx = assign_province(lon, lat, prov)
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]

@@ -12,12 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
-from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, unit_vectors
+from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, km_to_chord, unit_vectors
 from siting.kernels.grids import Grid
 from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.model import cooling
@@ -245,6 +246,32 @@ def connectivity(
     return pd.DataFrame(out)
 
 
+QUAKE_MIN_MAGNITUDE = 5.5
+QUAKE_RADIUS_KM = 50.0
+
+
+def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles | None = None) -> pd.DataFrame:
+    """Seismic proxy criteria: distance to the nearest active fault and count of nearby M5.5+ earthquakes.
+
+    ``dist_active_fault_km`` is the exact great-circle distance to the nearest segment of a GEM active fault
+    trace; fold axes (anticlines, synclines: ``is_fold``) are left out, as they mark shortening above blind
+    thrusts rather than a surface that ruptures. ``quakes_m55_within_50km`` counts USGS M5.5+ epicentres
+    (1965-2016) within 50 km. Both are stated proxies for seismic exposure, not a probabilistic hazard map.
+    """
+    faults = layers.faults[~layers.faults["is_fold"].astype(bool)]
+    if faults.empty:
+        raise DataError("the faults layer has no fault trace (only folds); supply the GEM active faults file.")
+    dist = SegmentIndex.from_lines(faults.geometry.values)[0].nearest(lon, lat, tiles=tiles)[0]
+    quakes = layers.earthquakes[layers.earthquakes["magnitude"] >= QUAKE_MIN_MAGNITUDE]
+    count = np.zeros(len(lon), dtype=np.int64)
+    if len(quakes) and len(lon):
+        tree = cKDTree(unit_vectors(quakes.geometry.x, quakes.geometry.y))
+        count = tree.query_ball_point(
+            unit_vectors(lon, lat), r=float(km_to_chord(QUAKE_RADIUS_KM)), return_length=True
+        ).astype(np.int64)
+    return pd.DataFrame({F.DIST_FAULT_KM: dist, F.QUAKES_50KM: count})
+
+
 def compute(
     candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus: pd.DataFrame, ref: Reference
 ) -> gpd.GeoDataFrame:
@@ -274,7 +301,7 @@ def compute(
     by_code = surplus.set_index(F.ISO_3166_2)
     tiles = PointTiles(unit_vectors(lon, lat))  # once, shared by every nearest-feature search
     capacity = substation_capacity(layers.substations, ref)
-    for name in ("substations", "lines", "connectivity_nodes"):
+    for name in ("substations", "lines", "connectivity_nodes", "faults", "earthquakes"):
         getattr(layers, name)  # read once, before the threads share them
     # independent criteria run side by side: the heavy kernels release the GIL
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -282,6 +309,7 @@ def compute(
         cool_job = pool.submit(cooling_columns, lon, lat, layers, study, ref)
         conn_job = pool.submit(connectivity, lon, lat, layers.connectivity_nodes, ref, tiles)
         sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, tiles)
+        quake = seismic(lon, lat, layers, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
         cool[F.COAST_DIST_KM] = coast_distance_km(lon, lat, layers.country, layers.grid("elevation_m"), tiles)
         parts = [
@@ -298,6 +326,7 @@ def compute(
             by_class.result(),
             cool,
             conn_job.result(),
+            quake,
         ]
     extra = pd.concat(parts, axis=1)
     extra.index = candidates.index

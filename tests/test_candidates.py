@@ -1,0 +1,119 @@
+"""Declared exclusions on the mirror data: counts reported and equal to independent counts on the raw files."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+
+from siting._errors import ConfigError
+from siting.config import Candidates, Exclusion, load_study
+from siting.fields import F
+from siting.io.catalog import source_file
+from siting.model import candidates
+
+RES = 6
+FLOOD = Exclusion(layer="flood_2022")
+BUILT = Exclusion(layer="landcover", classes=[13], label="built-up")
+WATER = Exclusion(layer="landcover", classes=[0], label="water")
+
+
+@pytest.fixture(scope="module")
+def base(layers):
+    """Cells left after lakes and elevation, before any declared exclusion."""
+    return candidates.build(layers, Candidates(h3_resolution=RES, exclusions=[]))
+
+
+@pytest.fixture(scope="module")
+def default(layers):
+    return candidates.build(layers, Candidates(h3_resolution=RES))
+
+
+def modis_class(raw_dir, lon, lat) -> np.ndarray:
+    with rasterio.open(raw_dir / source_file("modis.landcover").raw_relpath) as src:
+        return np.array([v[0] for v in src.sample(zip(lon, lat, strict=True))])
+
+
+def independent_flooded(raw_dir, cells: gpd.GeoDataFrame) -> np.ndarray:
+    """In a raw UNOSAT polygon (geopandas sjoin), in no raw Natural Earth lake and not on a MODIS water cell."""
+    pts = cells[["geometry"]].reset_index(drop=True)
+    flood = gpd.read_file(raw_dir / source_file("unosat.flood_2022").raw_relpath)
+    lakes = gpd.read_file(raw_dir / source_file("naturalearth.lakes").raw_relpath)
+    in_flood = np.zeros(len(pts), dtype=bool)
+    in_flood[gpd.sjoin(pts, flood[["geometry"]], predicate="intersects").index.unique()] = True
+    in_lake = np.zeros(len(pts), dtype=bool)
+    in_lake[gpd.sjoin(pts, lakes[["geometry"]], predicate="intersects").index.unique()] = True
+    water = modis_class(raw_dir, pts.geometry.x, pts.geometry.y) == 0
+    return in_flood & ~in_lake & ~water
+
+
+def test_flood_exclusion_count_is_reported_and_matches_an_independent_count(raw_dir, layers, base, default) -> None:
+    expected = independent_flooded(raw_dir, base.cells)
+    assert expected.sum() > 1000  # a large share of the Indus plain flooded
+    got = candidates.build(layers, Candidates(h3_resolution=RES, exclusions=[FLOOD]))
+    assert got.excluded[FLOOD.name] == expected.sum()
+    assert len(got.cells) == len(base.cells) - expected.sum()
+    assert default.excluded[FLOOD.name] == expected.sum()  # the flood comes first in the default list
+    # no retained cell lies inside the flood extent, by the layer or by the raw polygons
+    assert (default.cells[F.FLOODED_2022] == 0).all()
+    assert not independent_flooded(raw_dir, default.cells).any()
+    # the column agrees with the independent membership on every candidate
+    np.testing.assert_array_equal(base.cells[F.FLOODED_2022].to_numpy() == 1, expected)
+
+
+def test_landcover_exclusions_count_against_rasterio(raw_dir, base, default) -> None:
+    cells = base.cells
+    lc = modis_class(raw_dir, cells[F.LON], cells[F.LAT])
+    flooded = cells[F.FLOODED_2022].to_numpy() == 1
+    built = (lc == 13) & ~flooded
+    water = (lc == 0) & ~flooded & ~built
+    assert default.excluded[BUILT.name] == built.sum() > 0
+    assert default.excluded[WATER.name] == water.sum() > 0
+    assert len(default.cells) == len(cells) - flooded.sum() - built.sum() - water.sum()
+    assert not np.isin(modis_class(raw_dir, default.cells[F.LON], default.cells[F.LAT]), [0, 13]).any()
+    # cropland is declared but disabled by default; enabling it removes cropland cells and reports them
+    crop = Exclusion(layer="landcover", classes=[12, 14], label="cropland")
+    assert crop.name not in default.excluded
+
+
+def test_disabled_entry_is_not_applied_and_enabled_cropland_is_counted(raw_dir, layers, base) -> None:
+    crop = Exclusion(layer="landcover", classes=[12, 14], label="cropland")
+    disabled = crop.model_copy(update={"enabled": False})
+    off = candidates.build(layers, Candidates(h3_resolution=RES, exclusions=[disabled]))
+    assert len(off.cells) == len(base.cells)
+    on = candidates.build(layers, Candidates(h3_resolution=RES, exclusions=[crop]))
+    lc = modis_class(raw_dir, base.cells[F.LON], base.cells[F.LAT])
+    assert on.excluded[crop.name] == np.isin(lc, [12, 14]).sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ("{layer: landcover, clases: [13]}", ["candidates.exclusions.0.clases", "unknown key"]),
+        ("{layer: landcover}", ["candidates.exclusions.0", "classes", "required"]),
+        ("{layer: floods}", ["candidates.exclusions.0.layer", "flood_2022"]),
+        ("{layer: flood_2022, classes: [1]}", ["candidates.exclusions.0", "classes"]),
+        ("{layer: landcover, classes: [99]}", ["candidates.exclusions.0.classes.0"]),
+    ],
+)
+def test_a_bad_exclusion_entry_gives_one_sentence_naming_the_key(tmp_path, entry, words) -> None:
+    path = tmp_path / "bad.yml"
+    path.write_text(f"name: bad\ncandidates:\n  exclusions:\n    - {entry}\n")
+    with pytest.raises(ConfigError) as info:
+        load_study(str(path))
+    msg = str(info.value)
+    assert msg.count(". ") == 0 and msg.endswith("."), msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_hazard_layers_are_recorded_in_provenance(processed_dir, layers) -> None:
+    import json
+
+    prov = json.loads((layers.folder / "provenance.json").read_text())
+    for ref in ("unosat.flood_2022", "gem_faults.faults", "usgs.earthquakes", "modis.landcover"):
+        assert len(prov["inputs"][ref]["sha256"]) == 64, ref
+    assert prov["layers"]["faults"] == 285 and prov["layers"]["earthquakes"] == 259
+    assert prov["layers"]["flood_2022"] > 6000
+    assert (layers.folder / "landcover_class.tif").is_file()
