@@ -43,6 +43,13 @@ class F:
     SURPLUS_MW = "surplus_mw"
     FIRM_SURPLUS_MW = "firm_surplus_mw"
     SURPLUS_ENERGY_GWH = "surplus_energy_gwh"
+    ZONE = "zone"
+    HOSTING_FIRM_MW = "hosting_firm_mw"
+    HOSTING_INT_1PCT_MW = "hosting_interruptible_1pct_mw"
+    HOSTING_INT_5PCT_MW = "hosting_interruptible_5pct_mw"
+    RUN_SHARE_100MW = "run_share_100mw_block"
+    HOSTING_ENERGY_GWH = "hosting_energy_gwh"
+    IDLE_CAPACITY_MW = "idle_capacity_mw"
 
     # grid
     VOLTAGE_KV = "voltage_kv"
@@ -101,6 +108,46 @@ FIELDS: dict[str, Field] = {
             "GWh/yr",
             "Provincial surplus energy",
             "Deliverable surplus energy of the province over a year, against average rather than peak demand.",
+        ),
+        Field(F.ZONE, "", "Network zone", "NTDC north, NTDC south or K-Electric: the zone whose network serves the cell."),
+        Field(
+            F.HOSTING_FIRM_MW,
+            "MW",
+            "Firm hosting capacity of the zone",
+            "New firm load the cell's zone can take in its worst month at peak demand × (1 + reserve margin), "
+            "counted plants only, interface limits respected (transport LP).",
+        ),
+        Field(
+            F.HOSTING_INT_1PCT_MW,
+            "MW",
+            "Interruptible hosting at ≤1 % curtailment",
+            "New interruptible load the zone can take with at most 1 % of the year's hours curtailed, from the "
+            "monthly load-duration curves and the transport LP.",
+        ),
+        Field(
+            F.HOSTING_INT_5PCT_MW,
+            "MW",
+            "Interruptible hosting at ≤5 % curtailment",
+            "As the 1 % figure, with at most 5 % of the year's hours curtailed.",
+        ),
+        Field(
+            F.RUN_SHARE_100MW,
+            "0-1",
+            "Running share of a 100 MW block",
+            "Share of the year's hours in which a 100 MW interruptible block in the zone runs without displacing demand.",
+        ),
+        Field(
+            F.HOSTING_ENERGY_GWH,
+            "GWh/yr",
+            "Zone surplus energy",
+            "Energy a year the zone's hosting capacity offers over the load-duration curves (Σ hours × hosting MW).",
+        ),
+        Field(
+            F.IDLE_CAPACITY_MW,
+            "MW",
+            "Idle paid-for capacity nearby",
+            "Σ MW × (1 − load factor) of contracted plants with published low load factors within "
+            "surplus.idle_radius_km of the cell.",
         ),
         Field(
             F.DIST_SUBSTATION_KM,
