@@ -95,6 +95,7 @@ class ZoneModel:
     figures: pd.DataFrame
     network: Network
     available: np.ndarray  # (zones, months)
+    polygons: gpd.GeoDataFrame | None = None  # the zones solved over
 
 
 def hosting_lp(net: Network, available: np.ndarray, demand: np.ndarray, target: int) -> tuple[float, np.ndarray, np.ndarray]:
@@ -352,7 +353,7 @@ def solve(study: Study, zones: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, ref: 
     fig.append(("load_duration_shape", "peak@0 %, 2·avg−(peak+trough)/2 @50 %, trough@100 %", "",
                 "assumption: piecewise-linear within-month load-duration curve (siting.model.zones.ldc)"))  # fmt: skip
     figures = pd.DataFrame(fig, columns=["figure", "value", "unit", "basis"])
-    return ZoneModel(table, monthly, flows, figures, net, available)
+    return ZoneModel(table, monthly, flows, figures, net, available, zones[[F.ZONE, "geometry"]])
 
 
 def firm_demand(model: ZoneModel) -> np.ndarray:
