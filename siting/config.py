@@ -381,6 +381,9 @@ class AllocationRules(_Strict):
     no ``substation_headroom_mw`` column."""
     headroom_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Share of that nominal capacity assumed free for new load."""
+    curtailment_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.05
+    """Interruptible load only: the placed MW must fit in every month at the demand exceeded in this share of
+    the month's hours (so it is curtailed at most this share of the hours); firm load fits at the peak."""
 
 
 AGGREGATION_METHODS = ("weighted_sum", "weighted_product", "topsis")

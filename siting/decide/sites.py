@@ -31,6 +31,13 @@ SITE_COLUMNS_FROM_BEST_CELL = [
     F.SURPLUS_MW,
     "firm_surplus_mw",
     "substation_headroom_mw",
+    F.ZONE,
+    F.HOSTING_FIRM_MW,
+    F.HOSTING_INT_1PCT_MW,
+    F.HOSTING_INT_5PCT_MW,
+    F.IDLE_CAPACITY_MW,
+    "idle_plant_nearest",
+    "dist_idle_plant_km",
 ]
 EARTH_RADIUS_KM = 6371.0088
 

@@ -55,6 +55,34 @@ def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[s
     return {"sensitivity": csv, "sensitivity_plot": png}
 
 
+def zonal_caps(out: Path, profile: Profile, rules) -> allocation.ZonalCaps | None:
+    """The zonal network and the profile's demand measure, from what ``siting score`` wrote (none if absent).
+
+    ``load: firm``: the monthly peak × (1 + reserve margin); ``load: interruptible``: the demand exceeded in
+    ``allocation.curtailment_share`` of each month's hours (the load-duration curve of ``siting.model.zones``).
+    """
+    from siting.model.zones import ldc
+
+    mpath, fpath = out / "surplus_zones_monthly.csv", out / "interface_flows.csv"
+    if not (mpath.is_file() and fpath.is_file()):
+        return None
+    monthly, flows = pd.read_csv(mpath), pd.read_csv(fpath)
+    zones = list(dict.fromkeys(monthly[F.ZONE].astype(str)))
+
+    def grid(col: str) -> np.ndarray:
+        return monthly.pivot(index=F.ZONE, columns="month", values=col).reindex(zones).to_numpy(float)
+
+    arcs_tab = flows.drop_duplicates("interface")[["interface", "limit_mw"]]
+    arcs = [tuple(i.split("->")) for i in arcs_tab["interface"]]
+    if profile.load == "firm":
+        demand, measure = grid("firm_demand_mw"), "monthly peak × (1 + reserve margin) (load: firm)"
+    else:
+        q = rules.curtailment_share
+        demand = ldc(grid("peak_mw"), grid("average_mw"), grid("trough_mw"), np.array([q]))[..., 0]
+        measure = f"demand exceeded in {q:.0%} of each month's hours (load: interruptible)"
+    return allocation.ZonalCaps(zones, arcs, arcs_tab["limit_mw"].to_numpy(float), grid("available_mw"), demand, measure)
+
+
 def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> tuple[allocation.Allocation, dict]:
     """``allocation.csv`` (sites with capacity) and ``allocation.md`` (summary) in the profile's output folder."""
     rules = profile.allocation.model_copy(update={k: v for k, v in overrides.items() if v is not None})
@@ -63,12 +91,15 @@ def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> 
     for p in (site_path, prov_path):
         if not p.is_file():
             raise DataError(f"{p} does not exist; run `siting score` for this study and profile first.")
-    res = allocation.allocate(pd.read_parquet(site_path), pd.read_csv(prov_path), rules)
+    zonal = zonal_caps(out, profile, rules)
+    res = allocation.allocate(pd.read_parquet(site_path), pd.read_csv(prov_path), rules, zonal)
     title = f"Allocation of {rules.total_mw:,.0f} MW — {study.name} / {profile.name}"
     files = {
         "allocation": write_csv(out / "allocation.csv", res.sites.round(CSV_DECIMALS)),
         "allocation_md": write_text(out / "allocation.md", allocation.to_markdown(res, title)),
     }
+    if res.zones is not None:
+        files["allocation_zones"] = write_csv(out / "allocation_zones.csv", res.zones.round(CSV_DECIMALS))
     return res, files
 
 
