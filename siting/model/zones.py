@@ -176,8 +176,8 @@ def zone_demand(study: Study, ref: Reference, zone_names: list[str]) -> tuple[np
     missing = sorted(set(zone_names) - set(table["zone"]))
     if missing:
         raise DataError(f"zone_demand.csv has no rows for zone '{missing[0]}'; add its 12 months with sources.")
-    peak = table.pivot(index="zone", columns="month", values="peak_mw").reindex(zone_names).to_numpy(float)
-    avg = table.pivot(index="zone", columns="month", values="average_mw").reindex(zone_names).to_numpy(float)
+    peak = table.pivot(index="zone", columns="month", values="peak_mw").reindex(zone_names).to_numpy(float).copy()
+    avg = table.pivot(index="zone", columns="month", values="average_mw").reindex(zone_names).to_numpy(float).copy()
     basis = {z: "zone_demand.csv (" + str(table.loc[table["zone"] == z, "basis"].iloc[0]) + ")" for z in zone_names}
     for z, v in cfg.zone_peak_mw.items():
         peak[zone_names.index(z)] = v

@@ -61,12 +61,16 @@ def zonal_caps(out: Path, profile: Profile, rules) -> allocation.ZonalCaps | Non
     ``load: firm``: the monthly peak × (1 + reserve margin); ``load: interruptible``: the demand exceeded in
     ``allocation.curtailment_share`` of each month's hours (the load-duration curve of ``siting.model.zones``).
     """
-    from siting.model.zones import ldc
-
     mpath, fpath = out / "surplus_zones_monthly.csv", out / "interface_flows.csv"
     if not (mpath.is_file() and fpath.is_file()):
         return None
-    monthly, flows = pd.read_csv(mpath), pd.read_csv(fpath)
+    return zonal_caps_from(pd.read_csv(mpath), pd.read_csv(fpath), profile, rules)
+
+
+def zonal_caps_from(monthly: pd.DataFrame, flows: pd.DataFrame, profile: Profile, rules) -> allocation.ZonalCaps:
+    """:func:`zonal_caps` from the zonal model's ``monthly`` and ``flows`` tables."""
+    from siting.model.zones import ldc
+
     zones = list(dict.fromkeys(monthly[F.ZONE].astype(str)))
 
     def grid(col: str) -> np.ndarray:
