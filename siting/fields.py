@@ -109,7 +109,9 @@ FIELDS: dict[str, Field] = {
             "Provincial surplus energy",
             "Deliverable surplus energy of the province over a year, against average rather than peak demand.",
         ),
-        Field(F.ZONE, "", "Network zone", "NTDC north, NTDC south or K-Electric: the zone whose network serves the cell."),
+        Field(
+            F.ZONE, "", "Network zone", "NTDC north, NTDC south or K-Electric: the zone whose network serves the cell."
+        ),
         Field(
             F.HOSTING_FIRM_MW,
             "MW",
@@ -134,7 +136,8 @@ FIELDS: dict[str, Field] = {
             F.RUN_SHARE_100MW,
             "0-1",
             "Running share of a 100 MW block",
-            "Share of the year's hours in which a 100 MW interruptible block in the zone runs without displacing demand.",
+            "Share of the year's hours in which a 100 MW interruptible block in the zone runs without displacing "
+            "demand.",
         ),
         Field(
             F.HOSTING_ENERGY_GWH,

@@ -97,7 +97,9 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         cand = candidates.build(layers, study.candidates)
     else:
         cand = candidates.from_points(points, layers, study.candidates)
-    model = surplus.provincial_surplus(study, layers.provinces, layers.plants, ref, zones=study_zones(study, layers, ref))
+    model = surplus.provincial_surplus(
+        study, layers.provinces, layers.plants, ref, zones=study_zones(study, layers, ref)
+    )
     table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
     evaluated = scoring.evaluate(crit, profile)
@@ -114,7 +116,7 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
 
 
 def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> gpd.GeoDataFrame:
-    """The zones layer, or the study's own polygons (``surplus.zones_file``, a GeoJSON/GPKG with a ``zone`` column).
+    """Return the zones layer, or the study's own polygons (``surplus.zones_file``: GeoJSON/GPKG, ``zone`` column).
 
     A study's own zones re-assign the plants to zones too (point in polygon, then the grid-connection overrides).
     """

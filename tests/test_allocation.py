@@ -80,7 +80,7 @@ def test_loaded_south_binds_the_tie_and_the_allocation_respects_it(layers) -> No
     added = placed_by_zone(a, zm.network.zones)
     assert added[ke] == 0 and added[south] == 2000  # the tie is full: nothing more can reach Karachi
     check_feasible(zm, caps, added)
-    tie = [j for j, arc in enumerate(caps.arcs) if arc == ("ntdc_south", "k_electric")][0]
+    tie = next(j for j, arc in enumerate(caps.arcs) if arc == ("ntdc_south", "k_electric"))
     for m in range(12):  # the tie binds in every month of the dispatch with the new load
         _, flows = zones.feasible(zm.network, caps.available[:, m], caps.demand[:, m], added)
         assert flows[tie] == pytest.approx(caps.limits[tie], abs=1e-3)
@@ -88,9 +88,7 @@ def test_loaded_south_binds_the_tie_and_the_allocation_respects_it(layers) -> No
     assert binding.str.contains("ntdc_south->k_electric").all()
     one_more = added.copy()
     one_more[ke] += RULES.site_mw  # one more block in Karachi is infeasible in some month
-    assert not all(
-        zones.feasible(zm.network, caps.available[:, m], caps.demand[:, m], one_more)[0] for m in range(12)
-    )
+    assert not all(zones.feasible(zm.network, caps.available[:, m], caps.demand[:, m], one_more)[0] for m in range(12))
 
 
 def test_a_wider_tie_lets_load_reach_karachi(layers) -> None:

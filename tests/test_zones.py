@@ -154,7 +154,9 @@ def test_extra_southern_demand_makes_the_tie_bind(layers, zm) -> None:
 def test_extra_northern_demand_traps_the_south(layers) -> None:
     loaded = solve(layers, zone_extra_demand_mw={"ntdc_north": 5000.0})
     t = loaded.zones.set_index(F.ZONE)
-    sn = loaded.flows[(loaded.flows["interface"] == "ntdc_south->ntdc_north") & (loaded.flows["hosted_zone"] == "ntdc_south")]
+    sn = loaded.flows[
+        (loaded.flows["interface"] == "ntdc_south->ntdc_north") & (loaded.flows["hosted_zone"] == "ntdc_south")
+    ]
     assert sn["binding"].all()
     assert t.loc["ntdc_north", F.HOSTING_INT_5PCT_MW] == 0 and t.loc["ntdc_south", F.HOSTING_INT_5PCT_MW] > 500
 
@@ -172,7 +174,10 @@ def test_study_overrides_replace_status_demand_and_limits(layers, zm) -> None:
 @pytest.mark.parametrize(
     ("surplus", "message"),
     [
-        ({"interface_limits_mw": {"matiari": 1.0}}, r"^surplus\.interface_limits_mw\.matiari: unknown corridor; use one of"),
+        (
+            {"interface_limits_mw": {"matiari": 1.0}},
+            r"^surplus\.interface_limits_mw\.matiari: unknown corridor; use one of",
+        ),
         ({"zone_peak_mw": {"lahore": [1.0] * 12}}, r"^surplus\.zone_peak_mw\.lahore: unknown zone; use one of"),
         ({"zone_extra_demand_mw": {"karachi": 1.0}}, r"^surplus\.zone_extra_demand_mw\.karachi: unknown zone"),
         ({"plant_counts": {"Nowhere plant": True}}, r"^surplus\.plant_counts\.Nowhere plant: no plant of that name"),

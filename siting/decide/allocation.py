@@ -165,9 +165,9 @@ def allocate(
         rows.append(np.where(s["station"] == st, rules.site_mw, 0.0))
         ub.append(float(head))
     a = np.vstack(rows)
-    nvar, lo_b, hi_b, integ = n, np.zeros(n), np.full(n, float(rules.max_blocks_per_site)), np.ones(n)
+    lo_b, hi_b, integ = np.zeros(n), np.full(n, float(rules.max_blocks_per_site)), np.ones(n)
     if zonal is not None:
-        a, ub, c, lo_b, hi_b, integ, nvar = _zonal_rows(s, rules, zonal, a, ub, c)
+        a, ub, c, lo_b, hi_b, integ, _ = _zonal_rows(s, rules, zonal, a, ub, c)
     res = milp(
         c,
         constraints=LinearConstraint(a, -np.inf, np.array(ub)),
@@ -235,7 +235,7 @@ def _zonal_rows(s: pd.DataFrame, rules: AllocationRules, z: ZonalCaps, a: np.nda
         block[:nz, off + na : off + per] = -np.eye(nz)
         block[nz, off + na : off + per] = 1.0
         rows.append(block)
-        bounds_ub += list(z.available[:, m] - z.demand[:, m]) + [shed_star[m] + 1e-6]
+        bounds_ub += [*(z.available[:, m] - z.demand[:, m]), shed_star[m] + 1e-6]
     lo = np.zeros(n + extra)
     hi = np.concatenate([np.full(n, float(rules.max_blocks_per_site)),
                          np.tile(np.concatenate([z.limits, np.full(nz, np.inf)]), 12)])  # fmt: skip

@@ -100,17 +100,21 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         (
             "zones",
             lambda: zones.build_zones(
-                built["provinces"], reference.table(iso3, "zones.csv"), reference.table(iso3, "ke_service_area.csv"),
+                built["provinces"],
+                reference.table(iso3, "zones.csv"),
+                reference.table(iso3, "ke_service_area.csv"),
                 ke_buffer_km,
             ),
         ),
         (
             "plants",
             lambda: plants.operating_plants(
-                {t: raw_path(r) for t, r in GEM_FILES.items()}, built["provinces"],
+                {t: raw_path(r) for t, r in GEM_FILES.items()},
+                built["provinces"],
                 status=reference.table(iso3, "plant_status.csv"),
                 renewables=reference.table(iso3, "renewables_by_province.csv"),
-                zones=built["zones"], zone_overrides=reference.table(iso3, "plant_zone_overrides.csv"),
+                zones=built["zones"],
+                zone_overrides=reference.table(iso3, "plant_zone_overrides.csv"),
             ),
         ),
         ("places", lambda: places.places(raw_path("geonames.cities"))),

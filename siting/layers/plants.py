@@ -180,8 +180,12 @@ def assign_zones(plants: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, overrides: p
     known = set(zones[F.ZONE])
     for row in overrides.itertuples(index=False):
         if row.zone not in known:
-            raise DataError(f"plant_zone_overrides.csv: unknown zone '{row.zone}'; use one of {', '.join(sorted(known))}.")
-        hit = (plants["tracker"] == row.match_tracker).to_numpy() & plants["plant"].str.contains(row.match_name).to_numpy()
+            raise DataError(
+                f"plant_zone_overrides.csv: unknown zone '{row.zone}'; use one of {', '.join(sorted(known))}."
+            )
+        hit = (plants["tracker"] == row.match_tracker).to_numpy() & plants["plant"].str.contains(
+            row.match_name
+        ).to_numpy()
         zone[hit] = row.zone
     return zone.astype(str)
 
@@ -194,7 +198,7 @@ def operating_plants(
     zones: gpd.GeoDataFrame | None = None,
     zone_overrides: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """The plant roster with status, whether each unit counts, and its province and zone.
+    """Build the plant roster with status, whether each unit counts, and its province and zone.
 
     Parameters
     ----------

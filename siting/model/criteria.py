@@ -214,9 +214,16 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
     """
     plants = ref.table("idle_plants.csv")
     radius = study.surplus.idle_radius_km or ref.figure("idle_radius_km")[0]
-    km = np.column_stack(
-        [haversine_km(lon, lat, np.full(len(lon), x), np.full(len(lon), y)) for x, y in zip(plants["lon"], plants["lat"], strict=True)]
-    ) if len(plants) else np.full((len(lon), 0), np.inf)
+    km = (
+        np.column_stack(
+            [
+                haversine_km(lon, lat, np.full(len(lon), x), np.full(len(lon), y))
+                for x, y in zip(plants["lon"], plants["lat"], strict=True)
+            ]
+        )
+        if len(plants)
+        else np.full((len(lon), 0), np.inf)
+    )
     idle_mw = (plants["mw"] * (1.0 - plants["load_factor"])).to_numpy(float)
     near = km <= radius
     return pd.DataFrame(
@@ -229,7 +236,7 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
 
 
 def zone_columns(lon: np.ndarray, lat: np.ndarray, zonal) -> pd.DataFrame:
-    """The cell's network zone and that zone's hosting capacities (every cell carries its zone's figures)."""
+    """Give each cell its network zone and that zone's hosting capacities (every cell carries its zone's figures)."""
     from siting.model import zones as zmod
 
     zone = zmod.cell_zones(lon, lat, zonal.polygons)

@@ -132,7 +132,9 @@ def _capacity_by_fuel(
         .unstack(fill_value=0.0)
         .reindex(index=codes, columns=list(FUELS), fill_value=0.0)
     )
-    basis = pd.DataFrame("GEM operating units" if roster == "gem" else "counted plants", index=codes, columns=list(FUELS))
+    basis = pd.DataFrame(
+        "GEM operating units" if roster == "gem" else "counted plants", index=codes, columns=list(FUELS)
+    )
     additions = ref.table("capacity_additions.csv") if roster == "gem" else ref.table("capacity_additions.csv").iloc[:0]
     for row in additions.itertuples():
         cap.loc[row.iso_3166_2, row.fuel] += row.capacity_mw
@@ -291,7 +293,13 @@ def provincial_surplus(
     return with_zones(model, study, provinces, plants, zones, ref)
 
 
-ZONE_COLUMNS = (F.HOSTING_FIRM_MW, F.HOSTING_INT_1PCT_MW, F.HOSTING_INT_5PCT_MW, F.RUN_SHARE_100MW, F.HOSTING_ENERGY_GWH)
+ZONE_COLUMNS = (
+    F.HOSTING_FIRM_MW,
+    F.HOSTING_INT_1PCT_MW,
+    F.HOSTING_INT_5PCT_MW,
+    F.RUN_SHARE_100MW,
+    F.HOSTING_ENERGY_GWH,
+)
 
 
 def province_zones(provinces: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_share: float = 0.001) -> pd.DataFrame:
@@ -348,7 +356,7 @@ def roster_reconciliation(plants: gpd.GeoDataFrame, ref: Reference) -> pd.DataFr
 
 
 def roster_checks(roster: pd.DataFrame, zm, ref: Reference) -> pd.DataFrame:
-    """Counted capacity against the published firm and installed figures, the gap itemised."""
+    """Compare counted capacity with the published firm and installed figures, the gap itemised."""
     firm, firm_src = ref.figure("firm_capacity_mw")
     installed, inst_src = ref.figure("installed_capacity_mw")
     net_metered, nm_src = ref.figure("net_metered_solar_mw")
@@ -389,10 +397,22 @@ def old_vs_new(table: pd.DataFrame, zm, model: SurplusModel, ref: Reference) -> 
     """Per province and zone: the legacy figure, the roster-corrected one and the zonal hosting capacity."""
     rows = []
     for r in table.itertuples():
-        rows.append((f"firm surplus {r.iso_3166_2} (MW): legacy vs counted roster", r.firm_surplus_mw,
-                     r.firm_surplus_counted_roster_mw, "legacy provincial model; same formula, corrected roster"))
-        rows.append((f"firm surplus {r.iso_3166_2} (MW): legacy vs zonal firm hosting", r.firm_surplus_mw,
-                     getattr(r, F.HOSTING_FIRM_MW), f"zonal LP, zone(s) {r.zone}"))
+        rows.append(
+            (
+                f"firm surplus {r.iso_3166_2} (MW): legacy vs counted roster",
+                r.firm_surplus_mw,
+                r.firm_surplus_counted_roster_mw,
+                "legacy provincial model; same formula, corrected roster",
+            )
+        )
+        rows.append(
+            (
+                f"firm surplus {r.iso_3166_2} (MW): legacy vs zonal firm hosting",
+                r.firm_surplus_mw,
+                getattr(r, F.HOSTING_FIRM_MW),
+                f"zonal LP, zone(s) {r.zone}",
+            )
+        )
         rows.append((f"interruptible {r.iso_3166_2} (MW): legacy median vs hosting at <=1 % curtailment",
                      r.surplus_mw, getattr(r, F.HOSTING_INT_1PCT_MW), f"zonal LP, zone(s) {r.zone}"))  # fmt: skip
     legacy = model.provinces.groupby("zone")[F.FIRM_SURPLUS_MW].apply(lambda v: v.clip(lower=0).sum())
@@ -404,13 +424,27 @@ def old_vs_new(table: pd.DataFrame, zm, model: SurplusModel, ref: Reference) -> 
         rows.append((f"zone {z.zone} firm (MW): legacy zone total vs hosting", old, getattr(z, F.HOSTING_FIRM_MW),
                      f"legacy zone = {old_zone.iloc[0] if len(old_zone) else '-'} provinces' positive firm surplus; "
                      f"worst month {z.firm_worst_month}"))  # fmt: skip
-        rows.append((f"zone {z.zone} interruptible <=1 % / <=5 % (MW)", getattr(z, F.HOSTING_INT_1PCT_MW),
-                     getattr(z, F.HOSTING_INT_5PCT_MW), "old_model column holds the 1 % figure, model the 5 %"))
-    avg = float((zm.monthly.groupby("month")["average_mw"].sum().to_numpy() * HOURS_IN_MONTH).sum() / HOURS_IN_MONTH.sum())
+        rows.append(
+            (
+                f"zone {z.zone} interruptible <=1 % / <=5 % (MW)",
+                getattr(z, F.HOSTING_INT_1PCT_MW),
+                getattr(z, F.HOSTING_INT_5PCT_MW),
+                "old_model column holds the 1 % figure, model the 5 %",
+            )
+        )
+    avg = float(
+        (zm.monthly.groupby("month")["average_mw"].sum().to_numpy() * HOURS_IN_MONTH).sum() / HOURS_IN_MONTH.sum()
+    )
     old_avg, old_src = ref.figure("average_load_served_mw")
     nat_avg, nat_src = ref.figure("fy25_national_average_load_mw")
-    rows.append(("average load (MW): legacy figure vs zone demand", old_avg, avg,
-                 f"legacy: {old_src}; FY25 national average {nat_avg:,.0f} MW ({nat_src})"))
+    rows.append(
+        (
+            "average load (MW): legacy figure vs zone demand",
+            old_avg,
+            avg,
+            f"legacy: {old_src}; FY25 national average {nat_avg:,.0f} MW ({nat_src})",
+        )
+    )
     out = pd.DataFrame(rows, columns=["check", "old_model", "model", "note"])
     out["published"] = np.nan
     out.loc[out["check"].str.startswith("average load"), "published"] = nat_avg

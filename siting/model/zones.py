@@ -98,7 +98,9 @@ class ZoneModel:
     polygons: gpd.GeoDataFrame | None = None  # the zones solved over
 
 
-def hosting_lp(net: Network, available: np.ndarray, demand: np.ndarray, target: int) -> tuple[float, np.ndarray, np.ndarray]:
+def hosting_lp(
+    net: Network, available: np.ndarray, demand: np.ndarray, target: int
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Solve one LP: most new load at zone ``target``; returns ``(x, flows, shed)``."""
     nz, na = len(net.zones), len(net.arcs)
     inc = net.incidence()
@@ -122,6 +124,7 @@ def feasible(net: Network, available: np.ndarray, demand: np.ndarray, added: np.
     -------
     tuple
         ``(ok, flows)``: ``ok`` is true when the least shedding with ``added`` equals that without it.
+
     """
     nz, na = len(net.zones), len(net.arcs)
     inc = net.incidence()
@@ -191,7 +194,9 @@ def zone_demand(study: Study, ref: Reference, zone_names: list[str]) -> tuple[np
         basis[z] += f"; + {mw:g} MW extra demand (study config)"
     if (avg > peak + 1e-9).any():
         z = zone_names[int(np.argwhere(avg > peak + 1e-9)[0][0])]
-        raise ConfigError(f"surplus: zone {z} has a monthly average above its peak; check zone_peak_mw/zone_average_mw.")
+        raise ConfigError(
+            f"surplus: zone {z} has a monthly average above its peak; check zone_peak_mw/zone_average_mw."
+        )
     return peak, avg, basis
 
 
@@ -262,7 +267,7 @@ def solve(study: Study, zones: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, ref: 
     order = ref.table("zones.csv")["zone"].tolist()
     names = [z for z in order if z in names] + [z for z in names if z not in order]
     net = network(study, ref, names)
-    available, cap, roster = available_capacity(study, plants, ref, names)
+    available, cap, _ = available_capacity(study, plants, ref, names)
     peak, avg, demand_basis = zone_demand(study, ref, names)
     ratio, ratio_basis = ref.figure("trough_to_average")
     reserve, reserve_basis = ref.figure("reserve_margin_firm_load")
@@ -345,9 +350,9 @@ def solve(study: Study, zones: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, ref: 
         fig.append((f"zone_average_mw.{z}", ";".join(f"{v:.0f}" for v in avg[i]), "MW by month", demand_basis[z]))
         for fuel in cap.columns:
             if cap.loc[z, fuel] > 0:
-                fig.append((f"counted_capacity_mw.{z}.{fuel}", cap.loc[z, fuel], "MW",
-                            "plants layer: GEM operating units corrected by plant_status.csv, renewables_by_province.csv"
-                            + ("; surplus.plant_counts (study config)" if study.surplus.plant_counts else "")))  # fmt: skip
+                src = "plants layer: GEM operating units corrected by plant_status.csv, renewables_by_province.csv"
+                src += "; surplus.plant_counts (study config)" if study.surplus.plant_counts else ""
+                fig.append((f"counted_capacity_mw.{z}.{fuel}", cap.loc[z, fuel], "MW", src))
     fig.append(("trough_to_average", ratio, "", ratio_basis))
     fig.append(("reserve_margin_firm_load", reserve, "", reserve_basis))
     fig.append(("load_duration_shape", "peak@0 %, 2·avg−(peak+trough)/2 @50 %, trough@100 %", "",

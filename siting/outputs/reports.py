@@ -56,7 +56,7 @@ def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[s
 
 
 def zonal_caps(out: Path, profile: Profile, rules) -> allocation.ZonalCaps | None:
-    """The zonal network and the profile's demand measure, from what ``siting score`` wrote (none if absent).
+    """Build the zonal network and the profile's demand measure from what ``siting score`` wrote (none if absent).
 
     ``load: firm``: the monthly peak × (1 + reserve margin); ``load: interruptible``: the demand exceeded in
     ``allocation.curtailment_share`` of each month's hours (the load-duration curve of ``siting.model.zones``).
@@ -84,7 +84,9 @@ def zonal_caps_from(monthly: pd.DataFrame, flows: pd.DataFrame, profile: Profile
         q = rules.curtailment_share
         demand = ldc(grid("peak_mw"), grid("average_mw"), grid("trough_mw"), np.array([q]))[..., 0]
         measure = f"demand exceeded in {q:.0%} of each month's hours (load: interruptible)"
-    return allocation.ZonalCaps(zones, arcs, arcs_tab["limit_mw"].to_numpy(float), grid("available_mw"), demand, measure)
+    return allocation.ZonalCaps(
+        zones, arcs, arcs_tab["limit_mw"].to_numpy(float), grid("available_mw"), demand, measure
+    )
 
 
 def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> tuple[allocation.Allocation, dict]:
