@@ -372,6 +372,7 @@ def roster_checks(roster: pd.DataFrame, zm, ref: Reference) -> pd.DataFrame:
             for st, mw in excluded.groupby("status")[F.CAPACITY_MW].sum().items()
         ],
         *[(f"roster: added from {o} (MW)", mw, np.nan, f"{o}.csv") for o, mw in added.items()],
+        *_by_fuel_checks(roster, ref),
         (
             "counted capacity vs firm capacity (MW)",
             counted,
@@ -391,6 +392,24 @@ def roster_checks(roster: pd.DataFrame, zm, ref: Reference) -> pd.DataFrame:
     out["difference"] = out["model"] - out["published"]
     out["old_model"] = np.nan
     return out
+
+
+EMBER_FUEL = {"coal": "coal", "gas": "oil_gas", "hydro": "hydro", "nuclear": "nuclear", "wind": "wind",
+              "solar": "solar", "biomass": "bioenergy"}  # fmt: skip
+
+
+def _by_fuel_checks(roster: pd.DataFrame, ref: Reference) -> list[tuple]:
+    """Compare counted MW by fuel with Ember's national capacity by fuel (``national_capacity_by_fuel.csv``)."""
+    ember = ref.table("national_capacity_by_fuel.csv")
+    counted = roster[roster["counts"]].groupby("tracker")[F.CAPACITY_MW].sum()
+    rows = []
+    for r in ember.itertuples():
+        fuel = EMBER_FUEL.get(r.fuel)
+        if fuel is None:
+            continue  # Ember's "unknown" has no counterpart in the roster
+        rows.append((f"roster: counted {fuel} vs Ember {r.fuel} {r.year} (MW)", float(counted.get(fuel, 0.0)),
+                     float(r.capacity_mw), "not an item of the sum; " + str(r.source)))  # fmt: skip
+    return rows
 
 
 def old_vs_new(table: pd.DataFrame, zm, model: SurplusModel, ref: Reference) -> pd.DataFrame:
