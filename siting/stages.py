@@ -97,9 +97,8 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         cand = candidates.build(layers, study.candidates)
     else:
         cand = candidates.from_points(points, layers, study.candidates)
-    model = surplus.provincial_surplus(
-        study, layers.provinces, layers.plants, ref, zones=study_zones(study, layers, ref)
-    )
+    zones, plants = study_zones(study, layers, ref)
+    model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
     table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
     evaluated = scoring.evaluate(crit, profile)
@@ -115,13 +114,14 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     )  # fmt: skip
 
 
-def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> gpd.GeoDataFrame:
+def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Return the zones layer, or the study's own polygons (``surplus.zones_file``: GeoJSON/GPKG, ``zone`` column).
 
-    A study's own zones re-assign the plants to zones too (point in polygon, then the grid-connection overrides).
+    Returns the zones and the plants; a study's own zones re-assign the plants to zones (point in polygon, then
+    the grid-connection overrides) on a copy of the plants layer.
     """
     if study.surplus.zones_file is None:
-        return layers.zones
+        return layers.zones, layers.plants
     from siting.layers import plants as plant_layer
     from siting.layers import zones as zone_layer
 
@@ -130,10 +130,10 @@ def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> gpd.G
         raise ConfigError(f"surplus.zones_file: {path} does not exist.")
     known = set(ref.table("zones.csv")["zone"])
     own = zone_layer.read_zones_file(gpd.read_file(path), known, f"surplus.zones_file {path}")
-    layers._cache["plants"] = layers.plants.assign(
+    plants = layers.plants.assign(
         zone=plant_layer.assign_zones(layers.plants, own, ref.table("plant_zone_overrides.csv"))
     )
-    return own
+    return own, plants
 
 
 def _with_nearest_place(top: pd.DataFrame, places: gpd.GeoDataFrame) -> pd.DataFrame:

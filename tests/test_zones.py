@@ -230,3 +230,26 @@ def test_idle_capacity_near_the_named_coal_plants(study) -> None:
     assert 0 < near[F.IDLE_CAPACITY_MW][3] < 2660  # Thar runs at ~66 %: a little idle
     wide = idle_capacity(lon, lat, Study(name="t"), ref)  # default radius from national.csv
     assert (wide[F.IDLE_CAPACITY_MW] >= near[F.IDLE_CAPACITY_MW]).all()
+
+
+def test_a_study_may_supply_its_own_zones(layers, tmp_path) -> None:
+    from siting._errors import DataError
+    from siting.stages import study_zones
+
+    ref = Reference.load("PAK")
+    own = layers.zones.copy()
+    # a planner's own file (here the same polygons, written out and read back)
+    path = tmp_path / "zones.geojson"
+    own[[F.ZONE, "geometry"]].to_file(path, driver="GeoJSON")
+    st = Study(name="t", surplus={"zones_file": str(path)})
+    z, plants = study_zones(st, layers, ref)
+    assert set(z[F.ZONE]) == {"ntdc_north", "ntdc_south", "k_electric"}
+    assert (plants[F.ZONE].to_numpy() == layers.plants[F.ZONE].to_numpy()).all()
+    bad = tmp_path / "bad.geojson"
+    own.rename(columns={F.ZONE: "area"})[["area", "geometry"]].to_file(bad, driver="GeoJSON")
+    with pytest.raises(DataError, match=r"no 'zone' column; give each polygon its zone"):
+        study_zones(Study(name="t", surplus={"zones_file": str(bad)}), layers, ref)
+    wrong = tmp_path / "wrong.geojson"
+    own.assign(zone=["north", "south", "karachi"])[[F.ZONE, "geometry"]].to_file(wrong, driver="GeoJSON")
+    with pytest.raises(DataError, match=r"unknown zone\(s\) karachi, north, south"):
+        study_zones(Study(name="t", surplus={"zones_file": str(wrong)}), layers, ref)
