@@ -181,7 +181,8 @@ def zone_demand(study: Study, ref: Reference, zone_names: list[str]) -> tuple[np
         raise DataError(f"zone_demand.csv has no rows for zone '{missing[0]}'; add its 12 months with sources.")
     peak = table.pivot(index="zone", columns="month", values="peak_mw").reindex(zone_names).to_numpy(float).copy()
     avg = table.pivot(index="zone", columns="month", values="average_mw").reindex(zone_names).to_numpy(float).copy()
-    basis = {z: "zone_demand.csv (" + str(table.loc[table["zone"] == z, "basis"].iloc[0]) + ")" for z in zone_names}
+    first = table.drop_duplicates("zone").set_index("zone")
+    basis = {z: f"zone_demand.csv: {first.loc[z, 'basis']}; {first.loc[z, 'source']}" for z in zone_names}
     for z, v in cfg.zone_peak_mw.items():
         peak[zone_names.index(z)] = v
         basis[z] = "study config"
