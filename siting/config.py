@@ -114,6 +114,21 @@ class Surplus(_Strict):
     south_zone: list[str] | None = None
     south_north_transfer_mw: Annotated[float, Field(ge=0)] | None = None
     surplus_mw: dict[str, float] = {}
+    # the zonal model (siting.model.zones); keys are checked against the reference tables
+    zones_file: str | None = None
+    """A GeoJSON/GPKG with a ``zone`` column replacing the zones layer (zone names as in zones.csv)."""
+    plant_counts: dict[str, bool] = {}
+    """Plant name (as in the plants layer) → whether it counts, replacing its plant_status.csv entry."""
+    interface_limits_mw: dict[str, Annotated[float, Field(ge=0)]] = {}
+    """Corridor (interfaces.csv ``corridor``) → transfer limit in MW."""
+    zone_peak_mw: dict[str, _Monthly] = {}
+    """Zone → 12 monthly peaks (MW), replacing zone_demand.csv."""
+    zone_average_mw: dict[str, _Monthly] = {}
+    """Zone → 12 monthly averages (MW), replacing zone_demand.csv."""
+    zone_extra_demand_mw: dict[str, Annotated[float, Field(ge=0)]] = {}
+    """Zone → demand added to every hour of every month (a study of committed new load)."""
+    idle_radius_km: Annotated[float, Field(gt=0)] | None = None
+    """Distance within which an idle contracted plant counts for ``idle_capacity_mw`` (default national.csv)."""
 
 
 class Ranking(_Strict):
@@ -341,6 +356,12 @@ CRITERIA = (  # numeric columns of siting.model.criteria a profile may weigh (de
     "surplus_mw",
     "firm_surplus_mw",
     "surplus_energy_gwh",
+    "hosting_firm_mw",
+    "hosting_interruptible_1pct_mw",
+    "hosting_interruptible_5pct_mw",
+    "run_share_100mw_block",
+    "hosting_energy_gwh",
+    "idle_capacity_mw",
     "dist_substation_km",
     "substation_headroom_mw",
     "connection_cost_musd",
@@ -427,6 +448,9 @@ class AllocationRules(_Strict):
     no ``substation_headroom_mw`` column."""
     headroom_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Share of that nominal capacity assumed free for new load."""
+    curtailment_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.05
+    """Interruptible load only: the placed MW must fit in every month at the demand exceeded in this share of
+    the month's hours (so it is curtailed at most this share of the hours); firm load fits at the peak."""
 
 
 AGGREGATION_METHODS = ("weighted_sum", "weighted_product", "topsis")
@@ -437,6 +461,9 @@ class Profile(_Strict):
 
     name: str
     description: str = ""
+    load: Literal["interruptible", "firm"] = "firm"
+    """``interruptible`` (can stop at the peak: measured by curtailment-limited hosting and energy) or ``firm``
+    (measured by summer-peak hosting after the reserve margin); the allocation caps each by its own measure."""
     aggregation: Literal["weighted_sum", "weighted_product", "topsis"] = "weighted_sum"
     weights_: Weights = Field(Weights(), alias="weights")
     criteria: dict[str, Criterion]

@@ -44,6 +44,13 @@ class F:
     SURPLUS_MW = "surplus_mw"
     FIRM_SURPLUS_MW = "firm_surplus_mw"
     SURPLUS_ENERGY_GWH = "surplus_energy_gwh"
+    ZONE = "zone"
+    HOSTING_FIRM_MW = "hosting_firm_mw"
+    HOSTING_INT_1PCT_MW = "hosting_interruptible_1pct_mw"
+    HOSTING_INT_5PCT_MW = "hosting_interruptible_5pct_mw"
+    RUN_SHARE_100MW = "run_share_100mw_block"
+    HOSTING_ENERGY_GWH = "hosting_energy_gwh"
+    IDLE_CAPACITY_MW = "idle_capacity_mw"
 
     # grid
     VOLTAGE_KV = "voltage_kv"
@@ -113,6 +120,49 @@ FIELDS: dict[str, Field] = {
             "GWh/yr",
             "Provincial surplus energy",
             "Deliverable surplus energy of the province over a year, against average rather than peak demand.",
+        ),
+        Field(
+            F.ZONE, "", "Network zone", "NTDC north, NTDC south or K-Electric: the zone whose network serves the cell."
+        ),
+        Field(
+            F.HOSTING_FIRM_MW,
+            "MW",
+            "Firm hosting capacity of the zone",
+            "New firm load the cell's zone can take in its worst month at peak demand × (1 + reserve margin), "
+            "counted plants only, interface limits respected (transport LP).",
+        ),
+        Field(
+            F.HOSTING_INT_1PCT_MW,
+            "MW",
+            "Interruptible hosting at ≤1 % curtailment",
+            "New interruptible load the zone can take with at most 1 % of the year's hours curtailed, from the "
+            "monthly load-duration curves and the transport LP.",
+        ),
+        Field(
+            F.HOSTING_INT_5PCT_MW,
+            "MW",
+            "Interruptible hosting at ≤5 % curtailment",
+            "As the 1 % figure, with at most 5 % of the year's hours curtailed.",
+        ),
+        Field(
+            F.RUN_SHARE_100MW,
+            "0-1",
+            "Running share of a 100 MW block",
+            "Share of the year's hours in which a 100 MW interruptible block in the zone runs without displacing "
+            "demand.",
+        ),
+        Field(
+            F.HOSTING_ENERGY_GWH,
+            "GWh/yr",
+            "Zone surplus energy",
+            "Energy a year the zone's hosting capacity offers over the load-duration curves (Σ hours × hosting MW).",
+        ),
+        Field(
+            F.IDLE_CAPACITY_MW,
+            "MW",
+            "Idle paid-for capacity nearby",
+            "Σ MW × (1 − load factor) of contracted plants with published low load factors within "
+            "surplus.idle_radius_km of the cell.",
         ),
         Field(
             F.DIST_SUBSTATION_KM,
@@ -381,6 +431,44 @@ _TABLE_COLUMNS = [
     ("allocated_mw", "MW", "Allocated", "Load placed on the site or station by the allocation."),
     ("station", "", "Grid station", "Grid station the site connects to (name and voltage)."),
     ("headroom_mw", "MW", "Station headroom", "Load the grid station can take (see substation_headroom_mw)."),
+    # surplus: zones, interfaces, roster (surplus_zones*.csv, interface_flows.csv, roster_reconciliation.csv)
+    ("legacy_zone", "", "Old model's zone", "Zone of the former two-zone provincial model (north / south)."),
+    (
+        "firm_surplus_counted_roster_mw",
+        "MW",
+        "Firm surplus, old model on the corrected roster",
+        "The former provincial model's worst-month surplus with only the plants that count.",
+    ),
+    ("old_model", "", "Old model", "The former provincial model's figure, for comparison."),
+    ("peak_mw", "MW", "Peak demand", "Monthly peak demand of the zone."),
+    ("average_mw", "MW", "Average demand", "Monthly average demand of the zone (energy / hours)."),
+    ("trough_mw", "MW", "Trough demand", "Monthly minimum demand of the zone."),
+    ("firm_demand_mw", "MW", "Firm demand", "Peak demand × (1 + reserve margin), what firm hosting must cover."),
+    (
+        "shed_at_firm_demand_mw",
+        "MW",
+        "Unserved at firm demand",
+        "Demand the zone cannot serve at firm demand "
+        "even before new load (the LP keeps it at its minimum; new load never adds to it).",
+    ),
+    ("binding_interfaces", "", "Binding interfaces", "Interfaces at their limit in that month ('+'-separated)."),
+    ("hosted_zone", "", "Zone hosting the new load", "Zone whose hosting capacity the flows were solved for."),
+    ("interface", "", "Interface", "A transfer limit between two zones, from → to."),
+    ("flow_mw", "MW", "Flow", "Power over the interface in the solution."),
+    ("limit_mw", "MW", "Limit", "Transfer limit of the interface (interfaces.csv or the study)."),
+    ("binding", "yes/no", "Binding", "The flow or allocation is at its limit."),
+    ("counted_capacity_mw", "MW", "Counted capacity", "Capacity of the plants that count, located in the zone."),
+    ("peak_demand_max_mw", "MW", "Highest monthly peak", "The zone's highest monthly peak demand."),
+    ("firm_worst_month", "", "Worst month (firm)", "Month in which the zone's firm hosting is lowest."),
+    ("demand_basis", "", "Demand basis", "Where the zone's demand figures come from."),
+    ("counts", "yes/no", "Counts", "Whether the plant counts as deliverable capacity (plant_status.csv)."),
+    ("status", "", "Status", "Operating, retired, PPA terminated, offline or commissioned (plant_status.csv)."),
+    ("origin", "", "Origin", "Where the plant row comes from: GEM, plant_status.csv or renewables."),
+    ("tracker", "", "Tracker", "GEM tracker (fuel family) of the plant."),
+    ("idle_plant_nearest", "", "Nearest idle plant", "Nearest contracted plant with a published low load factor."),
+    ("dist_idle_plant_km", "km", "Distance to idle plant", "Great-circle distance to that plant."),
+    ("placed_mw", "MW", "Placed", "Load the allocation places in the zone."),
+    ("from_own_zone_mw", "MW", "Served from the zone", "Part of the placed load served by the zone's own plants."),
     # profiles_comparison.csv
     ("same_best_site", "yes/no", "Same best site", "Both profiles choose the same best site in the province."),
     ("top_n_overlap", "sites", "Shared shortlist", "Sites on both profiles' shortlists of the province."),
@@ -407,6 +495,12 @@ PATTERNS: list[tuple[re.Pattern[str], str, str, str]] = [
         "km",
         "Distance to {kv} kV line",
         "Great-circle distance to the nearest line of the {kv} kV class, measured to the segment.",
+    ),
+    (
+        re.compile(r"via_(?P<a>[a-z_]+)_to_(?P<b>[a-z_]+)_mw"),
+        "MW",
+        "Imported {a} → {b}",
+        "Extra flow over the interface {a} → {b} caused by the placed load.",
     ),
     (re.compile(r"capacity_(?P<fuel>[a-z_]+)_mw"), "MW", "Capacity: {fuel}", "Counted capacity of fuel {fuel}."),
     (re.compile(r"(?P<p>[a-z_]+)_best_score"), "0-100", "{p}: best score", "Best score under profile {p}."),

@@ -100,9 +100,10 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         cand = candidates.build(layers, study.candidates)
     else:
         cand = candidates.from_points(points, layers, study.candidates)
-    model = surplus.provincial_surplus(study, layers.provinces, layers.plants, ref)
+    zones, plants = study_zones(study, layers, ref)
+    model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
     table = model.provinces
-    crit = criteria.compute(cand.cells, layers, study, table, ref)
+    crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
     evaluated = scoring.evaluate(crit, profile)
     scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
     top = scoring.top_sites(scored, study.ranking.top_n)
@@ -116,6 +117,28 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         sites=None if built is None else built.table,
         site_cells=None if built is None else built.members,
     )  # fmt: skip
+
+
+def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the zones layer, or the study's own polygons (``surplus.zones_file``: GeoJSON/GPKG, ``zone`` column).
+
+    Returns the zones and the plants; a study's own zones re-assign the plants to zones (point in polygon, then
+    the grid-connection overrides) on a copy of the plants layer.
+    """
+    if study.surplus.zones_file is None:
+        return layers.zones, layers.plants
+    from siting.layers import plants as plant_layer
+    from siting.layers import zones as zone_layer
+
+    path = Path(study.surplus.zones_file)
+    if not path.is_file():
+        raise ConfigError(f"surplus.zones_file: {path} does not exist.")
+    known = set(ref.table("zones.csv")["zone"])
+    own = zone_layer.read_zones_file(gpd.read_file(path), known, f"surplus.zones_file {path}")
+    plants = layers.plants.assign(
+        zone=plant_layer.assign_zones(layers.plants, own, ref.table("plant_zone_overrides.csv"))
+    )
+    return own, plants
 
 
 def _with_nearest_place(top: pd.DataFrame, places: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -132,6 +155,8 @@ def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFram
     best = top[top[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
     cols = [F.ISO_3166_2, F.PROVINCE, F.POPULATION, F.CAPACITY_MW, F.PEAK_DEMAND_MW, "zone"]
     cols += [F.FIRM_SURPLUS_MW, F.SURPLUS_MW, F.SURPLUS_ENERGY_GWH, "worst_month"]
+    cols += [c for c in ("legacy_zone", "firm_surplus_counted_roster_mw", *surplus.ZONE_COLUMNS) if c in table.columns]
+    cols = [c for c in cols if c in table.columns]
     out = table[cols].copy()
     out["candidate_count"] = out[F.ISO_3166_2].map(counts).fillna(0).astype(np.int64)
     out["best_score"] = out[F.ISO_3166_2].map(best[F.SCORE])
@@ -176,11 +201,19 @@ def _surplus_tables(out: Path, result: Result) -> dict[str, Path]:
     model = result.surplus_model
     if model is None:
         return {}
-    return {
+    files = {
         "surplus_monthly": write_csv(out / "surplus_monthly.csv", model.monthly.round(CSV_DECIMALS)),
         "surplus_figures": write_csv(out / "surplus_figures.csv", model.figures),
         "national_checks": write_csv(out / "national_checks.csv", model.national.round(CSV_DECIMALS)),
     }
+    if model.zones is not None:
+        zm = model.zones
+        files["surplus_zones"] = write_csv(out / "surplus_zones.csv", zm.zones.round(CSV_DECIMALS))
+        files["surplus_zones_monthly"] = write_csv(out / "surplus_zones_monthly.csv", zm.monthly.round(CSV_DECIMALS))
+        files["interface_flows"] = write_csv(out / "interface_flows.csv", zm.flows.round(CSV_DECIMALS))
+    if model.roster is not None:
+        files["roster_reconciliation"] = write_csv(out / "roster_reconciliation.csv", model.roster.round(CSV_DECIMALS))
+    return files
 
 
 def write_outputs(

@@ -57,8 +57,8 @@ def test_scoring_opens_no_file_once_inputs_are_loaded(layers, study, monkeypatch
 
     def run():
         cand = candidates.build(layers, study5.candidates)
-        model = surplus.provincial_surplus(study5, layers.provinces, layers.plants, ref)
-        crit = criteria.compute(cand.cells, layers, study5, model.provinces, ref)
+        model = surplus.provincial_surplus(study5, layers.provinces, layers.plants, ref, zones=layers.zones)
+        crit = criteria.compute(cand.cells, layers, study5, model.provinces, ref, zonal=model.zones)
         ev = scoring.evaluate(crit, profile)
         return ev.table, sites.build(ev.table.drop(columns="geometry"), profile.sites, 5).table
 

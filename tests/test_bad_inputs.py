@@ -219,9 +219,12 @@ def test_bad_study_file_ends_in_one_sentence(tmp_path, data_dir, name) -> None:
 def test_negative_weight_names_the_profile_and_criterion(tmp_path, data_dir, study_file) -> None:
     text = (REPO / "configs" / "bitcoin_mining.yml").read_text()
     path = tmp_path / "neg.yml"
-    path.write_text(text.replace("weight: 0.33", "weight: -0.33", 1))
+    path.write_text(text.replace("weight: 0.28", "weight: -0.28", 1))
     code, _, err = cli(data_dir, "score", "--study", str(study_file), "--profile", str(path))
-    assert error_line(err) == f"error: {path}: criteria.surplus_mw.weight: Input should be greater than or equal to 0."
+    assert (
+        error_line(err)
+        == f"error: {path}: criteria.hosting_interruptible_5pct_mw.weight: Input should be greater than or equal to 0."
+    )
     assert code == 2
 
 

@@ -171,16 +171,16 @@ def test_constraints_remove_and_count(result, profile) -> None:
     rules = {
         "dist_substation_km": Constraint(max=50),
         F.ISO_3166_2: Constraint(none_of=["PK-IS"]),
-        "surplus_mw": Constraint(min=0),
+        "hosting_interruptible_5pct_mw": Constraint(min=2500),
     }
     res = evaluate(table, profile.model_copy(update={"constraints": rules}))
     far = table["dist_substation_km"] > 50
     isl = table[F.ISO_3166_2] == "PK-IS"
-    deficit = table["surplus_mw"] < 0
+    deficit = table["hosting_interruptible_5pct_mw"] < 2500
     assert res.removed == {
         "dist_substation_km": int(far.sum()),
         F.ISO_3166_2: int((~far & isl).sum()),
-        "surplus_mw": int((~far & ~isl & deficit).sum()),
+        "hosting_interruptible_5pct_mw": int((~far & ~isl & deficit).sum()),
     }
     assert len(res.table) == len(table) - sum(res.removed.values())
     assert res.table["dist_substation_km"].max() <= 50

@@ -36,6 +36,13 @@ SITE_COLUMNS_FROM_BEST_CELL = [
     F.SURPLUS_MW,
     F.FIRM_SURPLUS_MW,
     F.SUBSTATION_HEADROOM_MW,
+    F.ZONE,
+    F.HOSTING_FIRM_MW,
+    F.HOSTING_INT_1PCT_MW,
+    F.HOSTING_INT_5PCT_MW,
+    F.IDLE_CAPACITY_MW,
+    "idle_plant_nearest",
+    "dist_idle_plant_km",
 ]
 
 

@@ -22,7 +22,7 @@ from siting.io.catalog import source_file
 from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
 from siting.io.paths import layers_dir
 from siting.kernels.grids import Grid
-from siting.layers import boundaries, climate, grid, hazards, places, plants
+from siting.layers import boundaries, climate, grid, hazards, places, plants, zones
 
 VECTOR_LAYERS = (
     "country",
@@ -30,6 +30,7 @@ VECTOR_LAYERS = (
     "lakes",
     "lines",
     "substations",
+    "zones",
     "plants",
     "places",
     "connectivity_nodes",
@@ -97,6 +98,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         return raw / source_file(ref).raw_relpath
 
     ref_provinces = reference.provinces(iso3)
+    ke_buffer_km = reference.figure(iso3, "ke_service_buffer_km", study.figures)[0]
     built: dict[str, gpd.GeoDataFrame] = {}
     steps: list[tuple[str, Callable[[], gpd.GeoDataFrame]]] = [
         ("country", lambda: boundaries.country(raw_path("naturalearth.admin0"), study.region.name)),
@@ -107,7 +109,26 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             "substations",
             lambda: grid.substations(raw_path("osm.substations"), built["lines"], study.grid.infer_voltage_within_km),
         ),
-        ("plants", lambda: plants.operating_plants({t: raw_path(r) for t, r in GEM_FILES.items()}, built["provinces"])),
+        (
+            "zones",
+            lambda: zones.build_zones(
+                built["provinces"],
+                reference.table(iso3, "zones.csv"),
+                reference.table(iso3, "ke_service_area.csv"),
+                ke_buffer_km,
+            ),
+        ),
+        (
+            "plants",
+            lambda: plants.operating_plants(
+                {t: raw_path(r) for t, r in GEM_FILES.items()},
+                built["provinces"],
+                status=reference.table(iso3, "plant_status.csv"),
+                renewables=reference.table(iso3, "renewables_by_province.csv"),
+                zones=built["zones"],
+                zone_overrides=reference.table(iso3, "plant_zone_overrides.csv"),
+            ),
+        ),
         ("places", lambda: places.places(raw_path("geonames.cities"))),
         ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
         (

@@ -272,8 +272,54 @@ def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles 
     return pd.DataFrame({F.DIST_FAULT_KM: dist, F.QUAKES_50KM: count})
 
 
+def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference) -> pd.DataFrame:
+    """Idle paid-for capacity near each point: ``Σ MW × (1 − load factor)`` of ``idle_plants.csv`` within radius.
+
+    The radius is ``surplus.idle_radius_km`` or the ``idle_radius_km`` figure. Also names the nearest such plant.
+    """
+    plants = ref.table("idle_plants.csv")
+    radius = study.surplus.idle_radius_km or ref.figure("idle_radius_km")[0]
+    km = (
+        np.column_stack(
+            [
+                haversine_km(lon, lat, np.full(len(lon), x), np.full(len(lon), y))
+                for x, y in zip(plants["lon"], plants["lat"], strict=True)
+            ]
+        )
+        if len(plants)
+        else np.full((len(lon), 0), np.inf)
+    )
+    idle_mw = (plants["mw"] * (1.0 - plants["load_factor"])).to_numpy(float)
+    near = km <= radius
+    return pd.DataFrame(
+        {
+            F.IDLE_CAPACITY_MW: (near * idle_mw[None, :]).sum(axis=1),
+            "idle_plant_nearest": plants["plant"].to_numpy()[km.argmin(axis=1)],
+            "dist_idle_plant_km": km.min(axis=1),
+        }
+    )
+
+
+def zone_columns(lon: np.ndarray, lat: np.ndarray, zonal) -> pd.DataFrame:
+    """Give each cell its network zone and that zone's hosting capacities (every cell carries its zone's figures)."""
+    from siting.model import zones as zmod
+
+    zone = zmod.cell_zones(lon, lat, zonal.polygons)
+    by_zone = zonal.zones.set_index(F.ZONE)
+    out = {F.ZONE: zone}
+    for col in (F.HOSTING_FIRM_MW, F.HOSTING_INT_1PCT_MW, F.HOSTING_INT_5PCT_MW, F.RUN_SHARE_100MW,
+                F.HOSTING_ENERGY_GWH):  # fmt: skip
+        out[col] = pd.Series(zone).map(by_zone[col]).to_numpy(float)
+    return pd.DataFrame(out)
+
+
 def compute(
-    candidates: gpd.GeoDataFrame, layers: Layers, study: Study, surplus: pd.DataFrame, ref: Reference
+    candidates: gpd.GeoDataFrame,
+    layers: Layers,
+    study: Study,
+    surplus: pd.DataFrame,
+    ref: Reference,
+    zonal: object | None = None,
 ) -> gpd.GeoDataFrame:
     """Add every criterion column to the candidates.
 
@@ -289,6 +335,9 @@ def compute(
         Province table of :func:`siting.model.surplus.provincial_surplus` (``SurplusModel.provinces``).
     ref
         The region's reference tables and figures.
+    zonal
+        The zonal model (:class:`siting.model.zones.ZoneModel`); when given, cells carry ``zone`` and their
+        zone's hosting columns.
 
     Returns
     -------
@@ -327,7 +376,10 @@ def compute(
             cool,
             conn_job.result(),
             quake,
+            idle_capacity(lon, lat, study, ref),
         ]
+        if zonal is not None:
+            parts.append(zone_columns(lon, lat, zonal))
     extra = pd.concat(parts, axis=1)
     extra.index = candidates.index
     out = pd.concat([candidates, extra], axis=1)

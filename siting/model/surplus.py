@@ -1,4 +1,11 @@
-"""Provincial surplus by month, capped by what the grid can deliver.
+"""Provincial surplus by month (the legacy model), and the zonal hosting model beside it.
+
+The zonal model (:mod:`siting.model.zones`: counted plants, network zones, interface limits, demand by zone,
+firm versus interruptible load) is what the scores and the allocation use when the zones are given; the
+provincial model below is kept, computable, as the "old" figures of ``national_checks.csv``. It runs on the
+roster GEM reports (``roster="gem"``: every operating GEM unit plus ``capacity_additions.csv``) or on the
+corrected roster (``roster="counted"``: the plants layer's ``counts`` units, renewables included), so the
+checks separate what the roster changes from what the zones change.
 
 For each province ``p`` and month ``m``::
 
@@ -68,6 +75,8 @@ class SurplusModel:
     monthly: pd.DataFrame
     figures: pd.DataFrame
     national: pd.DataFrame
+    zones: object | None = None  # siting.model.zones.ZoneModel when the zonal model ran
+    roster: pd.DataFrame | None = None  # capacity by status and fuel against published totals
 
 
 def _check_codes(keys: object, valid: set[str], key: str) -> None:
@@ -112,17 +121,21 @@ def zonal_deliverable(surplus: np.ndarray, south: np.ndarray, transfer_mw: float
 
 
 def _capacity_by_fuel(
-    study: Study, codes: list[str], plants: gpd.GeoDataFrame, ref: Reference
+    study: Study, codes: list[str], plants: gpd.GeoDataFrame, ref: Reference, roster: str = "gem"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     cfg = study.surplus
+    if "origin" in plants.columns:
+        plants = plants[plants["origin"] == "gem"] if roster == "gem" else plants[plants["counts"].astype(bool)]
     cap = (
         plants.groupby([F.ISO_3166_2, "tracker"])[F.CAPACITY_MW]
         .sum()
         .unstack(fill_value=0.0)
         .reindex(index=codes, columns=list(FUELS), fill_value=0.0)
     )
-    basis = pd.DataFrame("GEM operating units", index=codes, columns=list(FUELS))
-    additions = ref.table("capacity_additions.csv")
+    basis = pd.DataFrame(
+        "GEM operating units" if roster == "gem" else "counted plants", index=codes, columns=list(FUELS)
+    )
+    additions = ref.table("capacity_additions.csv") if roster == "gem" else ref.table("capacity_additions.csv").iloc[:0]
     for row in additions.itertuples():
         cap.loc[row.iso_3166_2, row.fuel] += row.capacity_mw
         basis.loc[row.iso_3166_2, row.fuel] = row.basis
@@ -165,7 +178,12 @@ def _monthly_peak(study: Study, ref: Reference) -> tuple[np.ndarray, str]:
 
 
 def provincial_surplus(
-    study: Study, provinces: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, ref: Reference
+    study: Study,
+    provinces: gpd.GeoDataFrame,
+    plants: gpd.GeoDataFrame,
+    ref: Reference,
+    zones: gpd.GeoDataFrame | None = None,
+    roster: str = "gem",
 ) -> SurplusModel:
     """Run the monthly surplus model for every province.
 
@@ -179,6 +197,11 @@ def provincial_surplus(
         Operating plants layer (``iso_3166_2, tracker, capacity_mw``).
     ref
         The region's reference tables and figures (the study's ``figures:`` applied).
+    zones
+        The network zones layer (or the study's own): when given, the zonal model runs too and the province
+        table gains the hosting figures of its zones, ``national`` the old-versus-new comparison.
+    roster
+        ``gem`` (legacy: GEM operating units + capacity_additions.csv) or ``counted``.
 
     Returns
     -------
@@ -201,7 +224,7 @@ def provincial_surplus(
     pop = pd.Series([cfg.population.get(c, pop[c]) for c in codes], index=codes, dtype=float)
     share = pop / pop.sum()
 
-    cap, cap_basis = _capacity_by_fuel(study, codes, plants, ref)
+    cap, cap_basis = _capacity_by_fuel(study, codes, plants, ref, roster)
     avail, avail_basis = _availability(study, ref)
     peak, peak_basis = _monthly_peak(study, ref)
     # national figures honour the study's `figures:` overrides like every other stage
@@ -264,7 +287,188 @@ def provincial_surplus(
         cap, cap_basis, avail, avail_basis, peak, peak_basis, transfer, transfer_basis, load_factor, load_factor_basis
     )
     national = national_checks(ref, table, peak)
-    return SurplusModel(table, monthly, figures, national)
+    model = SurplusModel(table, monthly, figures, national)
+    if zones is None or "counts" not in plants.columns:
+        return model
+    return with_zones(model, study, provinces, plants, zones, ref)
+
+
+ZONE_COLUMNS = (
+    F.HOSTING_FIRM_MW,
+    F.HOSTING_INT_1PCT_MW,
+    F.HOSTING_INT_5PCT_MW,
+    F.RUN_SHARE_100MW,
+    F.HOSTING_ENERGY_GWH,
+)
+
+
+def province_zones(provinces: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_share: float = 0.001) -> pd.DataFrame:
+    """Which zones cover each province: ``iso_3166_2, zone, area_share`` (shares of the province's area)."""
+    p = provinces[[F.ISO_3166_2, "geometry"]].to_crs(6933)
+    z = zones[[F.ZONE, "geometry"]].to_crs(6933)
+    inter = gpd.overlay(p, z, how="intersection", keep_geom_type=True)
+    inter["area"] = inter.geometry.area
+    total = inter.groupby(F.ISO_3166_2)["area"].transform("sum")
+    inter["area_share"] = inter["area"] / total
+    return inter.loc[inter["area_share"] >= min_share, [F.ISO_3166_2, F.ZONE, "area_share"]].reset_index(drop=True)
+
+
+def with_zones(
+    model: SurplusModel,
+    study: Study,
+    provinces: gpd.GeoDataFrame,
+    plants: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    ref: Reference,
+) -> SurplusModel:
+    """Add the zonal model: per province the hosting of the zones it lies in (the best of them), old vs new."""
+    from siting.model import zones as zonal
+
+    zm = zonal.solve(study, zones, plants, ref)
+    counted = provincial_surplus(study, provinces, plants, ref, roster="counted")
+    cover = province_zones(provinces, zones)
+    by_zone = zm.zones.set_index(F.ZONE)
+    table = model.provinces.copy()
+    table = table.rename(columns={"zone": "legacy_zone"})
+    best = {}
+    for code in table[F.ISO_3166_2]:
+        zs = cover.loc[cover[F.ISO_3166_2] == code].sort_values("area_share", ascending=False)[F.ZONE].tolist()
+        best[code] = zs
+    table[F.ZONE] = [" | ".join(best[c]) for c in table[F.ISO_3166_2]]
+    for col in ZONE_COLUMNS:
+        table[col] = [max((by_zone.loc[z, col] for z in best[c]), default=0.0) for c in table[F.ISO_3166_2]]
+    cnt = counted.provinces.set_index(F.ISO_3166_2)
+    table["firm_surplus_counted_roster_mw"] = table[F.ISO_3166_2].map(cnt[F.FIRM_SURPLUS_MW]).to_numpy()
+    table["capacity_counted_mw"] = table[F.ISO_3166_2].map(cnt[F.CAPACITY_MW]).to_numpy()
+    roster = roster_reconciliation(plants, ref)
+    national = pd.concat(
+        [model.national.assign(old_model=np.nan), old_vs_new(table, zm, model, ref), roster_checks(roster, zm, ref)],
+        ignore_index=True,
+    )[["check", "old_model", "model", "published", "difference", "note"]]
+    figures = pd.concat([model.figures, zm.figures], ignore_index=True)
+    return SurplusModel(table, model.monthly, figures, national, zm, roster)
+
+
+def roster_reconciliation(plants: gpd.GeoDataFrame, ref: Reference) -> pd.DataFrame:
+    """Capacity (MW) by status, origin and fuel, and whether it counts."""
+    g = plants.groupby(["counts", "status", "origin", "tracker"])[F.CAPACITY_MW].sum().reset_index()
+    return g.sort_values(["counts", "status", "tracker"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def roster_checks(roster: pd.DataFrame, zm, ref: Reference) -> pd.DataFrame:
+    """Compare counted capacity with the published firm and installed figures, the gap itemised."""
+    firm, firm_src = ref.figure("firm_capacity_mw")
+    installed, inst_src = ref.figure("installed_capacity_mw")
+    net_metered, nm_src = ref.figure("net_metered_solar_mw")
+    tol, tol_src = ref.figure("firm_reconciliation_tolerance")
+    counted = float(roster.loc[roster["counts"], F.CAPACITY_MW].sum())
+    excluded = roster.loc[~roster["counts"]]
+    gem = float(roster.loc[roster["origin"] == "gem", F.CAPACITY_MW].sum())
+    added = roster.loc[roster["origin"] != "gem"].groupby("origin")[F.CAPACITY_MW].sum()
+    rows = [
+        ("roster: GEM operating units (MW)", gem, np.nan, "GEM trackers in the mirror"),
+        *[
+            (f"roster: not counted, {st} (MW)", -mw, np.nan, "plant_status.csv")
+            for st, mw in excluded.groupby("status")[F.CAPACITY_MW].sum().items()
+        ],
+        *[(f"roster: added from {o} (MW)", mw, np.nan, f"{o}.csv") for o, mw in added.items()],
+        *_by_fuel_checks(roster, ref),
+        (
+            "counted capacity vs firm capacity (MW)",
+            counted,
+            firm,
+            f"published firm capacity: {firm_src}; within tolerance {tol:g} ({tol_src}): "
+            f"{abs(counted - firm) <= tol * firm}",
+        ),
+        (
+            "counted + not counted vs installed excl. net metering (MW)",
+            float(roster[F.CAPACITY_MW].sum()),
+            installed - net_metered,
+            f"installed {installed:,.0f} MW ({inst_src}) less net-metered solar {net_metered:,.0f} MW ({nm_src}); "
+            "the rest is captive plants and units GEM does not list",
+        ),
+    ]
+    out = pd.DataFrame(rows, columns=["check", "model", "published", "note"])
+    out["difference"] = out["model"] - out["published"]
+    out["old_model"] = np.nan
+    return out
+
+
+EMBER_FUEL = {"coal": "coal", "gas": "oil_gas", "hydro": "hydro", "nuclear": "nuclear", "wind": "wind",
+              "solar": "solar", "biomass": "bioenergy"}  # fmt: skip
+
+
+def _by_fuel_checks(roster: pd.DataFrame, ref: Reference) -> list[tuple]:
+    """Compare counted MW by fuel with Ember's national capacity by fuel (``national_capacity_by_fuel.csv``)."""
+    ember = ref.table("national_capacity_by_fuel.csv")
+    counted = roster[roster["counts"]].groupby("tracker")[F.CAPACITY_MW].sum()
+    rows = []
+    for r in ember.itertuples():
+        fuel = EMBER_FUEL.get(r.fuel)
+        if fuel is None:
+            continue  # Ember's "unknown" has no counterpart in the roster
+        rows.append((f"roster: counted {fuel} vs Ember {r.fuel} {r.year} (MW)", float(counted.get(fuel, 0.0)),
+                     float(r.capacity_mw), "not an item of the sum; " + str(r.source)))  # fmt: skip
+    return rows
+
+
+def old_vs_new(table: pd.DataFrame, zm, model: SurplusModel, ref: Reference) -> pd.DataFrame:
+    """Per province and zone: the legacy figure, the roster-corrected one and the zonal hosting capacity."""
+    rows = []
+    for r in table.itertuples():
+        rows.append(
+            (
+                f"firm surplus {r.iso_3166_2} (MW): legacy vs counted roster",
+                r.firm_surplus_mw,
+                r.firm_surplus_counted_roster_mw,
+                "legacy provincial model; same formula, corrected roster",
+            )
+        )
+        rows.append(
+            (
+                f"firm surplus {r.iso_3166_2} (MW): legacy vs zonal firm hosting",
+                r.firm_surplus_mw,
+                getattr(r, F.HOSTING_FIRM_MW),
+                f"zonal LP, zone(s) {r.zone}",
+            )
+        )
+        rows.append((f"interruptible {r.iso_3166_2} (MW): legacy median vs hosting at <=1 % curtailment",
+                     r.surplus_mw, getattr(r, F.HOSTING_INT_1PCT_MW), f"zonal LP, zone(s) {r.zone}"))  # fmt: skip
+    legacy = model.provinces.groupby("zone")[F.FIRM_SURPLUS_MW].apply(lambda v: v.clip(lower=0).sum())
+    zones_tab = ref.table("zones.csv").set_index("zone")
+    for z in zm.zones.itertuples():
+        codes = str(zones_tab.loc[z.zone, "provinces"]).split("|") if z.zone in zones_tab.index else []
+        old_zone = model.provinces.loc[model.provinces[F.ISO_3166_2].isin(codes), "zone"]
+        old = float(legacy.get(old_zone.iloc[0], np.nan)) if len(old_zone) else np.nan
+        rows.append((f"zone {z.zone} firm (MW): legacy zone total vs hosting", old, getattr(z, F.HOSTING_FIRM_MW),
+                     f"legacy zone = {old_zone.iloc[0] if len(old_zone) else '-'} provinces' positive firm surplus; "
+                     f"worst month {z.firm_worst_month}"))  # fmt: skip
+        rows.append(
+            (
+                f"zone {z.zone} interruptible <=1 % / <=5 % (MW)",
+                getattr(z, F.HOSTING_INT_1PCT_MW),
+                getattr(z, F.HOSTING_INT_5PCT_MW),
+                "old_model column holds the 1 % figure, model the 5 %",
+            )
+        )
+    avg = float(
+        (zm.monthly.groupby("month")["average_mw"].sum().to_numpy() * HOURS_IN_MONTH).sum() / HOURS_IN_MONTH.sum()
+    )
+    old_avg, old_src = ref.figure("average_load_served_mw")
+    nat_avg, nat_src = ref.figure("fy25_national_average_load_mw")
+    rows.append(
+        (
+            "average load (MW): legacy figure vs zone demand",
+            old_avg,
+            avg,
+            f"legacy: {old_src}; FY25 national average {nat_avg:,.0f} MW ({nat_src})",
+        )
+    )
+    out = pd.DataFrame(rows, columns=["check", "old_model", "model", "note"])
+    out["published"] = np.nan
+    out.loc[out["check"].str.startswith("average load"), "published"] = nat_avg
+    out["difference"] = out["model"] - out["old_model"]
+    return out
 
 
 def _figures(
@@ -301,8 +505,9 @@ def national_checks(ref: Reference, table: pd.DataFrame, peak: np.ndarray) -> pd
             "installed capacity (MW)",
             table[F.CAPACITY_MW].sum(),
             installed,
-            "the data lacks net-metered rooftop solar (2,813 MW in the published total), captive plants and "
-            "units GEM does not list; it includes ~1.8 GW wind and ~1.3 GW utility solar added from reference",
+            f"the data lacks net-metered rooftop solar ({nat.loc['net_metered_solar_mw', 'value']:,.0f} MW in the "
+            "published total), captive plants and units GEM does not list; it includes the wind and utility solar "
+            "of capacity_additions.csv",
         ),
         ("summer peak demand (MW)", peak.max(), float(nat.loc["peak_demand_mw", "value"]), "NEPRA SIR 2024"),
         (

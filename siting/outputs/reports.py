@@ -70,17 +70,54 @@ def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[s
     return {"sensitivity": csv, "sensitivity_plot": png}
 
 
+def zonal_caps(out: Path, profile: Profile, rules) -> allocation.ZonalCaps | None:
+    """Build the zonal network and the profile's demand measure from what ``siting score`` wrote (none if absent).
+
+    ``load: firm``: the monthly peak × (1 + reserve margin); ``load: interruptible``: the demand exceeded in
+    ``allocation.curtailment_share`` of each month's hours (the load-duration curve of ``siting.model.zones``).
+    """
+    mpath, fpath = out / "surplus_zones_monthly.csv", out / "interface_flows.csv"
+    if not (mpath.is_file() and fpath.is_file()):
+        return None
+    return zonal_caps_from(pd.read_csv(mpath), pd.read_csv(fpath), profile, rules)
+
+
+def zonal_caps_from(monthly: pd.DataFrame, flows: pd.DataFrame, profile: Profile, rules) -> allocation.ZonalCaps:
+    """:func:`zonal_caps` from the zonal model's ``monthly`` and ``flows`` tables."""
+    from siting.model.zones import ldc
+
+    zones = list(dict.fromkeys(monthly[F.ZONE].astype(str)))
+
+    def grid(col: str) -> np.ndarray:
+        return monthly.pivot(index=F.ZONE, columns="month", values=col).reindex(zones).to_numpy(float)
+
+    arcs_tab = flows.drop_duplicates("interface")[["interface", "limit_mw"]]
+    arcs = [tuple(i.split("->")) for i in arcs_tab["interface"]]
+    if profile.load == "firm":
+        demand, measure = grid("firm_demand_mw"), "monthly peak × (1 + reserve margin) (load: firm)"
+    else:
+        q = rules.curtailment_share
+        demand = ldc(grid("peak_mw"), grid("average_mw"), grid("trough_mw"), np.array([q]))[..., 0]
+        measure = f"demand exceeded in {q:.0%} of each month's hours (load: interruptible)"
+    return allocation.ZonalCaps(
+        zones, arcs, arcs_tab["limit_mw"].to_numpy(float), grid("available_mw"), demand, measure
+    )
+
+
 def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> tuple[allocation.Allocation, dict]:
     """``allocation.csv`` (sites with capacity) and ``allocation.md`` (summary) in the profile's output folder."""
     rules = profile.allocation.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     rules = type(rules).model_validate(rules.model_dump())
     site_table, province_table = _read_outputs(out, "sites.parquet", "provinces.csv")
-    res = allocation.allocate(site_table, province_table, rules)
+    zonal = zonal_caps(out, profile, rules)
+    res = allocation.allocate(site_table, province_table, rules, zonal)
     title = f"Allocation of {rules.total_mw:,.0f} MW — {study.name} / {profile.name}"
     files = {
         "allocation": write_csv(out / "allocation.csv", res.sites.round(CSV_DECIMALS)),
         "allocation_md": write_text(out / "allocation.md", allocation.to_markdown(res, title)),
     }
+    if res.zones is not None:
+        files["allocation_zones"] = write_csv(out / "allocation_zones.csv", res.zones.round(CSV_DECIMALS))
     return res, files
 
 

@@ -13,6 +13,7 @@ from pyproj import Geod
 from shapely.ops import nearest_points
 
 from siting._errors import DataError
+from siting.fields import F
 from siting.layers import plants
 
 GEOD = Geod(ellps="WGS84")
@@ -27,6 +28,12 @@ TRACKERS = {
 }
 README_MW = {"coal": 7638, "oil_gas": 19863, "hydro": 10468, "nuclear": 3530, "bioenergy": 255}
 NE_TO_CURRENT = {"PK-TA": "PK-KP"}  # F.A.T.A. merged into Khyber Pakhtunkhwa in 2018 (mirror README)
+
+
+def gem_only(layers) -> gpd.GeoDataFrame:
+    """The plants layer's rows that are GEM operating units (whatever the status table made of them)."""
+    p = layers.plants
+    return p[p["origin"] == "gem"]
 
 
 @pytest.fixture(scope="module")
@@ -50,20 +57,20 @@ def operating(mirror: Path) -> pd.DataFrame:
 
 
 def test_total_operating_capacity_equals_the_raw_files(layers, operating: pd.DataFrame) -> None:
-    assert layers.plants["capacity_mw"].sum() == pytest.approx(operating["capacity_mw"].sum(), abs=1e-6)
-    assert len(layers.plants) == len(operating)
+    assert gem_only(layers)["capacity_mw"].sum() == pytest.approx(operating["capacity_mw"].sum(), abs=1e-6)
+    assert len(gem_only(layers)) == len(operating)
 
 
 @pytest.mark.parametrize("tracker", list(TRACKERS))
 def test_capacity_per_tracker(layers, operating: pd.DataFrame, tracker: str) -> None:
-    ours = layers.plants.loc[layers.plants["tracker"] == tracker, "capacity_mw"].sum()
+    ours = gem_only(layers).loc[gem_only(layers)["tracker"] == tracker, "capacity_mw"].sum()
     assert ours == pytest.approx(operating.loc[operating["tracker"] == tracker, "capacity_mw"].sum(), abs=1e-6)
     assert ours == pytest.approx(README_MW[tracker], abs=1.0)
 
 
 def test_only_operating_units_with_capacity(layers) -> None:
-    p = layers.plants
-    assert set(p["status"]) == {"operating"}
+    p = gem_only(layers)
+    assert set(p["gem_status"]) == {"operating"}
     assert (p["capacity_mw"] > 0).all()
     assert set(p["tracker"]) == set(TRACKERS)
     assert p["plant"].str.len().gt(0).all()
@@ -72,7 +79,12 @@ def test_only_operating_units_with_capacity(layers) -> None:
 
 def test_plant_positions_are_the_raw_coordinates(layers, operating: pd.DataFrame) -> None:
     ours = sorted(
-        zip(layers.plants["tracker"], layers.plants.geometry.x.round(6), layers.plants.geometry.y.round(6), strict=True)
+        zip(
+            gem_only(layers)["tracker"],
+            gem_only(layers).geometry.x.round(6),
+            gem_only(layers).geometry.y.round(6),
+            strict=True,
+        )
     )
     ref = sorted(zip(operating["tracker"], operating["lon"].round(6), operating["lat"].round(6), strict=True))
     assert ours == ref
@@ -83,7 +95,7 @@ def test_every_plant_is_in_or_near_its_province(layers) -> None:
     names = polys["province"]
     far = []
     for code, name, pt in zip(
-        layers.plants["iso_3166_2"], layers.plants["province"], layers.plants.geometry, strict=True
+        gem_only(layers)["iso_3166_2"], gem_only(layers)["province"], gem_only(layers).geometry, strict=True
     ):
         assert names[code] == name
         poly = polys.geometry[code]
@@ -100,17 +112,17 @@ def test_every_plant_is_in_or_near_its_province(layers) -> None:
 def test_province_is_the_containing_source_polygon(layers, mirror: Path) -> None:
     admin1 = gpd.read_file(mirror / "naturalearth" / "ne_10m_admin_1_states_provinces_PAK.geojson")
     codes = admin1["iso_3166_2"].map(lambda c: NE_TO_CURRENT.get(c, c)).to_numpy()
-    pts = layers.plants.geometry.values
+    pts = gem_only(layers).geometry.values
     inside = np.array([shapely.contains(admin1.geometry.values, pt) for pt in pts])  # plants x polygons
     contained = inside.sum(axis=1) == 1
     assert contained.sum() > 0.9 * len(pts)  # nearly all plants lie inside exactly one source polygon
     expected = codes[inside[contained].argmax(axis=1)]
-    assert (layers.plants["iso_3166_2"].to_numpy()[contained] == expected).all()
+    assert (gem_only(layers)["iso_3166_2"].to_numpy()[contained] == expected).all()
 
 
 def test_every_operating_tracker_province_is_plausible(layers) -> None:
     # the biggest nuclear units (Karachi K-2/K-3) are in Sindh, Chashma in Punjab; Tarbela (hydro) in KP
-    p = layers.plants
+    p = gem_only(layers)
     by = p.groupby(["tracker", "iso_3166_2"])["capacity_mw"].sum()
     assert by["nuclear"].index.tolist() == sorted(["PK-PB", "PK-SD"])
     assert by["hydro"].idxmax() == "PK-KP"
@@ -128,6 +140,34 @@ def test_read_gem_refuses_a_file_without_capacity(tmp_path: Path, mirror: Path) 
 def test_read_gem_maps_the_different_column_names(mirror: Path) -> None:
     for tracker, (name, *_rest) in TRACKERS.items():
         df = plants.read_gem(mirror / "gem" / name, tracker)
-        assert list(df.columns) == ["plant", "unit", "fuel", "capacity_mw", "status", "lat", "lon", "tracker"]
+        assert list(df.columns) == [
+            "plant",
+            "unit",
+            "fuel",
+            "capacity_mw",
+            "status",
+            "lat",
+            "lon",
+            "gem_unit_id",
+            "gem_location_id",
+            "tracker",
+        ]
         assert df["lat"].between(23, 38).all() and df["lon"].between(60, 78).all(), tracker
         assert df["status"].eq(df["status"].str.lower()).all()
+
+
+def test_status_table_applied_at_prepare(layers) -> None:
+    """Every plant_status.csv row is found: matched units take its status and counts, Suki Kinari is added."""
+    from siting.io import reference
+
+    p = layers.plants
+    status = reference.table("PAK", "plant_status.csv")
+    for row in status.itertuples():
+        by_pattern = (p["tracker"] == row.match_tracker) & p["plant"].str.contains(row.match_name)
+        hit = p[(by_pattern & (p["status"] == row.status)) | (p["plant"] == row.plant)]
+        assert len(hit), row.plant
+        assert hit[F.CAPACITY_MW].sum() == pytest.approx(row.mw, abs=0.6), row.plant  # Atlas 214.5 vs GEM 214.5
+        assert (hit["counts"] == (str(row.counts).lower() == "true")).all(), row.plant
+        assert (hit["status"] == row.status).all()
+    assert p["counts"].dtype == bool and set(p["origin"]) == {"gem", "plant_status", "renewables"}
+    assert set(p[F.ZONE]) == {"ntdc_north", "ntdc_south", "k_electric"}
