@@ -46,7 +46,9 @@ from siting.io.catalog import Source, load_catalog
 from siting.io.files import write_atomic, write_text
 from siting.io.paths import Paths
 from siting.io.validate import read_table, require_columns
+from siting.kernels import voltage
 from siting.layers import Layers
+from siting.layers.substation_kind import is_connection_point
 from siting.layers.userdata import CANDIDATE_ID, CANDIDATE_NAME
 from siting.outputs import assets as _assets
 
@@ -60,7 +62,8 @@ WATER_COLOUR = "#a9cce8"
 OUTSIDE_COLOUR = "#dfe6ea"
 SCORE_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")  # viridis: low → high suitability
 SURPLUS_COLORS = ("#b2182b", "#f7f7f7", "#2166ac")  # deficit red → balance white → surplus blue
-# voltage classes of substations and lines: (lowest kV, label, colour, marker radius px, line weight px)
+# styles of the voltage classes of siting.kernels.voltage (nominal class kV, label, colour, marker radius px,
+# line weight px); a known voltage below 132 kV takes the last row
 VOLTAGE_STYLES = (
     (500.0, "500 kV and above", "#6a3d9a", 6.0, 3.0),
     (220.0, "220 kV", "#e31a1c", 5.0, 2.0),
@@ -69,6 +72,13 @@ VOLTAGE_STYLES = (
 )
 UNKNOWN_VOLTAGE_STYLE = ("voltage unknown", "#8c8c8c", 3.0, 1.0)
 HVDC_STYLE = ("HVDC", "#000000", 2.5)
+KIND_LABELS = {  # siting.layers.substation_kind.KINDS
+    "grid_station": "grid station",
+    "hvdc_converter": "HVDC converter station (not a connection point)",
+    "plant_switchyard": "power-plant switchyard (not a connection point)",
+    "traction": "traction substation (not a connection point)",
+    "unknown": "kind unknown (not used as a connection point)",
+}
 MAX_IMAGE_PX = 4096
 _EARTH_RADIUS_M = 6378137.0  # Web Mercator sphere
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
@@ -143,8 +153,9 @@ def voltage_style(kv: float, is_hvdc: bool = False) -> tuple[str, str, float, fl
         return HVDC_STYLE[0], HVDC_STYLE[1], 3.0, HVDC_STYLE[2]
     if kv is None or not np.isfinite(kv):
         return UNKNOWN_VOLTAGE_STYLE
-    for lowest, name, colour, radius, weight in VOLTAGE_STYLES:
-        if kv >= lowest:
+    cls = float(voltage.class_kv(kv))  # 400 kV is the 500 kV class, 230 kV the 220 kV class
+    for nominal, name, colour, radius, weight in VOLTAGE_STYLES:
+        if (cls if np.isfinite(cls) else 0.0) >= nominal:
             return name, colour, radius, weight
     return UNKNOWN_VOLTAGE_STYLE
 
@@ -313,9 +324,14 @@ def substation_features(substations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     names = substations[F.NAME].fillna("")
     operators = substations["operator"] if "operator" in substations else pd.Series("", index=substations.index)
     sources = substations[F.VOLTAGE_SOURCE] if F.VOLTAGE_SOURCE in substations else pd.Series("", index=names.index)
+    if F.VOLTAGE_BASIS in substations:
+        sources = substations[F.VOLTAGE_BASIS]
+    kinds = substations[F.KIND] if F.KIND in substations else pd.Series("", index=names.index)
     tips = []
-    for name, op, v, src in zip(names, operators.fillna(""), kv, sources.fillna(""), strict=True):
+    for name, op, v, src, kind in zip(names, operators.fillna(""), kv, sources.fillna(""), kinds, strict=True):
         rows = [("Voltage", f"{_kv(v)}{f' ({esc(src)})' if src and np.isfinite(v) else ''}")]
+        if kind:
+            rows.append(("Kind", KIND_LABELS.get(kind, esc(kind))))
         if op:
             rows.append(("Operator", esc(op)))
         tips.append(_tooltip_table(esc(name) or "Unnamed substation", rows))
@@ -792,8 +808,10 @@ def build_map(
 
     subs = substation_features(layers.substations)
     high = (layers.substations[F.VOLTAGE_KV] >= study.grid.substation_min_kv).to_numpy()
+    point = is_connection_point(layers.substations)
     for part, name, show in (
-        (subs[high], f"Substations ≥ {study.grid.substation_min_kv:g} kV (scored)", True),
+        (subs[high & point], f"Grid stations ≥ {study.grid.substation_min_kv:g} kV (scored)", True),
+        (subs[high & ~point], "Not connection points: HVDC converters, plant switchyards, unknown kind", True),
         (subs[~high], f"Substations below {study.grid.substation_min_kv:g} kV or voltage unknown", False),
     ):
         if part.empty:

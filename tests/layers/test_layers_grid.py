@@ -123,9 +123,13 @@ def test_substation_count_matches_the_mirror(layers, raw_substations, meta) -> N
 
 def test_voltage_source_values_are_consistent(layers) -> None:
     subs = layers.substations
+    # voltage_source: the tag-and-line-end rule alone; voltage_basis: the final voltage's origin
     assert set(subs["voltage_source"]) == {"tagged", "inferred", "unknown"}
+    assert set(subs["voltage_basis"]) <= {"tagged", "line end", "classifier", "unknown"}
+    pairs = {("tagged", "tagged"), ("inferred", "line end"), ("unknown", "classifier"), ("unknown", "unknown")}
+    assert set(zip(subs["voltage_source"], subs["voltage_basis"], strict=True)) <= pairs
     known = subs["voltage_kv"].notna()
-    assert (known == subs["voltage_source"].isin(["tagged", "inferred"])).all()
+    assert (known == subs["voltage_basis"].isin(["tagged", "line end", "classifier"])).all()
     assert (subs.loc[known, "voltage_kv"] > 0).all()
 
 
