@@ -79,9 +79,10 @@ def test_criteria_and_allocation_give_the_same_headroom(result, placed, layers, 
     subs = layers.substations
     table = headroom.station_headroom(subs, Reference.for_study(study))
     grid = subs[F.KIND] == "grid_station"
+    label = subs[F.NAME].where(subs[F.NAME] != "", "unnamed (OSM " + subs["osm_id"] + ")")
     by_station = pd.DataFrame(
         {
-            "name": subs.loc[grid, F.NAME],
+            "name": label[grid],
             "kv": subs.loc[grid, F.VOLTAGE_KV],
             "mw": table.loc[grid, F.SUBSTATION_HEADROOM_MW],
         }
@@ -96,6 +97,8 @@ def test_criteria_and_allocation_give_the_same_headroom(result, placed, layers, 
     # the allocation's station table carries the same figure and never exceeds it
     assert (placed.stations["allocated_mw"] <= placed.stations["headroom_mw"] + 1e-9).all()
     cells = result.scored
+    kki = cells[cells[F.SUBSTATION_NAME] == "unnamed (OSM 1431679698)"]  # K-Electric KKI: 1,000 MVA, named figure
+    assert len(kki) and np.allclose(kki[F.SUBSTATION_HEADROOM_MW], 1000 * 2 / 3 * 0.9 * (1 - 0.81))
     for name in ("Gatti", "Shikarpur", "Rohri New", "Daharki"):  # on the constrained list: no headroom anywhere
         sel = cells[cells[F.SUBSTATION_NAME] == name]
         assert (sel[F.SUBSTATION_HEADROOM_MW] == 0).all()

@@ -113,7 +113,10 @@ def test_nearest_substation_carries_its_headroom(sample, layers) -> None:
     cap = substation_capacity(layers.substations, Reference.for_study(study))
     near = nearest_substation(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers.substations, 220, cap)
     assert (near[F.SUBSTATION_KV] >= 220).all()
-    by_name = cap.assign(name=layers.substations[F.NAME], kv=layers.substations[F.VOLTAGE_KV])
+    label = layers.substations[F.NAME].where(
+        layers.substations[F.NAME] != "", "unnamed (OSM " + layers.substations["osm_id"] + ")"
+    )
+    by_name = cap.assign(name=label, kv=layers.substations[F.VOLTAGE_KV])
     for row in near.head(10).itertuples():
         match = by_name[(by_name["name"] == row.substation_name) & (by_name["kv"] == row.substation_kv)]
         assert row.substation_headroom_mw in set(match[F.SUBSTATION_HEADROOM_MW])

@@ -76,11 +76,19 @@ def nearest_substation(
         {
             F.DIST_SUBSTATION_KM: km,
             F.SUBSTATION_KV: eligible[F.VOLTAGE_KV].to_numpy()[idx],
-            F.SUBSTATION_NAME: eligible[F.NAME].to_numpy()[idx],
+            F.SUBSTATION_NAME: _station_labels(eligible)[idx],
             F.SUBSTATION_HEADROOM_MW: cap[F.SUBSTATION_HEADROOM_MW].to_numpy()[idx],
             F.SUBSTATION_CONSTRAINED: cap["constrained"].to_numpy()[idx],
         }
     )
+
+
+def _station_labels(subs: gpd.GeoDataFrame) -> np.ndarray:
+    """Station names; an unnamed one is ``unnamed (OSM <id>)``, so that two sites at it share its headroom."""
+    names = subs[F.NAME].fillna("").astype(str).str.strip()
+    if "osm_id" not in subs:
+        return names.to_numpy(dtype=object)
+    return names.where(names != "", "unnamed (OSM " + subs["osm_id"].astype(str) + ")").to_numpy(dtype=object)
 
 
 def distance_by_class(

@@ -68,9 +68,10 @@ def _named_rows(subs: pd.DataFrame, cls: np.ndarray, named: pd.DataFrame) -> lis
     by_id: dict[str, list[int]] = {}
     by_name: dict[str, list[int]] = {}
     for i, r in enumerate(named.itertuples()):
-        for osm in str(r.osm_ids).split("|"):
-            if osm.strip():
-                by_id.setdefault(osm.strip(), []).append(i)
+        raw = r.osm_ids  # "123|456", or one id that pandas read as a number
+        osm_ids = [str(int(raw))] if isinstance(raw, int | float) and np.isfinite(raw) else re.findall(r"\d+", str(raw))
+        for osm in osm_ids:
+            by_id.setdefault(osm, []).append(i)
         for nm in {r.name, *str(r.osm_names).split("|")}:
             if _key(nm):
                 by_name.setdefault(_key(nm), []).append(i)
