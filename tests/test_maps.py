@@ -179,7 +179,8 @@ def test_grid_layers_show_high_voltage_and_hide_low(page, scored) -> None:
     study = scored[1]
     page = json_unescaped(page)
     assert f"Transmission lines ≥ {study.grid.line_min_kv:g} kV" in page
-    assert f"Substations ≥ {study.grid.substation_min_kv:g} kV (scored)" in page
+    assert f"Grid stations ≥ {study.grid.substation_min_kv:g} kV (scored)" in page
+    assert "Not connection points: HVDC converters, plant switchyards, unknown kind" in page
     assert "Substations below" in page
     assert "Internet exchanges and cable landings" in page
 
