@@ -443,11 +443,10 @@ class AllocationRules(_Strict):
     total_mw: Annotated[float, Field(gt=0)] = 2000.0
     site_mw: Annotated[float, Field(gt=0)] = 100.0
     max_blocks_per_site: Annotated[int, Field(ge=1)] = 3
-    headroom_mw_by_kv: dict[str, Annotated[float, Field(ge=0)]] = {"220": 710.0, "500": 1460.0, "660": 1460.0}
-    """Nominal transformation capacity of a grid station by voltage (NTDC averages), used when the scores have
-    no ``substation_headroom_mw`` column."""
-    headroom_share: Annotated[float, Field(gt=0, le=1)] = 0.5
-    """Share of that nominal capacity assumed free for new load."""
+    headroom_mw_by_kv: dict[str, Annotated[float, Field(ge=0)]] = {}
+    """Explicit override, empty by default: free headroom (MW) of every grid station of a voltage class
+    (``{"220": 85}``), replacing for that class the ``substation_headroom_mw`` of the scores
+    (:mod:`siting.model.headroom`); the allocation report labels it as a profile override."""
     curtailment_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.05
     """Interruptible load only: the placed MW must fit in every month at the demand exceeded in this share of
     the month's hours (so it is curtailed at most this share of the hours); firm load fits at the peak."""

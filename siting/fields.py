@@ -55,6 +55,11 @@ class F:
     # grid
     VOLTAGE_KV = "voltage_kv"
     VOLTAGE_SOURCE = "voltage_source"
+    VOLTAGE_BASIS = "voltage_basis"
+    VOLTAGE_PREDICTED_KV = "voltage_predicted_kv"
+    VOLTAGE_PROBABILITY = "voltage_probability"
+    KIND = "kind"
+    KIND_BASIS = "kind_basis"
     LENGTH_KM = "length_km"
     VOLTAGE_CLASS = "voltage_class"
 
@@ -65,6 +70,9 @@ class F:
     DIST_LINE_KM = "dist_line_220kv_km"
     SUBSTATION_HEADROOM_MW = "substation_headroom_mw"
     SUBSTATION_CONSTRAINED = "substation_constrained"
+    SUBSTATION_FIRM_MVA = "substation_firm_mva"
+    SUBSTATION_LOADING = "substation_loading"
+    HEADROOM_BASIS = "headroom_basis"
     CONNECTION_COST_MUSD = "connection_cost_musd"
     DIST_IXP_KM = "dist_ixp_km"
     DIST_CABLE_LANDING_KM = "dist_cable_landing_km"
@@ -168,13 +176,15 @@ FIELDS: dict[str, Field] = {
             F.DIST_SUBSTATION_KM,
             "km",
             "Distance to substation",
-            "Great-circle distance to the nearest substation at or above the study's minimum voltage.",
+            "Great-circle distance to the nearest grid station (kind grid_station: no HVDC converter or plant "
+            "switchyard) at or above the study's minimum voltage.",
         ),
         Field(
             F.SUBSTATION_KV,
             "kV",
             "Nearest substation voltage",
-            "Highest voltage of that substation (tagged in OpenStreetMap or inferred from lines).",
+            "Highest voltage of that grid station (tagged in OpenStreetMap, inferred from line ends or by the "
+            "classifier; see voltage_basis).",
         ),
         Field(
             F.DIST_LINE_KM,
@@ -205,9 +215,58 @@ FIELDS: dict[str, Field] = {
         Field(
             F.SUBSTATION_HEADROOM_MW,
             "MW",
-            "Headroom at that substation (estimate)",
-            "NTDC average capacity of the voltage class × power factor × (1 − assumed loading); zero where NEPRA "
-            "names the grid station as overloaded. OpenStreetMap has no transformer capacity.",
+            "Headroom at that grid station (estimate)",
+            "N-1 firm capacity ((n−1)/n of nameplate MVA) × power factor × (1 − loading), siting.model.headroom: "
+            "named figures where published, class averages elsewhere; zero where NEPRA/NTDC list the station as "
+            "overloaded. OpenStreetMap has no transformer capacity.",
+        ),
+        Field(
+            F.SUBSTATION_FIRM_MVA,
+            "MVA",
+            "N-1 firm capacity",
+            "(n−1)/n × nameplate MVA with n transformers: what the station carries with its largest unit out.",
+        ),
+        Field(
+            F.SUBSTATION_LOADING,
+            "share",
+            "Loading",
+            "Loading applied to the firm capacity: NEPRA's figure where published, else the class average "
+            "(derived, labelled) or, on the constrained list, constrained_loading.",
+        ),
+        Field(F.HEADROOM_BASIS, "text", "Headroom basis", "Where the capacity and the loading of a station come from."),
+        Field(
+            F.KIND,
+            "class",
+            "Substation kind",
+            "grid_station, hvdc_converter, plant_switchyard, traction or unknown (siting.layers.substation_kind); "
+            "only grid stations are connection points.",
+        ),
+        Field(
+            F.KIND_BASIS,
+            "text",
+            "Kind basis",
+            "What decided the kind: override (reference table), rule: name/operator/HVDC line end/voltage or grid "
+            "word/no evidence, or co-location with a power plant.",
+        ),
+        Field(
+            F.VOLTAGE_BASIS,
+            "text",
+            "Voltage basis",
+            "tagged (OpenStreetMap), line end (highest line ending within 1 km), classifier (random forest kept "
+            "for a class whose cross-validated precision is at least 90 %) or unknown.",
+        ),
+        Field(
+            F.VOLTAGE_PREDICTED_KV,
+            "kV",
+            "Classifier's voltage class",
+            "Voltage class the classifier predicts for an untagged substation, kept or not (siting.layers."
+            "voltage_model).",
+        ),
+        Field(
+            F.VOLTAGE_PROBABILITY,
+            "share",
+            "Classifier probability",
+            "Share of the forest's trees voting for the predicted class of an untagged substation.",
         ),
         Field(
             F.CONNECTION_COST_MUSD,

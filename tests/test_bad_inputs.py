@@ -350,13 +350,16 @@ def test_map_of_user_sites_shows_each_with_its_name_and_breakdown(data_dir, stud
     assert code == 0, err
     folder = data_dir / "processed" / "small" / "bitcoin_mining_user"
     page = (folder / "map.html").read_text(encoding="utf-8")
-    assert page.count('"className": "siting-user-site"') == 4  # one marker per site, no score surface
+    # Thar's 500 kV substations are the coal plants' switchyards: no grid station within the profile's 100 km,
+    # so the constraint removes it; one marker for each of the other three, no score surface
+    assert page.count('"className": "siting-user-site"') == 3
     assert "siting-score-surface" not in page
-    for own in ("Thar (T1)", "Quetta (Q1)", "Multan (M1)", "Jhimpir (K1)"):
+    for own in ("Quetta (Q1)", "Multan (M1)", "Jhimpir (K1)"):
         assert page.count(own) >= 2, own  # in its tooltip and in the title of its popup
-    # every site's popup carries its score breakdown: 4 site markers + the same 4 as top sites of their provinces
-    assert page.count("<b>Total</b>") == 8
-    assert "4 of your candidate sites" in page
+    assert "Thar (T1)" not in page
+    # every site's popup carries its score breakdown: 3 site markers + the same 3 as top sites of their provinces
+    assert page.count("<b>Total</b>") == 6
+    assert "3 of your candidate sites" in page
     assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "bitcoin_mining_user/map.html" in out
 
@@ -371,7 +374,7 @@ def test_map_of_user_sites_before_scoring_them_says_what_to_run(data_dir, study_
 
 def test_drop_outside_warns_and_scores_the_rest(tmp_path, data_dir, study_file) -> None:
     path = tmp_path / "some_outside.csv"
-    path.write_text("id,lon,lat\nA,70.1,24.8\nB,77.2,28.6\n")
+    path.write_text("id,lon,lat\nA,68.0,25.0\nB,77.2,28.6\n")  # A: Jhimpir (Thar has no grid station within 100 km)
     code, out, err = cli(data_dir, "score", "--study", str(study_file), "--candidates", str(path), "--drop-outside")
     assert code == 0, err
     assert f"warning: {path}: dropped 1 of 2 points outside Pakistan (row 3)." in err

@@ -43,7 +43,7 @@ def geod_min_km(lon, lat, tlon, tlat) -> np.ndarray:
 @pytest.mark.parametrize("kv", [132, 220, 500])
 def test_substation_distance_by_class_matches_geodesics(sample, layers, kv) -> None:
     got = distance_by_class(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers)[f"dist_substation_{kv}kv_km"]
-    subs = layers.substations[layers.substations[F.VOLTAGE_KV] >= kv]
+    subs = layers.substations[(layers.substations[F.VOLTAGE_KV] >= kv) & (layers.substations["kind"] == "grid_station")]
     ref = geod_min_km(sample[F.LON], sample[F.LAT], subs.geometry.x.to_numpy(), subs.geometry.y.to_numpy())
     assert np.all(np.abs(got - ref) <= np.maximum(0.005 * ref, 0.1))
 
@@ -63,21 +63,50 @@ def test_line_distance_is_to_the_segment_and_matches_geodesics(sample, layers) -
     assert np.all(got <= vref * 1.005 + 1e-6)
 
 
-def test_headroom_follows_ntdc_averages_and_nepra_constraints(layers) -> None:
+def test_headroom_is_n1_firm_capacity_times_one_minus_loading(layers) -> None:
     study = Study(name="t")
-    cap = substation_capacity(layers.substations, Reference.for_study(study))
+    ref = Reference.for_study(study)
+    cap = substation_capacity(layers.substations, ref)
     subs = layers.substations
     pf = reference.national_value("PAK", "power_factor")
-    loading = reference.national_value("PAK", "substation_loading")
-    free500 = (subs[F.VOLTAGE_KV] == 500) & ~cap["constrained"]
-    np.testing.assert_allclose(cap.loc[free500, F.SUBSTATION_HEADROOM_MW], 1460 * pf * (1 - loading))
-    free220 = (subs[F.VOLTAGE_KV] == 220) & ~cap["constrained"]
-    np.testing.assert_allclose(cap.loc[free220, F.SUBSTATION_HEADROOM_MW], 710 * pf * (1 - loading))
-    gatti = subs[F.NAME].str.fullmatch("Gatti")
-    assert gatti.any() and cap.loc[gatti, "constrained"].all()
-    assert (cap.loc[gatti, F.SUBSTATION_HEADROOM_MW] == 0).all()
+    n1 = reference.table("PAK", "grid_stations_n1.csv").set_index("voltage_class_kv")
+    for kv in (500, 220, 132):
+        row = n1.loc[kv]
+        firm = row["nominal_mva"] * (row["transformers_typical"] - 1) / row["transformers_typical"]
+        plain = (subs[F.VOLTAGE_KV] == kv) & (cap["reference_name"] == "")
+        assert plain.sum() > 3
+        np.testing.assert_allclose(cap.loc[plain, F.SUBSTATION_FIRM_MVA], firm)
+        np.testing.assert_allclose(
+            cap.loc[plain, F.SUBSTATION_HEADROOM_MW], firm * pf * (1 - row["loading_class_average"] / 100)
+        )
+        assert cap.loc[plain, F.HEADROOM_BASIS].str.contains("class average").all()
+    # named stations: NEPRA's constrained list has no headroom, a published transformer set sets the capacity
+    by_name = cap.assign(name=subs[F.NAME], kv=subs[F.VOLTAGE_KV]).set_index(["name", "kv"])
+    for name, kv in [("Gatti", 500), ("Shikarpur", 500), ("Rohri New", 220), ("Daharki", 220),
+                     ("Tando Muhammad Khan Road", 220), ("220KV NTDC Grid Station Hala Road", 220)]:  # fmt: skip
+        row = by_name.loc[(name, kv)]
+        assert bool(row["constrained"]) and row[F.SUBSTATION_HEADROOM_MW] == 0, name
+    fsd = by_name.loc[("Faisalabad West", 500)]
+    assert not fsd["constrained"] and fsd[F.SUBSTATION_FIRM_MVA] == pytest.approx(750.0)  # 2 x 750 MVA, N-1
     # a 132 kV station is never marked constrained by a 500/220 kV name
     assert not cap.loc[subs[F.VOLTAGE_KV] < 200, "constrained"].any()
+
+
+def test_no_converter_or_switchyard_is_a_nearest_substation(sample, layers) -> None:
+    subs = layers.substations
+    cap = substation_capacity(subs, Reference.for_study(Study(name="t")))
+    near = nearest_substation(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), subs, 220, cap)
+    bad = subs[subs["kind"] != "grid_station"]
+    assert not set(near[F.SUBSTATION_NAME]) & set(bad[F.NAME][bad[F.NAME] != ""])
+    # at Matiari, Moro and Tarbela the nearest grid station is another station
+    named = subs.set_index(F.NAME)
+    for name in ("Matiari-Lahore HVDC Converter station", "Moro Converter Station", "Tarbela"):
+        pt = named.geometry[name]
+        pt = pt.iloc[0] if hasattr(pt, "iloc") else pt
+        got = nearest_substation(np.array([pt.x]), np.array([pt.y]), subs, 220, cap)
+        assert got[F.SUBSTATION_NAME].iloc[0] != name and got[F.DIST_SUBSTATION_KM].iloc[0] > 0.5
+        by_class = distance_by_class(np.array([pt.x]), np.array([pt.y]), layers)
+        assert by_class["dist_substation_500kv_km"].iloc[0] > 0.5
 
 
 def test_nearest_substation_carries_its_headroom(sample, layers) -> None:
@@ -85,7 +114,10 @@ def test_nearest_substation_carries_its_headroom(sample, layers) -> None:
     cap = substation_capacity(layers.substations, Reference.for_study(study))
     near = nearest_substation(sample[F.LON].to_numpy(), sample[F.LAT].to_numpy(), layers.substations, 220, cap)
     assert (near[F.SUBSTATION_KV] >= 220).all()
-    by_name = cap.assign(name=layers.substations[F.NAME], kv=layers.substations[F.VOLTAGE_KV])
+    label = layers.substations[F.NAME].where(
+        layers.substations[F.NAME] != "", "unnamed (OSM " + layers.substations["osm_id"] + ")"
+    )
+    by_name = cap.assign(name=label, kv=layers.substations[F.VOLTAGE_KV])
     for row in near.head(10).itertuples():
         match = by_name[(by_name["name"] == row.substation_name) & (by_name["kv"] == row.substation_kv)]
         assert row.substation_headroom_mw in set(match[F.SUBSTATION_HEADROOM_MW])

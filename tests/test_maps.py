@@ -179,7 +179,8 @@ def test_grid_layers_show_high_voltage_and_hide_low(page, scored) -> None:
     study = scored[1]
     page = json_unescaped(page)
     assert f"Transmission lines ≥ {study.grid.line_min_kv:g} kV" in page
-    assert f"Substations ≥ {study.grid.substation_min_kv:g} kV (scored)" in page
+    assert f"Grid stations ≥ {study.grid.substation_min_kv:g} kV (scored)" in page
+    assert "Not connection points: HVDC converters, plant switchyards, unknown kind" in page
     assert "Substations below" in page
     assert "Internet exchanges and cable landings" in page
 
@@ -393,6 +394,18 @@ def test_voltage_classes() -> None:
     assert maps.voltage_style(66)[0] == "below 132 kV"
     assert maps.voltage_style(float("nan"))[0] == "voltage unknown"
     assert maps.voltage_style(660, is_hvdc=True)[0] == "HVDC"
+    # one definition (siting.kernels.voltage): a 400 kV line is drawn with the 500 kV class, as it is scored
+    assert maps.voltage_style(400)[0] == "500 kV and above" and maps.voltage_style(230)[0] == "220 kV"
+    assert maps.voltage_style(11)[0] == "below 132 kV"
+
+
+def test_substation_tooltips_say_what_a_station_is(layers) -> None:
+    subs = layers.substations
+    feats = maps.substation_features(subs).set_index("osm_id")
+    conv = subs.loc[subs["name"] == "Matiari-Lahore HVDC Converter station", "osm_id"].iloc[0]
+    assert "HVDC converter station (not a connection point)" in feats.loc[conv, "tooltip"]
+    tarbela = subs.loc[subs["name"] == "Tarbela", "osm_id"].iloc[0]
+    assert "power-plant switchyard" in feats.loc[tarbela, "tooltip"]
 
 
 def test_number_formats() -> None:

@@ -64,7 +64,9 @@ def test_a_map_of_the_planners_own_sites_opens_their_breakdown(tmp_path, process
     study = Study(name="own")
     shutil.copytree(layers_dir(processed_dir, study.region.iso3), layers_dir(tmp_path / "processed", study.region.iso3))
     sites = tmp_path / "sites.csv"
-    sites.write_text("id,name,lon,lat\nT1,Thar,70.1,24.8\nQ1,Quetta,67.0,30.2\nM1,Multan,71.5,30.2\n")
+    sites.write_text(
+        "id,name,lon,lat\nK1,Jhimpir,68.0,25.0\nQ1,Quetta,67.0,30.2\nM1,Multan,71.5,30.2\n"
+    )  # not Thar: only plant yards there
     profile = load_profile(study.profile)
     paths = Paths(tmp_path, study, "_user")
     layers = Layers(paths.layers)
@@ -79,7 +81,7 @@ def test_a_map_of_the_planners_own_sites_opens_their_breakdown(tmp_path, process
         popup = page.locator(".leaflet-popup-content .siting-site")
         popup.wait_for(timeout=5000)
         text = popup.inner_text()
-        assert any(own in text for own in ("Thar (T1)", "Quetta (Q1)", "Multan (M1)"))
+        assert any(own in text for own in ("Jhimpir (K1)", "Quetta (Q1)", "Multan (M1)"))
         assert "Total" in text and "/ 100" in text
         assert report.console_errors == [] and report.network_requests == []
 

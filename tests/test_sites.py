@@ -135,6 +135,7 @@ def _toy_sites() -> tuple[pd.DataFrame, pd.DataFrame]:
             F.SCORE: [90.0, 80.0, 70.0, 60.0, 50.0],
             F.SUBSTATION_NAME: ["S1", "S1", "S2", "S3", None],
             F.SUBSTATION_KV: [220.0, 220.0, 500.0, 220.0, 220.0],
+            F.SUBSTATION_HEADROOM_MW: [142.0, 142.0, 292.0, 142.0, 142.0],
         }
     )
     p = pd.DataFrame({F.ISO_3166_2: ["A", "B"], F.PROVINCE: ["a", "b"], "firm_surplus_mw": [300.0, 1000.0]})
@@ -143,8 +144,7 @@ def _toy_sites() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_allocation_respects_caps_and_prefers_score() -> None:
     s, p = _toy_sites()
-    rules = AllocationRules(total_mw=600, site_mw=100, max_blocks_per_site=2, headroom_share=0.2,
-                            headroom_mw_by_kv={"220": 710, "500": 1460})  # fmt: skip
+    rules = AllocationRules(total_mw=600, site_mw=100, max_blocks_per_site=2)
     a = allocation.allocate(s, p, rules)
     got = a.sites.set_index("site_id")["allocated_mw"]
     # province A capped at 300 MW; station S1 (220 kV) at 142 MW -> one block over A1+A2, so A1 (best) 100;

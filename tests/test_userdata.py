@@ -164,3 +164,13 @@ def test_stale_temporary_files_are_removed(tmp_path) -> None:
     (tmp_path / "scores.parquet").write_bytes(b"whole")
     assert [p.name for p in remove_stale_parts(tmp_path)] == [".scores.abc123.part.parquet"]
     assert [p.name for p in tmp_path.iterdir()] == ["scores.parquet"]
+
+
+def test_planner_substations_are_grid_stations_unless_a_kind_is_given(tmp_path, outline) -> None:
+    plain = read_substations(write(tmp_path / "a.csv", "name,kv,lon,lat\nA,500,68.28,25.43\n"), outline)
+    assert plain[F.KIND].tolist() == ["grid_station"] and plain[F.KIND_BASIS].tolist() == ["user file"]
+    text = "name,kv,kind,lon,lat\nA,500,,68.28,25.43\nB,500,HVDC converter,68.5,25.7\n"
+    kinds = read_substations(write(tmp_path / "b.csv", text), outline)
+    assert kinds[F.KIND].tolist() == ["grid_station", "hvdc_converter"]
+    with pytest.raises(DataError, match="unknown kind"):
+        read_substations(write(tmp_path / "c.csv", "name,kv,kind,lon,lat\nA,500,depot,68.28,25.43\n"), outline)

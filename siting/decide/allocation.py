@@ -19,9 +19,9 @@ every month ``m`` and zone ``k``, with flow variables ``f[m]`` on the interfaces
 ``M`` (larger than any reshuffle of scores can gain) makes placing the whole total the first goal and the
 score the second, so when the caps cannot absorb the total the shortfall is reported rather than the problem
 being infeasible. A site connects at the grid station nearest its best cell. Firm surplus is
-``firm_surplus_mw`` where the surplus model provides it, otherwise ``surplus_mw``. Headroom is
-``substation_headroom_mw`` where the scores carry it, otherwise ``headroom_share`` × the nominal capacity of
-the station's voltage class.
+``firm_surplus_mw`` where the surplus model provides it, otherwise ``surplus_mw``. Headroom is the scores'
+``substation_headroom_mw`` (:mod:`siting.model.headroom`, the figure the criteria use), unless the profile
+overrides a voltage class with ``allocation.headroom_mw_by_kv``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from siting._errors import DataError
 from siting.config import AllocationRules
 from siting.fields import F
+from siting.kernels import voltage
 
 FIRM = "firm_surplus_mw"
 HEADROOM = "substation_headroom_mw"
@@ -97,23 +98,28 @@ class Allocation:
 
 
 def station_headroom(sites: pd.DataFrame, rules: AllocationRules) -> tuple[pd.Series, str]:
-    """Headroom (MW) of each site's grid station, and where the figure came from."""
-    if HEADROOM in sites.columns and sites[HEADROOM].notna().all():
-        return sites[HEADROOM].astype(float), f"{HEADROOM} from the scores"
-    by_kv = {float(k): v for k, v in rules.headroom_mw_by_kv.items()}
-    kv = sites[F.SUBSTATION_KV].astype(float)
-    unknown = sorted(set(kv) - set(by_kv))
-    if unknown:
+    """Headroom (MW) of each site's grid station, and where the figure came from.
+
+    The figure is the scores' ``substation_headroom_mw``: :func:`siting.model.headroom.station_headroom`,
+    the same number the criteria use (N-1 firm capacity × power factor × (1 − loading)). A profile's
+    ``allocation.headroom_mw_by_kv`` replaces it for the classes it names (an explicit override).
+    """
+    over = {float(k): float(v) for k, v in rules.headroom_mw_by_kv.items()}
+    kv = voltage.class_kv(sites[F.SUBSTATION_KV].to_numpy(dtype=float))
+    overridden = np.isin(kv, list(over)) if over else np.zeros(len(sites), dtype=bool)
+    have = HEADROOM in sites.columns
+    missing = ~overridden & (sites[HEADROOM].isna().to_numpy() if have else True)
+    if missing.any():
         raise DataError(
-            f"no headroom for grid stations of {', '.join(f'{k:g}' for k in unknown)} kV; add them to the "
-            "profile's allocation.headroom_mw_by_kv."
+            f"no {HEADROOM} for {int(missing.sum())} site(s): re-run `siting score` (the scores carry the "
+            "grid-station headroom of siting.model.headroom), or set allocation.headroom_mw_by_kv for their class."
         )
-    basis = (
-        f"{rules.headroom_share:g} × nominal capacity by voltage ("
-        + ", ".join(f"{k} kV {v:g} MW" for k, v in rules.headroom_mw_by_kv.items())
-        + ")"
-    )
-    return kv.map(by_kv) * rules.headroom_share, basis
+    head = sites[HEADROOM].astype(float).to_numpy().copy() if have else np.zeros(len(sites))
+    head[overridden] = pd.Series(kv[overridden]).map(over).to_numpy()
+    basis = f"{HEADROOM} from the scores (siting.model.headroom: N-1 firm capacity × power factor × (1 − loading))"
+    if over:
+        basis += "; profile override for " + ", ".join(f"{k:g} kV: {v:g} MW" for k, v in over.items())
+    return pd.Series(head, index=sites.index), basis
 
 
 def station_names(sites: pd.DataFrame) -> pd.Series:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from siting.config import Study
@@ -99,16 +100,28 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
 
     ref_provinces = reference.provinces(iso3)
     ke_buffer_km = reference.figure(iso3, "ke_service_buffer_km", study.figures)[0]
+
+    voltage_record: dict = {}
+
+    def substations() -> gpd.GeoDataFrame:
+        units = pd.concat([plants.read_gem(raw_path(r), t) for t, r in GEM_FILES.items()], ignore_index=True)
+        layer, model = grid.substations_layer(
+            raw_path("osm.substations"),
+            built["lines"],
+            study.grid.infer_voltage_within_km,
+            units,
+            reference.table(iso3, "substation_kind_rules.csv"),
+            reference.table(iso3, "substation_kinds.csv"),
+        )
+        voltage_record.update(model.summary())
+        return layer
+
     built: dict[str, gpd.GeoDataFrame] = {}
     steps: list[tuple[str, Callable[[], gpd.GeoDataFrame]]] = [
         ("country", lambda: boundaries.country(raw_path("naturalearth.admin0"), study.region.name)),
         ("provinces", lambda: boundaries.provinces(raw_path("naturalearth.admin1"), ref_provinces)),
         ("lakes", lambda: boundaries.lakes(raw_path("naturalearth.lakes"), built["country"])),
         ("lines", lambda: grid.lines([raw_path(r) for r in LINE_FILES])),
-        (
-            "substations",
-            lambda: grid.substations(raw_path("osm.substations"), built["lines"], study.grid.infer_voltage_within_km),
-        ),
         (
             "zones",
             lambda: zones.build_zones(
@@ -129,6 +142,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
                 zone_overrides=reference.table(iso3, "plant_zone_overrides.csv"),
             ),
         ),
+        ("substations", substations),
         ("places", lambda: places.places(raw_path("geonames.cities"))),
         ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
         (
@@ -178,6 +192,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
                 }
             },
             "infer_voltage_within_km": study.grid.infer_voltage_within_km,
+            "voltage_classifier": voltage_record,
         },
     )
     return out

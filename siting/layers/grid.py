@@ -12,9 +12,19 @@ import shapely
 
 from siting.fields import F
 from siting.io.validate import check_schema, read_vector
+from siting.kernels import voltage
 from siting.kernels.geodesy import PointIndex, haversine_km
+from siting.layers import substation_kind, voltage_model
 
 SUBSTATION_SCHEMA = {"osm_id": "s", F.NAME: "s", "operator": "s", F.VOLTAGE_KV: "f", F.VOLTAGE_SOURCE: "s"}
+CONNECTION_SCHEMA = {
+    **SUBSTATION_SCHEMA,
+    F.VOLTAGE_BASIS: "s",
+    F.VOLTAGE_PREDICTED_KV: "f",
+    F.VOLTAGE_PROBABILITY: "f",
+    F.KIND: "s",
+    F.KIND_BASIS: "s",
+}
 LINE_SCHEMA = {"osm_id": "s", F.NAME: "s", F.VOLTAGE_KV: "f", F.VOLTAGE_CLASS: "s", "is_hvdc": "b", F.LENGTH_KM: "f"}
 
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(k?v)?", re.IGNORECASE)
@@ -51,9 +61,8 @@ def parse_voltage_kv(value: object) -> float:
 
 
 def voltage_class(kv: pd.Series, is_hvdc: pd.Series) -> pd.Series:
-    """Label lines ``hvdc``, ``500kv``, ``220kv``, ``132kv``, ``66kv`` or ``other``."""
-    bins = np.select([kv >= 400, kv >= 200, kv >= 100, kv >= 50], ["500kv", "220kv", "132kv", "66kv"], "other")
-    return pd.Series(np.where(is_hvdc, "hvdc", bins), index=kv.index)
+    """Label lines ``hvdc``, ``500kv``, ``220kv``, ``132kv``, ``66kv`` or ``other`` (:mod:`siting.kernels.voltage`)."""
+    return pd.Series(voltage.class_key(kv.to_numpy(dtype=float), is_hvdc.to_numpy(dtype=bool)), index=kv.index)
 
 
 def lines(paths: list[Path]) -> gpd.GeoDataFrame:
@@ -161,3 +170,48 @@ def _line_ends(line_layer: gpd.GeoDataFrame) -> pd.DataFrame:
     kv = line_layer[F.VOLTAGE_KV].to_numpy()[part_of]
     xy = np.vstack([starts, stops])
     return pd.DataFrame({"lon": xy[:, 0], "lat": xy[:, 1], "kv": np.concatenate([kv, kv])})
+
+
+def substations_layer(
+    path: Path,
+    line_layer: gpd.GeoDataFrame,
+    infer_within_km: float,
+    plant_units: pd.DataFrame,
+    kind_rules: pd.DataFrame,
+    kind_overrides: pd.DataFrame,
+) -> tuple[gpd.GeoDataFrame, voltage_model.VoltageModel]:
+    """Build the substations layer of ``prepare``: voltage by tag, line end or classifier, and each station's kind.
+
+    :func:`substations` (tag, line ends), then :func:`siting.layers.voltage_model.fill` (the classifier for
+    the rest), then :func:`siting.layers.substation_kind.classify` (grid station, HVDC converter, plant
+    switchyard, traction, unknown) on the final voltages.
+
+    Parameters
+    ----------
+    path
+        OSM substations file.
+    line_layer
+        Output of :func:`lines`.
+    infer_within_km
+        Search radius for line end points.
+    plant_units
+        GEM units (``plant, capacity_mw, status, lat, lon``), see :func:`siting.layers.plants.read_gem`.
+    kind_rules, kind_overrides
+        ``substation_kind_rules.csv`` and ``substation_kinds.csv`` of the region.
+
+    Returns
+    -------
+    tuple
+        The layer and the classifier's cross-validated record.
+
+    """
+    subs = substations(path, line_layer, infer_within_km)
+    plants = substation_kind.plant_groups(plant_units)
+    subs, model = voltage_model.fill(subs, line_layer, plants)
+    hvdc_ends = _line_ends(line_layer[line_layer["is_hvdc"].astype(bool)])
+    kinds = substation_kind.classify(subs, hvdc_ends, plants, kind_rules, kind_overrides)
+    subs[F.KIND] = kinds["kind"].to_numpy()
+    subs[F.KIND_BASIS] = kinds["kind_basis"].to_numpy()
+    subs = gpd.GeoDataFrame(subs, geometry="geometry", crs=4326)
+    check_schema(subs, CONNECTION_SCHEMA, "substations", ("Point",))
+    return subs, model

@@ -272,7 +272,9 @@ def read_substations(
     The voltage column (``voltage_kv``, ``voltage``, ``kv``, "Voltage (kV)", any case) is parsed with
     :func:`siting.layers.grid.parse_voltage_kv`: ``132``, ``"132kV"``, ``"132 KV"``, ``"132000;11000"``
     (volts, highest wins). An empty cell means unknown (the station is not used as a connection point);
-    anything else unreadable is refused. ``voltage_source`` is ``"user file"``.
+    anything else unreadable is refused. ``voltage_source`` is ``"user file"``. Every station is a
+    ``grid_station`` (a connection point) unless the file has a ``kind`` column (grid_station, hvdc_converter,
+    plant_switchyard, traction, unknown; empty means grid_station); ``kind_basis`` is ``"user file"``.
 
     Raises
     ------
@@ -283,6 +285,7 @@ def read_substations(
     """
     from siting.io.validate import check_schema
     from siting.layers.grid import SUBSTATION_SCHEMA, parse_voltage_kv
+    from siting.layers.substation_kind import KINDS
 
     path = Path(path)
     what = "substations"
@@ -329,5 +332,18 @@ def read_substations(
         geometry=pts.values,
         crs=4326,
     )
+    kind_col = find_column(gdf.columns.drop("geometry"), ("kind", "type", "station_kind"))
+    if kind_col is None:  # a planner's grid-station list: every row is a grid station
+        out[F.KIND], out[F.KIND_BASIS] = "grid_station", "user file"
+    else:
+        kinds = pd.Series(text(kind_col)).str.strip().str.lower().str.replace(" ", "_")
+        kinds = kinds.where(kinds != "", "grid_station")
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise DataError(
+                f"{path} ({what}) column {kind_col!r}: unknown kind(s) {', '.join(map(repr, unknown))}; use one of "
+                f"{', '.join(KINDS)} (empty means grid_station)."
+            )
+        out[F.KIND], out[F.KIND_BASIS] = kinds.to_numpy(dtype=object), "user file"
     check_schema(out, SUBSTATION_SCHEMA, "substations", ("Point",))
     return out

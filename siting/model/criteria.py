@@ -6,7 +6,6 @@ Pure functions over arrays and layers; no file is written here. Distances are gr
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -18,50 +17,39 @@ from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
+from siting.kernels import voltage
 from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, km_to_chord, unit_vectors
 from siting.kernels.grids import Grid
 from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
-from siting.model import cooling
+from siting.layers.substation_kind import is_connection_point
+from siting.model import cooling, headroom
 
-VOLTAGE_CLASSES_KV = (132, 220, 500)
+VOLTAGE_CLASSES_KV = voltage.TRANSMISSION_KV
 LIGHT_KM_PER_MS = 299_792.458 / 1000.0
+voltage_class_kv = voltage.class_kv  # the one definition: siting.kernels.voltage
 
 
-def voltage_class_kv(kv: np.ndarray) -> np.ndarray:
-    """Nominal class (500, 220, 132) a voltage belongs to; NaN below 100 kV or unknown."""
-    kv = np.asarray(kv, dtype=float)
-    return np.select([kv >= 400, kv >= 200, kv >= 100], [500.0, 220.0, 132.0], np.nan)
+def connection_points(substations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the substations that can take a new load: grid stations (no HVDC converter, plant switchyard, ...)."""
+    return substations[is_connection_point(substations)]
 
 
 def substation_capacity(substations: gpd.GeoDataFrame, ref: Reference) -> pd.DataFrame:
-    """Estimated connection headroom of each substation.
+    """Return the connection headroom of each substation: :func:`siting.model.headroom.station_headroom`.
 
-    OpenStreetMap records no transformer capacity, so capacity is the NTDC average for the voltage class
-    (``reference/<ISO3>/grid_stations.csv``); the grid stations NEPRA names as overloaded
-    (``constrained_grid_stations.csv``, matched by name among stations of 220 kV and above) are marked
-    constrained. ``headroom_mw = nominal_mva × power_factor × (1 − loading)``, the loading being the
-    ``substation_loading`` or ``constrained_loading`` figure.
+    ``headroom_mw = N-1 firm MVA × power factor × (1 − loading)``: named figures where the reference tables
+    publish them (``constrained_grid_stations.csv``), class averages elsewhere (``grid_stations_n1.csv``);
+    a station on the NEPRA/NTDC constrained list has none. The allocation uses the same figure.
 
     Returns
     -------
     DataFrame
-        ``nominal_mva, constrained, headroom_mw`` aligned with ``substations``.
+        ``nominal_mva, substation_firm_mva, substation_loading, constrained, substation_headroom_mw,
+        headroom_basis`` (and more, see :func:`~siting.model.headroom.station_headroom`) aligned with
+        ``substations``.
 
     """
-    nominal = ref.table("grid_stations.csv").set_index("voltage_class_kv")["nominal_mva"]
-    cls = voltage_class_kv(substations[F.VOLTAGE_KV].to_numpy())
-    mva = pd.Series(cls).map(nominal.astype(float)).to_numpy()
-    names = ref.table("constrained_grid_stations.csv")["name"]
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
-    constrained = substations[F.NAME].fillna("").str.contains(pattern).to_numpy() & (cls >= 220)
-    pf, _ = ref.figure("power_factor")
-    normal, _ = ref.figure("substation_loading")
-    tight, _ = ref.figure("constrained_loading")
-    loading = np.where(constrained, tight, normal)
-    headroom = np.nan_to_num(mva * pf * (1.0 - loading), nan=0.0).clip(min=0.0)
-    return pd.DataFrame(
-        {"nominal_mva": mva, "constrained": constrained, F.SUBSTATION_HEADROOM_MW: headroom}, index=substations.index
-    )
+    return headroom.station_headroom(substations, ref)
 
 
 def nearest_substation(
@@ -72,12 +60,16 @@ def nearest_substation(
     capacity: pd.DataFrame,
     tiles: PointTiles | None = None,
 ) -> pd.DataFrame:
-    """Distance (km) to the nearest substation at or above ``min_kv``, its voltage, name and headroom."""
-    keep = (substations[F.VOLTAGE_KV] >= min_kv).to_numpy()
+    """Distance (km) to the nearest grid station at or above ``min_kv``, its voltage, name and headroom.
+
+    Only connection points count (``kind == "grid_station"`` where the layer has a ``kind``): an HVDC
+    converter or a power plant's switchyard is never the nearest substation.
+    """
+    keep = (substations[F.VOLTAGE_KV] >= min_kv).to_numpy() & is_connection_point(substations)
     eligible = substations[keep]
     if eligible.empty:
         raise DataError(
-            f"no substation of {min_kv:g} kV or more in the substations layer; lower grid.substation_min_kv "
+            f"no grid station of {min_kv:g} kV or more in the substations layer; lower grid.substation_min_kv "
             f"in the study config or supply a substation file with voltages."
         )
     km, idx = PointIndex(eligible.geometry.x, eligible.geometry.y).nearest(lon, lat, tiles=tiles)
@@ -86,22 +78,32 @@ def nearest_substation(
         {
             F.DIST_SUBSTATION_KM: km,
             F.SUBSTATION_KV: eligible[F.VOLTAGE_KV].to_numpy()[idx],
-            F.SUBSTATION_NAME: eligible[F.NAME].to_numpy()[idx],
+            F.SUBSTATION_NAME: _station_labels(eligible)[idx],
             F.SUBSTATION_HEADROOM_MW: cap[F.SUBSTATION_HEADROOM_MW].to_numpy()[idx],
             F.SUBSTATION_CONSTRAINED: cap["constrained"].to_numpy()[idx],
         }
     )
 
 
+def _station_labels(subs: gpd.GeoDataFrame) -> np.ndarray:
+    """Station names; an unnamed one is ``unnamed (OSM <id>)``, so that two sites at it share its headroom."""
+    names = subs[F.NAME].fillna("").astype(str).str.strip()
+    if "osm_id" not in subs:
+        return names.to_numpy(dtype=object)
+    return names.where(names != "", "unnamed (OSM " + subs["osm_id"].astype(str) + ")").to_numpy(dtype=object)
+
+
 def distance_by_class(
     lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles | None = None
 ) -> pd.DataFrame:
-    """Distance (km) to the nearest substation and nearest AC line segment at or above 132, 220 and 500 kV.
+    """Distance (km) to the nearest grid station and nearest AC line segment at or above 132, 220 and 500 kV.
+
+    As in :func:`nearest_substation`, only connection points (grid stations) count as substations.
 
     A class with no feature in the region gives NaN and is reported by :func:`compute` (never a silent 0).
     The classes run in threads: the k-d tree queries and the compiled scans release the GIL.
     """
-    subs, lines = layers.substations, layers.lines
+    subs, lines = connection_points(layers.substations), layers.lines
     tiles = PointTiles(unit_vectors(lon, lat)) if tiles is None else tiles
 
     def substation_km(kv: int) -> np.ndarray:
@@ -130,7 +132,8 @@ def connection_cost_musd(dist_km: np.ndarray, study: Study, ref: Reference) -> n
     """Cost (million US$) of a new line to the nearest eligible substation, at the study's connection voltage.
 
     ``dist × line_route_factor × line_cost_musd_per_km_<class>kv``, the class being that of
-    ``grid.substation_min_kv``; all figures are documented assumptions in ``national.csv``.
+    ``grid.substation_min_kv``; the per-km figures in ``national.csv`` come from the Pakistani projects of
+    ``line_costs.csv`` (each labelled there: sourced or assumption).
     """
     cls = int(voltage_class_kv(np.array([study.grid.substation_min_kv]))[0])
     per_km, _ = ref.figure(f"line_cost_musd_per_km_{cls}kv")

@@ -123,9 +123,13 @@ def test_substation_count_matches_the_mirror(layers, raw_substations, meta) -> N
 
 def test_voltage_source_values_are_consistent(layers) -> None:
     subs = layers.substations
+    # voltage_source: the tag-and-line-end rule alone; voltage_basis: the final voltage's origin
     assert set(subs["voltage_source"]) == {"tagged", "inferred", "unknown"}
+    assert set(subs["voltage_basis"]) <= {"tagged", "line end", "classifier", "unknown"}
+    pairs = {("tagged", "tagged"), ("inferred", "line end"), ("unknown", "classifier"), ("unknown", "unknown")}
+    assert set(zip(subs["voltage_source"], subs["voltage_basis"], strict=True)) <= pairs
     known = subs["voltage_kv"].notna()
-    assert (known == subs["voltage_source"].isin(["tagged", "inferred"])).all()
+    assert (known == subs["voltage_basis"].isin(["tagged", "line end", "classifier"])).all()
     assert (subs.loc[known, "voltage_kv"] > 0).all()
 
 
@@ -270,3 +274,111 @@ def test_every_raw_line_with_a_voltage_is_kept(layers, raw_lines) -> None:
 
 def test_no_line_is_counted_twice(layers) -> None:
     assert layers.lines["osm_id"].is_unique
+
+
+# --- connection points: kind of each substation ----------------------------------------------------------
+
+
+def test_every_substation_has_a_kind_and_the_overrides_win(layers) -> None:
+    from siting.io import reference
+    from siting.layers.substation_kind import KINDS
+
+    subs = layers.substations.set_index("osm_id")
+    assert set(subs["kind"]) <= set(KINDS) and (subs["kind_basis"] != "").all()
+    over = reference.table("PAK", "substation_kinds.csv").assign(osm_id=lambda d: d["osm_id"].astype(str))
+    over = over[over["osm_id"].isin(subs.index)].set_index("osm_id")
+    assert len(over) > 100
+    assert (subs.loc[over.index, "kind"] == over["kind"]).all()
+    assert (subs.loc[over.index, "kind_basis"] == "override").all()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Matiari-Lahore HVDC Converter station", "hvdc_converter"),
+        ("Moro Converter Station", "unknown"),  # a 500 kV switching station with no HVDC line: not a load point
+        ("Tarbela", "plant_switchyard"),
+        ("Guddu", "plant_switchyard"),
+        ("غازی بروتھا پن بجلی منصوبہ", "plant_switchyard"),  # Ghazi Barotha
+        ("Sahiwal", "grid_station"),  # the NTDC Yousafwala grid station
+        ("Gatti", "grid_station"),
+        ("NTDC 500KV Grid Station Jamshoro", "grid_station"),
+    ],
+)
+def test_named_500kv_kinds(layers, name: str, kind: str) -> None:
+    subs = layers.substations
+    rows = subs[(subs["name"] == name) & (subs["voltage_kv"] >= 500)]
+    assert len(rows) >= 1 and (rows["kind"] == kind).all(), rows[["name", "kind", "kind_basis"]]
+
+
+def test_the_rule_alone_finds_converters_and_switchyards(osm: Path, layers, mirror: Path) -> None:
+    from siting.io import reference
+    from siting.layers import plants, substation_kind
+
+    subs = layers.substations
+    units = pd.concat(
+        [plants.read_gem(p, p.stem) for p in sorted((mirror / "gem").glob("*_PAK.csv"))], ignore_index=True
+    )
+    ends = grid._line_ends(layers.lines[layers.lines["is_hvdc"]])
+    rule = substation_kind.classify(
+        subs,
+        ends,
+        substation_kind.plant_groups(units),
+        reference.table("PAK", "substation_kind_rules.csv"),
+        pd.DataFrame({"osm_id": [], "kind": []}),
+    )
+    by_name = rule.assign(name=subs["name"], kv=subs["voltage_kv"])
+    big = by_name[by_name["kv"] >= 500]
+    assert (big.loc[big["name"].str.contains("HVDC Converter"), "kind"] == "hvdc_converter").all()
+    assert big.loc[big["name"] == "Tarbela", "kind"].tolist() == ["plant_switchyard"]  # co-location
+    assert big.loc[big["name"] == "Tarbela", "kind_basis"].tolist() == ["co-location"]
+    assert big.loc[big["name"] == "Gatti", "kind"].tolist() == ["grid_station"]
+    # where the rule is wrong the override table corrects it (and says why)
+    assert big.loc[big["name"] == "Moro Converter Station", "kind"].tolist() == ["hvdc_converter"]
+
+
+# --- voltage classifier --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def classifier_record(processed_dir: Path) -> dict:
+    return json.loads((processed_dir / "layers" / "PAK" / "provenance.json").read_text())["voltage_classifier"]
+
+
+def test_classifier_coverage_and_precision_rule(layers, classifier_record) -> None:
+    from siting.layers.voltage_model import MIN_PRECISION, MIN_PREDICTED
+
+    subs = layers.substations
+    assert subs["voltage_kv"].notna().mean() >= 0.95  # goal: 95 % of substations carry a voltage
+    per_class = classifier_record["per_class"]
+    kept = {float(k) for k, v in per_class.items() if v["kept"]}
+    for k, v in per_class.items():  # a class is kept exactly when its CV precision clears the bar
+        assert v["kept"] == (v["precision"] >= MIN_PRECISION and v["predicted"] >= MIN_PREDICTED), k
+    assert kept == set(classifier_record["kept_kv"])
+    filled = subs[subs["voltage_basis"] == "classifier"]
+    assert len(filled) > 0 and set(filled["voltage_kv"]) <= kept
+    left = subs[subs["voltage_basis"] == "unknown"]
+    assert left["voltage_kv"].isna().all() and not set(left["voltage_predicted_kv"]) & kept
+    assert classifier_record["cv_accuracy"] >= 0.9
+    # the probability and the prediction are kept for every untagged station, never for a tagged one
+    untagged = subs["voltage_basis"] != "tagged"
+    assert subs.loc[untagged, "voltage_probability"].between(0, 1).all()
+    assert subs.loc[~untagged, ["voltage_probability", "voltage_predicted_kv"]].isna().all().all()
+    # tags and line ends are never overwritten by the classifier
+    assert (subs.loc[subs["voltage_source"] == "inferred", "voltage_basis"] == "line end").all()
+
+
+def test_prepare_is_reproducible(osm: Path, layers, mirror: Path) -> None:
+    from siting.layers import voltage_model
+
+    subs = grid.substations(osm / "substations.geojson", layers.lines, 1.0)
+    from siting.layers import plants, substation_kind
+
+    units = pd.concat(
+        [plants.read_gem(p, p.stem) for p in sorted((mirror / "gem").glob("*_PAK.csv"))], ignore_index=True
+    )
+    again, _ = voltage_model.fill(subs, layers.lines, substation_kind.plant_groups(units))
+    base = layers.substations.set_index("osm_id")
+    again = again.set_index("osm_id").loc[base.index]
+    for col in ("voltage_kv", "voltage_basis", "voltage_predicted_kv", "voltage_probability"):
+        pd.testing.assert_series_equal(again[col], base[col], check_names=False)

@@ -18,6 +18,7 @@ from siting.io.catalog import load_catalog
 from siting.io.paths import Paths
 from siting.io.validate import require_columns
 from siting.layers import Layers
+from siting.layers.substation_kind import is_connection_point
 from siting.outputs import assets as _assets
 from siting.outputs.maps.data import MapInputs, _figure_sources, drawn_lines, read_outputs
 from siting.outputs.maps.raster import ScoreImage, study_score_image
@@ -25,6 +26,7 @@ from siting.outputs.maps.style import (
     _ELEMENT_ID,
     BASE_PANE,
     CITY_MIN_POPULATION,
+    KIND_LABELS,
     LAND_COLOUR,
     OUTSIDE_COLOUR,
     WATER_COLOUR,
@@ -105,9 +107,14 @@ def substation_features(substations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     names = substations[F.NAME].fillna("")
     operators = substations["operator"] if "operator" in substations else pd.Series("", index=substations.index)
     sources = substations[F.VOLTAGE_SOURCE] if F.VOLTAGE_SOURCE in substations else pd.Series("", index=names.index)
+    if F.VOLTAGE_BASIS in substations:
+        sources = substations[F.VOLTAGE_BASIS]
+    kinds = substations[F.KIND] if F.KIND in substations else pd.Series("", index=names.index)
     tips = []
-    for name, op, v, src in zip(names, operators.fillna(""), kv, sources.fillna(""), strict=True):
+    for name, op, v, src, kind in zip(names, operators.fillna(""), kv, sources.fillna(""), kinds, strict=True):
         rows = [("Voltage", f"{_kv(v)}{f' ({esc(src)})' if src and np.isfinite(v) else ''}")]
+        if kind:
+            rows.append(("Kind", KIND_LABELS.get(kind, esc(kind))))
         if op:
             rows.append(("Operator", esc(op)))
         tips.append(_tooltip_table(esc(name) or "Unnamed substation", rows))
@@ -304,8 +311,10 @@ def build_map(
 
     subs = substation_features(layers.substations)
     high = (layers.substations[F.VOLTAGE_KV] >= study.grid.substation_min_kv).to_numpy()
+    point = is_connection_point(layers.substations)
     for part, name, show in (
-        (subs[high], f"Substations ≥ {study.grid.substation_min_kv:g} kV (scored)", True),
+        (subs[high & point], f"Grid stations ≥ {study.grid.substation_min_kv:g} kV (scored)", True),
+        (subs[high & ~point], "Not connection points: HVDC converters, plant switchyards, unknown kind", True),
         (subs[~high], f"Substations below {study.grid.substation_min_kv:g} kV or voltage unknown", False),
     ):
         if part.empty:

@@ -8,6 +8,7 @@ import branca.colormap as cm
 import numpy as np
 import pandas as pd
 
+from siting.kernels import voltage
 from siting.fields import F, label
 
 MAP_FILE = "map.html"
@@ -21,7 +22,8 @@ WATER_COLOUR = "#a9cce8"
 OUTSIDE_COLOUR = "#dfe6ea"
 SCORE_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")  # viridis: low → high suitability
 SURPLUS_COLORS = ("#b2182b", "#f7f7f7", "#2166ac")  # deficit red → balance white → surplus blue
-# voltage classes of substations and lines: (lowest kV, label, colour, marker radius px, line weight px)
+# styles of the voltage classes of siting.kernels.voltage (nominal class kV, label, colour, marker radius px,
+# line weight px); a known voltage below 132 kV takes the last row
 VOLTAGE_STYLES = (
     (500.0, "500 kV and above", "#6a3d9a", 6.0, 3.0),
     (220.0, "220 kV", "#e31a1c", 5.0, 2.0),
@@ -30,6 +32,13 @@ VOLTAGE_STYLES = (
 )
 UNKNOWN_VOLTAGE_STYLE = ("voltage unknown", "#8c8c8c", 3.0, 1.0)
 HVDC_STYLE = ("HVDC", "#000000", 2.5)
+KIND_LABELS = {  # siting.layers.substation_kind.KINDS
+    "grid_station": "grid station",
+    "hvdc_converter": "HVDC converter station (not a connection point)",
+    "plant_switchyard": "power-plant switchyard (not a connection point)",
+    "traction": "traction substation (not a connection point)",
+    "unknown": "kind unknown (not used as a connection point)",
+}
 MAX_IMAGE_PX = 4096
 _EARTH_RADIUS_M = 6378137.0  # Web Mercator sphere
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
@@ -61,7 +70,8 @@ def voltage_style(kv: float, is_hvdc: bool = False) -> tuple[str, str, float, fl
         return HVDC_STYLE[0], HVDC_STYLE[1], 3.0, HVDC_STYLE[2]
     if kv is None or not np.isfinite(kv):
         return UNKNOWN_VOLTAGE_STYLE
-    for lowest, name, colour, radius, weight in VOLTAGE_STYLES:
-        if kv >= lowest:
+    cls = float(voltage.class_kv(kv))  # 400 kV is the 500 kV class, 230 kV the 220 kV class
+    for nominal, name, colour, radius, weight in VOLTAGE_STYLES:
+        if (cls if np.isfinite(cls) else 0.0) >= nominal:
             return name, colour, radius, weight
     return UNKNOWN_VOLTAGE_STYLE
