@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import shapely
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestClassifier
 
 from siting.fields import F
 from siting.kernels import voltage
@@ -150,7 +154,7 @@ def _forest():
     )
 
 
-def fit(x: pd.DataFrame, y: np.ndarray) -> tuple[object, VoltageModel]:
+def fit(x: pd.DataFrame, y: np.ndarray) -> tuple[RandomForestClassifier, VoltageModel]:
     """Cross-validate, then fit on all labelled rows; return the forest and its record."""
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
     from sklearn.model_selection import StratifiedKFold, cross_val_predict

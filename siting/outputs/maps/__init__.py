@@ -23,7 +23,7 @@ from siting.io.files import write_text
 from siting.io.paths import Paths
 from siting.layers import Layers
 from siting.outputs.maps.data import MapInputs, read_outputs
-from siting.outputs.maps.interactive import build_map, major_cities, render_html
+from siting.outputs.maps.interactive import build_map, major_cities, render_html, substation_features
 from siting.outputs.maps.raster import pixel_size_m, score_image, study_score_image
 from siting.outputs.maps.static import static_map, write_static_map
 from siting.outputs.maps.style import (
@@ -75,6 +75,7 @@ __all__ = [
     "score_image",
     "static_map",
     "study_score_image",
+    "substation_features",
     "surplus_colormap",
     "voltage_style",
     "write_static_map",
