@@ -31,7 +31,7 @@ SEED      ?= 0
 CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/reference/$(ISO3)/*.csv)
 OUTPUT_PY := $(wildcard siting/outputs/*.py siting/outputs/*/*.py)
 
-.PHONY: all install data layers scores maps sensitivity allocate compare notebooks lab test lint clean help
+.PHONY: all install data layers scores maps sensitivity allocate compare notebooks lab test test-fast lint clean help
 .DELETE_ON_ERROR:
 comma := ,
 
@@ -101,6 +101,9 @@ lab: $(INSTALLED) ## start JupyterLab on the project's environment, in notebooks
 
 test: $(INSTALLED) ## run the test suite on the mirror data
 	@$(BIN)/python -m pytest -q
+
+test-fast: $(INSTALLED) ## the test suite without the tests marked slow (browser, notebooks, national runs)
+	@$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(INSTALLED) ## ruff (docstrings, complexity, arguments), the import contract and mypy
 	@$(BIN)/ruff check siting tests benchmarks notebooks

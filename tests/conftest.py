@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,23 @@ def study_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cfg") / "small.yml"
     path.write_text("name: small\ncandidates:\n  h3_resolution: 5\n")
     return path
+
+
+@dataclass
+class Scored:
+    """One national scoring shared by the test modules that need one (H3 resolution 6, Bitcoin profile)."""
+
+    study: Study
+    profile: object
+    result: object
+
+
+@pytest.fixture(scope="session")
+def national6(layers) -> Scored:
+    """All of Pakistan scored once at H3 resolution 6 (~36 km² cells) with the Bitcoin-mining profile."""
+    from siting.config import load_profile
+    from siting.stages import score_study
+
+    study = Study(name="test", candidates={"h3_resolution": 6})
+    profile = load_profile(str(REPO / "configs" / "bitcoin_mining.yml"))
+    return Scored(study, profile, score_study(study, profile, layers))

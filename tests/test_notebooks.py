@@ -20,6 +20,8 @@ H3_RES = "5"  # ~2,000 candidates: every code path, a fraction of the time of re
 RUNS = "20"
 TIMEOUT_S = 300
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_four_notebooks_are_there() -> None:
     assert [p.stem for p in NOTEBOOKS] == [

@@ -23,7 +23,7 @@ from siting.layers import Layers, layers_dir
 from siting.outputs import maps
 from siting.stages import Paths, score_study, write_outputs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"
 TEMPLATE_XSS = "${alert(2)}`"
 MAX_BYTES = 3_000_000

@@ -24,9 +24,12 @@ from siting.outputs import maps
 from siting.stages import Paths, score_study, write_outputs
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
-pytestmark = pytest.mark.skipif(
-    find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium; .ci/run does it)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        find_chromium() is None, reason="chromium is not installed (apt-get install -y chromium; .ci/run does it)"
+    ),
+]
 
 MAX_NATIONAL_BYTES = 5_000_000
 XSS = "<img src=x onerror=alert(1)>"

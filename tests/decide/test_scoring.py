@@ -6,28 +6,24 @@ import numpy as np
 import pytest
 import shapely
 
-from siting.config import LinearValue, Profile, Study
+from siting.config import LinearValue, Study
 from siting.decide.scoring import linear_value, points_column, score
 from siting.fields import F
-from siting.stages import score_study
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    # resolution 6 (~36 km² cells) keeps the national run to a couple of seconds
-    return Study(name="test", candidates={"h3_resolution": 6})
+def study(national6) -> Study:
+    return national6.study
 
 
 @pytest.fixture(scope="module")
-def profile() -> Profile:
-    from siting.config import load_profile
-
-    return load_profile("configs/bitcoin_mining.yml")
+def profile(national6):
+    return national6.profile
 
 
 @pytest.fixture(scope="module")
-def result(study, profile, layers):
-    return score_study(study, profile, layers)
+def result(national6):
+    return national6.result
 
 
 def test_linear_value_benefit_and_cost() -> None:

@@ -7,29 +7,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.config import AllocationRules, Study, load_profile
+from siting.config import AllocationRules, Study
 from siting.decide import allocation
 from siting.fields import F
 from siting.io.reference import Reference
 from siting.model import headroom
-from siting.stages import score_study
 
 NOT_CONNECTION_POINTS = ("Matiari-Lahore HVDC Converter station", "Moro Converter Station", "Tarbela")
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    return Study(name="test", candidates={"h3_resolution": 6})
+def study(national6) -> Study:
+    return national6.study
 
 
 @pytest.fixture(scope="module")
-def profile():
-    return load_profile("configs/bitcoin_mining.yml")
+def profile(national6):
+    return national6.profile
 
 
 @pytest.fixture(scope="module")
-def result(study, profile, layers):
-    return score_study(study, profile, layers)
+def result(national6):
+    return national6.result
 
 
 @pytest.fixture(scope="module")

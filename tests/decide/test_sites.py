@@ -7,26 +7,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.config import AllocationRules, SiteRules, Study, load_profile
+from siting.config import AllocationRules, SiteRules, Study
 from siting.decide import allocation, sensitivity, sites
 from siting.fields import F
 from siting.outputs.reports import sensitivity_table
-from siting.stages import score_study
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    return Study(name="test", candidates={"h3_resolution": 6})
+def study(national6) -> Study:
+    return national6.study
 
 
 @pytest.fixture(scope="module")
-def profile():
-    return load_profile("configs/bitcoin_mining.yml")
+def profile(national6):
+    return national6.profile
 
 
 @pytest.fixture(scope="module")
-def result(study, profile, layers):
-    return score_study(study, profile, layers)
+def result(national6):
+    return national6.result
 
 
 @pytest.fixture(scope="module")
