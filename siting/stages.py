@@ -333,7 +333,7 @@ def prepare(data: Path, study: Study) -> Path:
     return build(study, data / "raw", data / "processed")
 
 
-def map_(  # noqa: PLR0913
+def map_(
     data: Path, study: Study, profile: Profile, offline: bool = True, user: bool = False, weights: bool = True
 ) -> tuple[Path, Path]:
     """Run the ``map`` stage (``make maps``): write ``map.html`` and ``map.png`` of a scored study; return both.

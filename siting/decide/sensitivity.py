@@ -165,12 +165,12 @@ TOP_SHARE = 0.05  # the national top share whose membership the cell layer of th
 
 
 def weight_draws(weights: np.ndarray, runs: int, concentration: float, seed: int) -> np.ndarray:
-    """The Monte Carlo weight vectors of :func:`run`: ``Dir(concentration × w0)`` with the same seed."""
+    """Draw the Monte Carlo weight vectors of :func:`run`: ``Dir(concentration × w0)`` with the same seed."""
     rng = np.random.default_rng(seed)
     return rng.dirichlet(concentration * np.maximum(weights, MIN_ALPHA), size=runs)
 
 
-def cell_top_share(  # noqa: PLR0913  (the analysis's inputs, then its settings)
+def cell_top_share(
     values: np.ndarray,
     weights: np.ndarray,
     method: str,

@@ -35,7 +35,6 @@ from siting.outputs.maps.raster import (
     study_pixel_m,
     study_score_image,
 )
-from siting.outputs.maps.weights import payload as weights_payload
 from siting.outputs.maps.static import static_map, write_static_map
 from siting.outputs.maps.style import (
     CITY_MIN_POPULATION,
@@ -47,9 +46,10 @@ from siting.outputs.maps.style import (
     voltage_style,
 )
 from siting.outputs.maps.text import esc, fmt_number, fmt_points
+from siting.outputs.maps.weights import payload as weights_payload
 
 
-def write_study_map(  # noqa: PLR0913
+def write_study_map(
     paths: Paths, study: Study, profile: Profile, layers: Layers, offline: bool = True, weights: bool = True
 ) -> Path:
     """Write the map of a scored study: ``<paths.out>/map.html`` (interactive) and ``map.png`` (for reports).

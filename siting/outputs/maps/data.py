@@ -78,7 +78,7 @@ def read_outputs(paths: Paths) -> MapInputs:
 
 
 def _robustness(out: Path, top: pd.DataFrame) -> pd.DataFrame | None:
-    """The sensitivity run's figures of the site each top cell belongs to (None before `siting sensitivity`)."""
+    """Return the sensitivity run's figures of the site each top cell belongs to (None before `siting sensitivity`)."""
     sens_path, members_path = out / "sensitivity.csv", out / "site_cells.parquet"
     if not (sens_path.is_file() and members_path.is_file()) or _stale(sens_path, out):
         return None
@@ -96,7 +96,7 @@ def _robustness(out: Path, top: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def _stale(path: Path, out: Path) -> bool:
-    """True when ``path`` was written before the scores it describes (``siting score`` ran again since)."""
+    """Return True when ``path`` was written before the scores it describes (``siting score`` ran again since)."""
     return path.stat().st_mtime < (out / "scores.parquet").stat().st_mtime
 
 

@@ -21,7 +21,6 @@ from siting.layers import Layers
 from siting.outputs import assets as _assets
 from siting.outputs.maps.data import MapInputs, _figure_sources, drawn_lines, read_outputs
 from siting.outputs.maps.raster import ScoreImage, study_score_image
-from siting.outputs.maps.weights import WeightsControl, WeightsPayload
 from siting.outputs.maps.style import (
     _ELEMENT_ID,
     BASE_PANE,
@@ -44,6 +43,7 @@ from siting.outputs.maps.text import (
     sources_html,
     title_html,
 )
+from siting.outputs.maps.weights import WeightsControl, WeightsPayload
 
 # ------------------------------------------------------------------------------------------- GeoJSON
 
@@ -347,14 +347,14 @@ def build_map(
     for _, site in inputs.top.iterrows():
         row = robust.loc[str(site[F.CELL])] if robust is not None and str(site[F.CELL]) in robust.index else None
         p_top = float(row["p_top_n"]) if row is not None else float("nan")
-        tip = site_tooltip(site) + (f" · in top {study.ranking.top_n} in {100 * p_top:.0f} % of draws" if row is not None else "")
+        tip = site_tooltip(site) + (
+            f" · in top {study.ranking.top_n} in {100 * p_top:.0f} % of draws" if row is not None else ""
+        )
         folium.Marker(
             location=[float(site[F.LAT]), float(site[F.LON])],
             icon=_site_icon(site, score_cmap, p_top),
             tooltip=folium.Tooltip(tip),
-            popup=_Popup(
-                site_popup_html(site, profile, inputs.weights, row, study.ranking.top_n), max_width=460
-            ),
+            popup=_Popup(site_popup_html(site, profile, inputs.weights, row, study.ranking.top_n), max_width=460),
             z_index_offset=1000 - int(site[F.RANK_IN_PROVINCE]),  # the best of overlapping markers on top
         ).add_to(sites)
     sites.add_to(fmap)

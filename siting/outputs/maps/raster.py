@@ -89,7 +89,7 @@ def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap
 
 
 def grid_score_image(cells: gpd.GeoDataFrame, grid: CellGrid, cmap: cm.LinearColormap) -> ScoreImage:
-    """The score image of ``cells`` on the grid :func:`cell_grid` burnt them into (same rows, same order)."""
+    """Return the score image of ``cells`` on the grid :func:`cell_grid` burnt them into (same rows, same order)."""
     codes = np.clip(np.rint(cells[F.SCORE].to_numpy(dtype=float)), 0, 100).astype(np.uint8) + 1  # 0: no data
     return palette_image(np.concatenate([[0], codes]).astype(np.uint8)[grid.index], grid, cmap)
 

@@ -354,7 +354,7 @@ var sitingWeights = (function () {
     for (var i = 0; i < S.n; i++) colour[i + 1] = share[i] > 0 ? pal[share[i]] : 0;
     var canvas = newCanvas();
     paint(canvas, new ImageData(S.width, S.height), colour);
-    S.share = L.imageOverlay("", S.overlay.getBounds(), { opacity: 0.85, interactive: false });
+    S.share = new L.ImageOverlay("", S.overlay.getBounds(), { opacity: 0.85, interactive: false });
     adopt(S.share, canvas, "siting-top-share");
     S.share.on("add", function () { setTimeout(restack, 0); });
     S.overlay.on("add", function () { setTimeout(restack, 0); });

@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import cast
 
 import branca.colormap as cm
 import folium
@@ -63,12 +64,12 @@ class WeightsPayload:
     data: dict
 
     def json(self) -> str:
-        """JSON safe inside ``<script type="application/json">``: ``<``, ``>`` and ``&`` as ``\\u`` escapes."""
+        """Return JSON safe inside ``<script type="application/json">`` (``<``, ``>``, ``&`` as unicode escapes)."""
         text = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def payload(  # noqa: PLR0913  (the table, its grid and what the page shows about them)
+def payload(
     table: gpd.GeoDataFrame,
     grid: CellGrid,
     image: ScoreImage,
@@ -104,7 +105,7 @@ def payload(  # noqa: PLR0913  (the table, its grid and what the page shows abou
     order = cell_order(table[F.CELL])
     values = quantised_values(value_matrix(table, profile))[order]
     steps = 2**VALUE_BITS - 1
-    codes = np.rint(values * steps).astype(np.uint16 if VALUE_BITS == 16 else np.uint8)  # noqa: PLR2004
+    codes = np.rint(values * steps).astype(np.uint16 if VALUE_BITS == 16 else np.uint8)
     position = np.empty(len(order), dtype=np.uint32)
     position[order] = np.arange(len(order), dtype=np.uint32)
     pixel_cell = np.concatenate([[0], position + 1]).astype(np.uint32)[grid.index]
@@ -147,7 +148,7 @@ def payload(  # noqa: PLR0913  (the table, its grid and what the page shows abou
 
 @cache
 def weights_js() -> str:
-    """The page's script (``siting/outputs/maps/weights.js``), checked to be safe inside ``<script>``."""
+    """Return the page's script (``siting/outputs/maps/weights.js``), checked to be safe inside ``<script>``."""
     js = (resources.files("siting.outputs.maps") / JS_FILE).read_text(encoding="utf-8")
     if "</script" in js.lower():
         raise DataError(f"{JS_FILE} contains '</script' and cannot be inlined")
@@ -161,7 +162,7 @@ class _Raw(folium.Element):
         super().__init__()
         self.text = text
 
-    def render(self, **kwargs) -> str:  # noqa: ARG002
+    def render(self, **kwargs) -> str:
         """Return the text unchanged."""
         return self.text
 
@@ -189,12 +190,12 @@ class WeightsControl(folium.MacroElement):
         self.overlay_name = overlay.get_name()
         self.control_name = control.get_name()
 
-    def render(self, **kwargs) -> None:
-        """Data and script in the page body (before the map's script), the start call in the map's script."""
-        figure = self.get_root()
+    def render(self, **kwargs) -> None:  # type: ignore[override]  # as folium's MacroElement
+        """Put data and script in the page body (before the map's script), the start call in the map's script."""
+        figure = cast(folium.Figure, self.get_root())
         body = (
             f'<script type="application/json" id="siting-weights-data">{self.payload_json}</script>\n'
             f"<script>{weights_js()}</script>"
         )
-        figure.html.add_child(_Raw(body), name=f"{self.get_name()}_data")  # type: ignore[union-attr]
+        figure.html.add_child(_Raw(body), name=f"{self.get_name()}_data")
         super().render(**kwargs)
