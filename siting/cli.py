@@ -207,6 +207,27 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool, 
     click.echo(f"  map (PNG)    {png}")
 
 
+@main.command(name="brief")
+@_study_opt
+@_profile_opt
+@click.option(
+    "--province",
+    "provinces",
+    multiple=True,
+    help="ISO 3166-2 code or name of a province to write (repeatable; default every province with candidates).",
+)
+@click.pass_obj
+def brief(obj: dict, study: str, profile: str | None, provinces: tuple[str, ...]) -> None:
+    """Write one page per province for officials (briefs/brief_<ISO>.html and .pdf, briefs/briefs.pdf)."""
+    from siting import stages
+
+    st, prof = _run(stages.load_study, study, profile)
+    with _stage(f"brief {st.name}/{prof.name}"):
+        files = _run(stages.brief, obj["data_dir"], st, prof, list(provinces) or None)
+    for name, path in files.items():
+        click.echo(f"  {name:<12} {path}")
+
+
 @main.command(name="sensitivity")
 @_study_opt
 @_profile_opt

@@ -347,6 +347,14 @@ def map_(
     return html, html.with_name(PNG_FILE)
 
 
+def brief(data: Path, study: Study, profile: Profile, provinces: list[str] | None = None) -> dict[str, Path]:
+    """Run the ``brief`` stage (``make briefs``): one page a province, HTML and PDF, from the score outputs."""
+    from siting.outputs.briefs import write_briefs
+
+    paths = Paths(data, study)
+    return write_briefs(paths, study, profile, Layers(paths.layers), provinces)
+
+
 def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """Run the ``sensitivity`` stage (``make sensitivity``) on the sites the score stage wrote."""
     from siting.outputs.reports import write_sensitivity
