@@ -112,3 +112,20 @@ def test_an_unknown_province_is_refused_with_the_known_ones(scored) -> None:
     data, study, profile = scored
     with pytest.raises(DataError, match="PK-SD"):
         stages.brief(data, study, profile, ["Atlantis"])
+
+
+def test_siting_brief_on_the_command_line(scored, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    data, study, _ = scored
+    study_file = tmp_path / "b5.yml"
+    study_file.write_text(f"name: {study.name}\ncandidates:\n  h3_resolution: 5\n")
+    res = CliRunner().invoke(
+        main, ["--data-dir", str(data), "brief", "--study", str(study_file), "--province", "PK-SD"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "brief_PK-SD.pdf" in res.output and "briefs.pdf" in res.output
+    res = CliRunner().invoke(main, ["--data-dir", str(data), "brief", "--study", str(study_file), "--province", "Oz"])
+    assert res.exit_code != 0 and "PK-SD" in res.output
