@@ -79,7 +79,7 @@ def _other_weights(names: list[str], defaults: list[float]) -> dict[str, float]:
     return dict(zip(names, rolled.tolist(), strict=True))
 
 
-@pytest.mark.parametrize("aggregation", ["weighted_sum", "topsis"])
+@pytest.mark.parametrize("aggregation", ["weighted_sum", "topsis", "weighted_product"])
 def test_weights_in_the_hash_give_the_best_cells_siting_score_gives(data, tmp_path, aggregation) -> None:
     study = Study(name="w5", candidates={"h3_resolution": 5})
     base_study, base, _ = _scored(data, study, _profile_file(tmp_path, f"base_{aggregation}", aggregation))
