@@ -193,3 +193,41 @@ def test_markup_in_names_and_why_renders_as_text_in_the_weights_panel(data, tmp_
         page.locator(".siting-best-marker").first.hover(force=True)
         assert page.locator(".siting-weights img, .leaflet-tooltip img").count() == 0
         assert report.dialogs == [] and report.console_errors == [] and report.network_requests == []
+
+
+def test_top_sites_show_their_robustness_and_the_top_share_layer(data, tmp_path) -> None:
+    study = Study(name="w5r", candidates={"h3_resolution": 5})
+    profile = load_profile(study.profile)
+    stages.score(data, study, profile)
+    stages.sensitivity(data, study, profile, runs=60)
+    html = stages.map_(data, study, profile)[0]
+    out = stages.Paths(data, study).out
+    sens = pd.read_csv(out / "sensitivity.csv").set_index("site_id")
+    members = pd.read_parquet(out / "site_cells.parquet").set_index(F.CELL)["site_id"]
+    with open_offline(html) as (page, report):
+        page.wait_for_function(READY)
+        spot = page.evaluate(
+            """() => {
+            for (const el of document.querySelectorAll('.siting-site-icon')) {
+              const r = el.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+              const hit = document.elementFromPoint(x, y);
+              if (hit && hit.closest('.siting-site-icon') === el) return [x, y];
+            }
+            return null;
+          }"""
+        )
+        assert spot, "no top-site marker can be clicked"
+        page.mouse.click(*spot)
+        popup = page.locator(".leaflet-popup-content .siting-site")
+        popup.wait_for(timeout=5000)
+        cell, text = popup.get_attribute("data-cell"), " ".join(popup.inner_text().split())
+        row = sens.loc[members.loc[cell]]
+        assert f"in the province top {study.ranking.top_n} in {100 * row['p_top_n']:.0f} % of weight draws" in text
+        assert f"rank {int(row['rank_min'])}–{int(row['rank_max'])}" in text
+        assert members.loc[cell] in text
+        share = page.get_by_text("How often a cell is in the national top 5 %")
+        assert share.count() == 1
+        share.click()
+        page.wait_for_timeout(300)
+        assert page.locator("canvas.siting-top-share").count() == 1
+        assert report.console_errors == [] and report.network_requests == []

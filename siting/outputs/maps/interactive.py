@@ -354,7 +354,10 @@ def build_map(
             location=[float(site[F.LAT]), float(site[F.LON])],
             icon=_site_icon(site, score_cmap, p_top),
             tooltip=folium.Tooltip(tip),
-            popup=_Popup(site_popup_html(site, profile, inputs.weights, row, study.ranking.top_n), max_width=460),
+            popup=_Popup(
+                site_popup_html(site, profile, inputs.weights, row, study.ranking.top_n, robust is not None),
+                max_width=460,
+            ),
             z_index_offset=1000 - int(site[F.RANK_IN_PROVINCE]),  # the best of overlapping markers on top
         ).add_to(sites)
     sites.add_to(fmap)

@@ -92,8 +92,13 @@ def robustness_colour(p_top_n: float) -> str:
     return "#2b8a3e" if p_top_n >= ROBUST_P else "#e8a33d" if p_top_n >= FRAGILE_P else "#c92a2a"
 
 
-def robustness_html(robust: pd.Series | None, top_n: int) -> str:
-    """Popup lines on a site's robustness: share of draws in the top N, rank range, the weight it depends on."""
+def robustness_html(robust: pd.Series | None, top_n: int, ran: bool = False) -> str:
+    """Popup lines on a site's robustness: share of draws in the top N, rank range, the weight it depends on.
+
+    ``ran``: the sensitivity run exists but ``robust`` is None (the cell is in no site it ranked).
+    """
+    if robust is None and ran:
+        return "<div style='color:#777'>Robustness: this cell is in no site the sensitivity run ranked.</div>"
     if robust is None:
         return "<div style='color:#777'>Robustness: run <code>siting sensitivity</code> to see it here.</div>"
     crit = str(robust["most_influential"])
@@ -112,6 +117,7 @@ def site_popup_html(
     weights: dict[str, float] | None = None,
     robust: pd.Series | None = None,
     top_n: int | None = None,
+    ran: bool = False,
 ) -> str:
     """Popup of a top site: where it is, its score and the points each criterion earned.
 
@@ -123,9 +129,9 @@ def site_popup_html(
         The profile it was scored with (criteria, weights, value functions).
     weights
         The weights used (``provenance.json``); the profile's own weights when None.
-    robust, top_n
-        The sensitivity run's row of the site this cell belongs to, and the study's top N; with ``top_n``
-        given, the popup says how robust the site is (or how to find out).
+    robust, top_n, ran
+        The sensitivity run's row of the site this cell belongs to, the study's top N, and whether the run
+        exists; with ``top_n`` given, the popup says how robust the site is (or how to find out).
 
     Returns
     -------
@@ -164,7 +170,7 @@ def site_popup_html(
         *rows,
         f"<tr style='border-top:1px solid #999'><td><b>Total</b></td><td></td>"
         f"<td class='num'><b>{site[F.SCORE]:.1f} / 100</b></td></tr></table>",
-        robustness_html(robust, top_n) if top_n is not None else "",
+        robustness_html(robust, top_n, ran) if top_n is not None else "",
         f"<div>Nearest substation: <b>{sub_name}</b>, {_kv(float(site.get(F.SUBSTATION_KV, np.nan)))}, "
         f"{fmt_number(float(site.get(F.DIST_SUBSTATION_KM, np.nan)))} km</div>",
         f"<div>Nearest connectivity node: {esc(site.get(F.CONNECTIVITY_NODE, ''))}, "
