@@ -23,6 +23,7 @@ OUT        = $(DATA)/processed/$(STUDY)/$(1)
 SCORES    := $(foreach p,$(PROFILES),$(call OUT,$(p))/provenance.json)
 MAPS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/map.html $(call OUT,$(p))/map.png)
 SENS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/sensitivity.csv)
+BRIEFS    := $(foreach p,$(PROFILES),$(call OUT,$(p))/briefs/briefs.pdf)
 ALLOC     := $(foreach p,$(PROFILES),$(call OUT,$(p))/allocation.csv)
 COMPARE   := $(DATA)/processed/$(STUDY)/profiles_comparison.csv
 RUNS      ?= 500
@@ -31,14 +32,14 @@ SEED      ?= 0
 CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/reference/$(ISO3)/*.csv)
 OUTPUT_PY := $(wildcard siting/outputs/*.py siting/outputs/*/*.py)
 
-.PHONY: all install data layers scores maps sensitivity allocate compare notebooks lab test test-fast lint clean help
+.PHONY: all install data layers scores maps briefs sensitivity allocate compare notebooks lab test test-fast lint clean help
 .DELETE_ON_ERROR:
 comma := ,
 
-all: $(MAPS) $(SENS) $(ALLOC) $(COMPARE) ## everything: install, fetch, prepare, score, map, sensitivity, allocation
+all: $(MAPS) $(SENS) $(BRIEFS) $(ALLOC) $(COMPARE) ## everything: install, fetch, prepare, score, map, sensitivity, briefs, allocation
 	@echo
 	@echo "Outputs for study '$(STUDY)':"
-	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet|gpkg, provinces.csv, top_sites.csv, sites.csv, surplus*.csv, national_checks.csv, map.html, map.png, sensitivity.csv|png, allocation.csv|md, provenance.json)"; done
+	@for p in $(PROFILES); do echo "  $(DATA)/processed/$(STUDY)/$$p/  (scores.parquet|gpkg, provinces.csv, top_sites.csv, sites.csv, surplus*.csv, national_checks.csv, map.html, map.png, sensitivity.csv|png, sensitivity_cells.parquet, briefs/, allocation.csv|md, provenance.json)"; done
 	@echo "  $(COMPARE)"
 	@echo "Open a map: $(DATA)/processed/$(STUDY)/$(firstword $(PROFILES))/map.html"
 	@echo "Where the first $(firstword $(PROFILES)) allocation goes: $(DATA)/processed/$(STUDY)/$(firstword $(PROFILES))/allocation.md"
@@ -71,8 +72,14 @@ $(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) configs/%.yml $(STUDY_YM
 
 maps: $(MAPS) ## write the maps: offline HTML (map.html) and PNG (map.png)
 
-$(DATA)/processed/$(STUDY)/%/map.html $(DATA)/processed/$(STUDY)/%/map.png: $(DATA)/processed/$(STUDY)/%/provenance.json $(OUTPUT_PY)
+$(DATA)/processed/$(STUDY)/%/map.html $(DATA)/processed/$(STUDY)/%/map.png: $(DATA)/processed/$(STUDY)/%/provenance.json $(DATA)/processed/$(STUDY)/%/sensitivity.csv $(OUTPUT_PY) siting/outputs/maps/weights.js
 	@$(SITING) map --study $(STUDY) --profile $*
+
+briefs: $(BRIEFS) ## one page per province for officials (briefs/brief_<ISO>.html|pdf, briefs/briefs.pdf)
+
+# after the sensitivity run when there is one: the briefs then show each top site's robustness
+$(DATA)/processed/$(STUDY)/%/briefs/briefs.pdf: $(DATA)/processed/$(STUDY)/%/provenance.json $(DATA)/processed/$(STUDY)/%/sensitivity.csv $(OUTPUT_PY)
+	@$(SITING) brief --study $(STUDY) --profile $*
 
 sensitivity: $(SENS) ## Monte Carlo + one-at-a-time weight sensitivity of the sites (RUNS, SEED)
 

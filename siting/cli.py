@@ -188,16 +188,44 @@ def _rule(rule: Any) -> str:
     help="Map the run on your own sites (`siting score --candidates FILE`, in <study>/<profile>_user/): every "
     "site coloured by score, each with its score breakdown.",
 )
+@click.option(
+    "--weights/--no-weights",
+    default=True,
+    show_default=True,
+    help="Weights: the page carries every cell's criterion values and a slider per weight, and re-scores in the "
+    "browser (larger page). No weights: the scores as `siting score` wrote them.",
+)
 @click.pass_obj
-def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) -> None:
+def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool, weights: bool) -> None:
     """Write the interactive HTML map (map.html) and the static map for reports (map.png) of a scored study."""
     from siting import stages
 
     st, prof = _run(stages.load_study, study, profile)
     with _stage(f"map {st.name}/{prof.name}{'_user' if user else ''}"):
-        path, png = _run(stages.map_, obj["data_dir"], st, prof, offline, user)
+        path, png = _run(stages.map_, obj["data_dir"], st, prof, offline, user, weights)
     click.echo(f"  map          {path}")
     click.echo(f"  map (PNG)    {png}")
+
+
+@main.command(name="brief")
+@_study_opt
+@_profile_opt
+@click.option(
+    "--province",
+    "provinces",
+    multiple=True,
+    help="ISO 3166-2 code or name of a province to write (repeatable; default every province with candidates).",
+)
+@click.pass_obj
+def brief(obj: dict, study: str, profile: str | None, provinces: tuple[str, ...]) -> None:
+    """Write one page per province for officials (briefs/brief_<ISO>.html and .pdf, briefs/briefs.pdf)."""
+    from siting import stages
+
+    st, prof = _run(stages.load_study, study, profile)
+    with _stage(f"brief {st.name}/{prof.name}"):
+        files = _run(stages.brief, obj["data_dir"], st, prof, list(provinces) or None)
+    for name, path in files.items():
+        click.echo(f"  {name:<12} {path}")
 
 
 @main.command(name="sensitivity")

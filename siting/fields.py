@@ -486,6 +486,13 @@ _TABLE_COLUMNS = [
     ("rank_median", "rank", "Median rank", "Median rank in province over the weight draws."),
     ("rank_max", "rank", "Worst rank", "Worst rank in province over the weight draws."),
     ("most_influential", "", "Most influential weight", "Criterion whose one-at-a-time sweep moves the rank most."),
+    # sensitivity_cells.parquet
+    (
+        "p_top_5pct",
+        "0-1",
+        "Share of draws in national top 5 %",
+        "Share of the Monte Carlo weight draws in which the cell is among the best 5 % of all cells nationally.",
+    ),
     # allocation.csv
     ("allocated_mw", "MW", "Allocated", "Load placed on the site or station by the allocation."),
     ("station", "", "Grid station", "Grid station the site connects to (name and voltage)."),

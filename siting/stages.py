@@ -373,13 +373,26 @@ def prepare(data: Path, study: Study) -> Path:
     return build(study, data / "raw", data / "processed")
 
 
-def map_(data: Path, study: Study, profile: Profile, offline: bool = True, user: bool = False) -> tuple[Path, Path]:
-    """Run the ``map`` stage (``make maps``): write ``map.html`` and ``map.png`` of a scored study; return both."""
+def map_(
+    data: Path, study: Study, profile: Profile, offline: bool = True, user: bool = False, weights: bool = True
+) -> tuple[Path, Path]:
+    """Run the ``map`` stage (``make maps``): write ``map.html`` and ``map.png`` of a scored study; return both.
+
+    ``weights``: the page carries the weight sliders and every cell's criterion values (H3 cells only).
+    """
     from siting.outputs.maps import PNG_FILE, write_study_map
 
     paths = Paths(data, study, "_user" if user else "")
-    html = write_study_map(paths, study, profile, Layers(paths.layers), offline)
+    html = write_study_map(paths, study, profile, Layers(paths.layers), offline, weights)
     return html, html.with_name(PNG_FILE)
+
+
+def brief(data: Path, study: Study, profile: Profile, provinces: list[str] | None = None) -> dict[str, Path]:
+    """Run the ``brief`` stage (``make briefs``): one page a province, HTML and PDF, from the score outputs."""
+    from siting.outputs.briefs import write_briefs
+
+    paths = Paths(data, study)
+    return write_briefs(paths, study, profile, Layers(paths.layers), provinces)
 
 
 def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:

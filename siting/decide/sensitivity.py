@@ -159,3 +159,41 @@ def plot(table: pd.DataFrame, top_n: int, path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=120, metadata={"Software": None})
     plt.close(fig)
+
+
+TOP_SHARE = 0.05  # the national top share whose membership the cell layer of the map shows
+
+
+def weight_draws(weights: np.ndarray, runs: int, concentration: float, seed: int) -> np.ndarray:
+    """Draw the Monte Carlo weight vectors of :func:`run`: ``Dir(concentration × w0)`` with the same seed."""
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(concentration * np.maximum(weights, MIN_ALPHA), size=runs)
+
+
+def cell_top_share(
+    values: np.ndarray,
+    weights: np.ndarray,
+    method: str,
+    *,
+    runs: int = 500,
+    concentration: float = 100.0,
+    seed: int = 0,
+    share: float = TOP_SHARE,
+) -> np.ndarray:
+    """Share of the weight draws of :func:`run` in which each cell is among the national top ``share``.
+
+    ``values`` are every scored cell's (cells × criteria); TOPSIS's ideals are those of all cells. A cell is in
+    the top when at most ``ceil(share × cells)`` cells score above it (ties count in).
+    """
+    n = len(values)
+    if n == 0:
+        return np.zeros(0)
+    k = max(1, int(np.ceil(share * n)))
+    vmin, vmax = values.min(axis=0), values.max(axis=0)
+    hits = np.zeros(n)
+    draws = weight_draws(weights, runs, concentration, seed)
+    for chunk in np.array_split(draws, max(1, runs // 20)):
+        scores = aggregate(values, chunk, method, vmin, vmax)  # chunk × cells
+        cut = np.partition(scores, n - k, axis=1)[:, n - k]
+        hits += (scores >= cut[:, None]).sum(axis=0)
+    return hits / len(draws)

@@ -16,10 +16,12 @@ from siting.config import Profile, Study, load_study
 from siting.decide import allocation, sensitivity, sites
 from siting.decide.scoring import resolve_weights, value_matrix
 from siting.fields import F
-from siting.io.files import write_atomic, write_csv, write_text
+from siting.io.files import write_atomic, write_csv, write_parquet, write_text
 from siting.io.paths import SITE_CELLS_FILE
 
 CSV_DECIMALS = 4
+SENSITIVITY_CELLS_FILE = "sensitivity_cells.parquet"
+TOP_SHARE_COLUMN = "p_top_5pct"
 
 
 def read_scores(out: Path) -> pd.DataFrame:
@@ -60,14 +62,25 @@ def _read_outputs(out: Path, *names: str) -> list[pd.DataFrame]:
 def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """``sensitivity.csv`` and ``sensitivity.png`` in the profile's output folder."""
     site_table, site_cells = _read_outputs(out, "sites.parquet", SITE_CELLS_FILE)
-    table = sensitivity_table(study, profile, read_scores(out), site_table, site_cells, **kw)
+    scored = read_scores(out)
+    table = sensitivity_table(study, profile, scored, site_table, site_cells, **kw)
     csv = write_csv(out / "sensitivity.csv", table.round(CSV_DECIMALS))
+    cells = write_parquet(out / SENSITIVITY_CELLS_FILE, cell_top_share_table(profile, scored, **kw))
     title = (
         f"{study.name} / {profile.name}: {kw.get('runs', 500)} Dirichlet weight draws "
         f"(concentration {kw.get('concentration', 100.0):g}, seed {kw.get('seed', 0)})"
     )
     png = write_atomic(out / "sensitivity.png", lambda p: sensitivity.plot(table, study.ranking.top_n, p, title))
-    return {"sensitivity": csv, "sensitivity_plot": png}
+    return {"sensitivity": csv, "sensitivity_plot": png, "sensitivity_cells": cells}
+
+
+def cell_top_share_table(profile: Profile, scored: pd.DataFrame, **kw) -> pd.DataFrame:
+    """``h3_cell``, ``p_top_5pct``: how often each cell is in the national top 5 % over the Monte Carlo draws."""
+    values = value_matrix(scored, profile)
+    weights = resolve_weights(profile, values)
+    settings = {k: kw[k] for k in ("runs", "concentration", "seed") if k in kw}
+    share = sensitivity.cell_top_share(values, weights, profile.aggregation, **settings)
+    return pd.DataFrame({F.CELL: scored[F.CELL].to_numpy(), TOP_SHARE_COLUMN: share})
 
 
 def zonal_caps(out: Path, profile: Profile, rules) -> allocation.ZonalCaps | None:

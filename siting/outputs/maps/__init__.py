@@ -18,13 +18,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
+
 from siting.config import Profile, Study
+from siting.fields import F
 from siting.io.files import write_text
 from siting.io.paths import Paths
 from siting.layers import Layers
 from siting.outputs.maps.data import MapInputs, read_outputs
 from siting.outputs.maps.interactive import build_map, major_cities, render_html, substation_features
-from siting.outputs.maps.raster import pixel_size_m, score_image, study_score_image
+from siting.outputs.maps.raster import (
+    cell_grid,
+    grid_score_image,
+    pixel_size_m,
+    score_image,
+    study_pixel_m,
+    study_score_image,
+)
 from siting.outputs.maps.static import static_map, write_static_map
 from siting.outputs.maps.style import (
     CITY_MIN_POPULATION,
@@ -36,12 +46,17 @@ from siting.outputs.maps.style import (
     voltage_style,
 )
 from siting.outputs.maps.text import esc, fmt_number, fmt_points
+from siting.outputs.maps.weights import payload as weights_payload
 
 
-def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers, offline: bool = True) -> Path:
+def write_study_map(
+    paths: Paths, study: Study, profile: Profile, layers: Layers, offline: bool = True, weights: bool = True
+) -> Path:
     """Write the map of a scored study: ``<paths.out>/map.html`` (interactive) and ``map.png`` (for reports).
 
-    Both are written atomically; the scores are read and rasterised once for the two.
+    Both are written atomically; the scores are read and rasterised once for the two. ``weights`` (default):
+    the page carries every cell's criterion values and weight sliders (:mod:`siting.outputs.maps.weights`);
+    a map of the planner's own sites never does.
 
     Returns
     -------
@@ -50,8 +65,18 @@ def write_study_map(paths: Paths, study: Study, profile: Profile, layers: Layers
 
     """
     inputs = read_outputs(paths)
-    image = study_score_image(study, layers, inputs)
-    fmap = build_map(paths, study, profile, layers, offline, inputs=inputs, image=image)
+    data = None
+    if inputs.user_sites is None:
+        table = gpd.read_parquet(paths.scores, columns=[F.CELL, F.ISO_3166_2, *profile.criteria, "geometry"])
+        grid = cell_grid(table, study_pixel_m(study, layers))
+        image = grid_score_image(inputs.cells, grid, score_colormap())
+        if weights:
+            data = weights_payload(
+                table, grid, image, profile, inputs.weights, inputs.provinces, score_colormap(), inputs.top_share
+            )
+    else:
+        image = None
+    fmap = build_map(paths, study, profile, layers, offline, inputs=inputs, image=image, weights=data)
     html_path = write_text(paths.out / MAP_FILE, render_html(fmap))
     write_static_map(paths.out / PNG_FILE, static_map(study, profile, layers, inputs, image))
     return html_path

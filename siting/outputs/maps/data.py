@@ -29,6 +29,11 @@ class MapInputs:
     scored_on: str  # date the scores were written (UTC)
     weights: dict[str, float] | None = None  # weights used (provenance.json), also for AHP and entropy
     user_sites: gpd.GeoDataFrame | None = None  # every column, when the candidates are the planner's own points
+    robustness: pd.DataFrame | None = None  # sensitivity.csv rows of the top cells' sites, indexed by h3_cell
+    top_share: pd.Series | None = None  # sensitivity_cells.parquet: p_top_5pct by h3_cell
+
+
+ROBUSTNESS_COLUMNS = ("site_id", "p_top_n", "rank_min", "rank_median", "rank_max", "most_influential")
 
 
 def read_outputs(paths: Paths) -> MapInputs:
@@ -67,7 +72,40 @@ def read_outputs(paths: Paths) -> MapInputs:
         scored_on=datetime.fromtimestamp(mtime, tz=UTC).strftime("%Y-%m-%d"),
         weights=_weights_used(out / "provenance.json"),
         user_sites=user_sites,
+        robustness=_robustness(out, top),
+        top_share=_top_share(out),
     )
+
+
+def _robustness(out: Path, top: pd.DataFrame) -> pd.DataFrame | None:
+    """Return the sensitivity run's figures of the site each top cell belongs to (None before `siting sensitivity`)."""
+    sens_path, members_path = out / "sensitivity.csv", out / "site_cells.parquet"
+    if not (sens_path.is_file() and members_path.is_file()) or _stale(sens_path, out):
+        return None
+    sens = read_table(sens_path, "sensitivity table")
+    require_columns(sens, list(ROBUSTNESS_COLUMNS), sens_path, "sensitivity table")
+    members = pd.read_parquet(members_path)
+    site_of = pd.Series(members["site_id"].to_numpy(), index=members[F.CELL].astype(str).to_numpy())
+    rows = sens.drop_duplicates("site_id").set_index("site_id")[list(ROBUSTNESS_COLUMNS[1:])]
+    cells = top[F.CELL].astype(str)
+    found = cells[cells.isin(site_of.index)]
+    table = rows.reindex(site_of.loc[found].to_numpy())
+    table.index = found.to_numpy()
+    table.insert(0, "site_id", site_of.loc[found].to_numpy())
+    return table.dropna(subset=["p_top_n"])
+
+
+def _stale(path: Path, out: Path) -> bool:
+    """Return True when ``path`` was written before the scores it describes (``siting score`` ran again since)."""
+    return path.stat().st_mtime < (out / "scores.parquet").stat().st_mtime
+
+
+def _top_share(out: Path) -> pd.Series | None:
+    path = out / "sensitivity_cells.parquet"
+    if not path.is_file() or _stale(path, out):
+        return None
+    table = pd.read_parquet(path)
+    return pd.Series(table["p_top_5pct"].to_numpy(dtype=float), index=table[F.CELL].astype(str).to_numpy())
 
 
 def _weights_used(path: Path) -> dict[str, float] | None:

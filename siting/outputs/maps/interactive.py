@@ -45,6 +45,7 @@ from siting.outputs.maps.text import (
     sources_html,
     title_html,
 )
+from siting.outputs.maps.weights import WeightsControl, WeightsPayload
 
 # ------------------------------------------------------------------------------------------- GeoJSON
 
@@ -224,6 +225,7 @@ def build_map(
     *,
     inputs: MapInputs | None = None,
     image: ScoreImage | None = None,
+    weights: WeightsPayload | None = None,
 ) -> folium.Map:
     """Assemble the interactive map of a scored study.
 
@@ -243,6 +245,9 @@ def build_map(
         the layers, so the page makes no network request. False: OpenStreetMap tiles underneath instead.
     inputs, image
         What :func:`read_outputs` and :func:`score_image` return, when the caller already has them.
+    weights
+        What :func:`siting.outputs.maps.weights.payload` returns: the page then carries every cell's criterion
+        values and lets its reader move the weights (sliders, re-scoring, best cell per province).
 
     Returns
     -------
@@ -265,15 +270,17 @@ def build_map(
 
     # the score image first, so the SVG of the vector layers sits above it and keeps their tooltips
     image = image if image is not None else study_score_image(study, layers, inputs)
+    overlay = None
     if image is not None:
-        folium.raster_layers.ImageOverlay(
+        overlay = folium.raster_layers.ImageOverlay(
             image=image.data_url,
             bounds=image.bounds,
             name="Suitability score (0-100)",
             opacity=0.8,
             interactive=False,
             class_name="siting-score-surface",
-        ).add_to(fmap)
+        )
+        overlay.add_to(fmap)
 
     province_data = _geo_dict(provinces, tolerance_deg=0.005, decimals=4)
     folium.GeoJson(
@@ -345,17 +352,29 @@ def build_map(
     if inputs.user_sites is not None:
         _user_sites_layer(inputs.user_sites, profile, inputs.weights, score_cmap).add_to(fmap)
     sites = folium.FeatureGroup(name=f"Top {study.ranking.top_n} sites per province")
+    robust = inputs.robustness
     for _, site in inputs.top.iterrows():
+        row = robust.loc[str(site[F.CELL])] if robust is not None and str(site[F.CELL]) in robust.index else None
+        p_top = float(row["p_top_n"]) if row is not None else float("nan")
+        tip = site_tooltip(site) + (
+            f" · in top {study.ranking.top_n} in {100 * p_top:.0f} % of draws" if row is not None else ""
+        )
         folium.Marker(
             location=[float(site[F.LAT]), float(site[F.LON])],
-            icon=_site_icon(site, score_cmap),
-            tooltip=folium.Tooltip(site_tooltip(site)),
-            popup=_Popup(site_popup_html(site, profile, inputs.weights), max_width=460),
+            icon=_site_icon(site, score_cmap, p_top),
+            tooltip=folium.Tooltip(tip),
+            popup=_Popup(
+                site_popup_html(site, profile, inputs.weights, row, study.ranking.top_n, robust is not None),
+                max_width=460,
+            ),
             z_index_offset=1000 - int(site[F.RANK_IN_PROVINCE]),  # the best of overlapping markers on top
         ).add_to(sites)
     sites.add_to(fmap)
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(fmap)
+    if weights is not None and overlay is not None:
+        WeightsControl(weights, overlay, control).add_to(fmap)
     root = cast(folium.Figure, fmap.get_root())
     root.header.add_child(folium.Element(_assets.leaflet_head()), name="leaflet", index=0)
     root.header.add_child(

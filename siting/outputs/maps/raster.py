@@ -58,10 +58,13 @@ def study_score_image(study: Study, layers: Layers, inputs: MapInputs) -> ScoreI
     """Score surface of a study's H3 cells at their own resolution; None for the planner's own sites (points)."""
     if inputs.user_sites is not None:
         return None
+    return score_image(inputs.cells, study_pixel_m(study, layers), score_colormap())
+
+
+def study_pixel_m(study: Study, layers: Layers) -> float:
+    """Pixel size of a study's score image: :func:`pixel_size_m` at the middle latitude of the country."""
     _, south, _, north = layers.country.total_bounds
-    return score_image(
-        inputs.cells, pixel_size_m(study.candidates.h3_resolution, (south + north) / 2), score_colormap()
-    )
+    return pixel_size_m(study.candidates.h3_resolution, (south + north) / 2)
 
 
 def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap) -> ScoreImage:
@@ -82,6 +85,41 @@ def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap
         Leaflet stretches an image overlay linearly in Web-Mercator, so a Mercator grid lands exactly.
 
     """
+    return grid_score_image(cells, cell_grid(cells, pixel_m), cmap)
+
+
+def grid_score_image(cells: gpd.GeoDataFrame, grid: CellGrid, cmap: cm.LinearColormap) -> ScoreImage:
+    """Return the score image of ``cells`` on the grid :func:`cell_grid` burnt them into (same rows, same order)."""
+    codes = np.clip(np.rint(cells[F.SCORE].to_numpy(dtype=float)), 0, 100).astype(np.uint8) + 1  # 0: no data
+    return palette_image(np.concatenate([[0], codes]).astype(np.uint8)[grid.index], grid, cmap)
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Which cell each pixel of the Web-Mercator score grid shows: ``index`` 0 = none, ``i + 1`` = row ``i``."""
+
+    index: np.ndarray  # (height, width) uint32
+    x0: float  # west edge, EPSG:3857 m
+    y1: float  # north edge
+    pixel_m: float
+
+    @property
+    def height(self) -> int:
+        """Rows of pixels."""
+        return int(self.index.shape[0])
+
+    @property
+    def width(self) -> int:
+        """Columns of pixels."""
+        return int(self.index.shape[1])
+
+
+def cell_grid(cells: gpd.GeoDataFrame, pixel_m: float) -> CellGrid:
+    """Rasterise hexagons (any CRS) onto the score image's Web-Mercator grid, burning each row's position + 1.
+
+    The score image and the in-browser re-scoring (``siting.outputs.maps.weights``) both colour this grid, so
+    their pixels are the same cells.
+    """
     if cells.empty:
         raise DataError("the scores hold no candidate, so there is no score surface to map; check the study.")
     merc = cells.to_crs(3857)
@@ -89,21 +127,27 @@ def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap
     pixel_m = max(pixel_m, (x1 - x0) / MAX_IMAGE_PX, (y1 - y0) / MAX_IMAGE_PX)
     width = max(1, math.ceil((x1 - x0) / pixel_m))
     height = max(1, math.ceil((y1 - y0) / pixel_m))
-    x1, y0 = x0 + width * pixel_m, y1 - height * pixel_m
-    codes = np.clip(np.rint(merc[F.SCORE].to_numpy(dtype=float)), 0, 100).astype(np.uint8) + 1  # 0: no data
-    grid = features.rasterize(
-        zip(merc.geometry.values, codes, strict=True),
+    index = features.rasterize(
+        zip(merc.geometry.values, np.arange(1, len(merc) + 1, dtype=np.uint32), strict=True),
         out_shape=(height, width),
         transform=from_origin(x0, y1, pixel_m, pixel_m),
         fill=0,
-        dtype="uint8",
+        dtype="uint32",
     )
+    return CellGrid(index=index, x0=float(x0), y1=float(y1), pixel_m=float(pixel_m))
+
+
+def palette_image(codes: np.ndarray, grid: CellGrid, cmap: cm.LinearColormap) -> ScoreImage:
+    """Palette PNG of score codes (0 = no data, ``1 + score`` = colour) laid on ``grid``."""
+    width, height = grid.width, grid.height
+    x0, y1 = grid.x0, grid.y1
+    x1, y0 = x0 + width * grid.pixel_m, y1 - height * grid.pixel_m
     palette = {0: (0, 0, 0, 0)} | {code: (*cmap.rgb_bytes_tuple(code - 1), 255) for code in range(1, 102)}
     with warnings.catch_warnings(), MemoryFile() as mem:
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         profile = {"driver": "PNG", "width": width, "height": height, "count": 1, "dtype": "uint8", "nodata": 0}
         with mem.open(**profile, ZLEVEL=9) as dst:
-            dst.write(grid, 1)
+            dst.write(codes, 1)
             dst.write_colormap(1, palette)
         png = mem.read()
     west, south = _mercator_to_lonlat(x0, y0)

@@ -18,6 +18,9 @@ from siting.io.catalog import Source
 from siting.layers.userdata import CANDIDATE_ID, CANDIDATE_NAME
 from siting.outputs.maps.style import _BOX_STYLE, HVDC_STYLE, UNKNOWN_VOLTAGE_STYLE, VOLTAGE_STYLES
 
+ROBUST_P = 0.9  # ring colours of top-site markers by p_top_n: green at or above, amber down to FRAGILE_P, red below
+FRAGILE_P = 0.5
+
 # ---------------------------------------------------------------------------------------------- text
 
 
@@ -82,7 +85,40 @@ def site_tooltip(site: pd.Series) -> str:
     )
 
 
-def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float] | None = None) -> str:
+def robustness_colour(p_top_n: float) -> str:
+    """Ring colour of a top site by its share of weight draws in the province's top N (as sensitivity.png)."""
+    if not np.isfinite(p_top_n):
+        return "#111"
+    return "#2b8a3e" if p_top_n >= ROBUST_P else "#e8a33d" if p_top_n >= FRAGILE_P else "#c92a2a"
+
+
+def robustness_html(robust: pd.Series | None, top_n: int, ran: bool = False) -> str:
+    """Popup lines on a site's robustness: share of draws in the top N, rank range, the weight it depends on.
+
+    ``ran``: the sensitivity run exists but ``robust`` is None (the cell is in no site it ranked).
+    """
+    if robust is None and ran:
+        return "<div style='color:#777'>Robustness: this cell is in no site the sensitivity run ranked.</div>"
+    if robust is None:
+        return "<div style='color:#777'>Robustness: run <code>siting sensitivity</code> to see it here.</div>"
+    crit = str(robust["most_influential"])
+    depends = "no single weight moves its rank" if crit == "none" else f"depends most on {esc(label(crit))}"
+    return (
+        f"<div class='siting-robustness' style='margin-top:3px'><b>Robustness</b> (site {esc(robust['site_id'])}): "
+        f"in the province top {top_n} in <b>{100 * float(robust['p_top_n']):.0f} %</b> of weight draws; "
+        f"rank {int(robust['rank_min'])}–{int(robust['rank_max'])} (median {float(robust['rank_median']):g}); "
+        f"{depends}.</div>"
+    )
+
+
+def site_popup_html(
+    site: pd.Series,
+    profile: Profile,
+    weights: dict[str, float] | None = None,
+    robust: pd.Series | None = None,
+    top_n: int | None = None,
+    ran: bool = False,
+) -> str:
     """Popup of a top site: where it is, its score and the points each criterion earned.
 
     Parameters
@@ -93,6 +129,9 @@ def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float]
         The profile it was scored with (criteria, weights, value functions).
     weights
         The weights used (``provenance.json``); the profile's own weights when None.
+    robust, top_n, ran
+        The sensitivity run's row of the site this cell belongs to, the study's top N, and whether the run
+        exists; with ``top_n`` given, the popup says how robust the site is (or how to find out).
 
     Returns
     -------
@@ -131,6 +170,7 @@ def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float]
         *rows,
         f"<tr style='border-top:1px solid #999'><td><b>Total</b></td><td></td>"
         f"<td class='num'><b>{site[F.SCORE]:.1f} / 100</b></td></tr></table>",
+        robustness_html(robust, top_n, ran) if top_n is not None else "",
         f"<div>Nearest substation: <b>{sub_name}</b>, {_kv(float(site.get(F.SUBSTATION_KV, np.nan)))}, "
         f"{fmt_number(float(site.get(F.DIST_SUBSTATION_KM, np.nan)))} km</div>",
         f"<div>Nearest connectivity node: {esc(site.get(F.CONNECTIVITY_NODE, ''))}, "
@@ -142,12 +182,13 @@ def site_popup_html(site: pd.Series, profile: Profile, weights: dict[str, float]
     return "".join(parts)
 
 
-def _site_icon(site: pd.Series, cmap: cm.LinearColormap) -> folium.DivIcon:
+def _site_icon(site: pd.Series, cmap: cm.LinearColormap, p_top_n: float = float("nan")) -> folium.DivIcon:
     r, g, b = cmap.rgb_bytes_tuple(float(site[F.SCORE]))
     text = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+    ring = f"3px solid {robustness_colour(p_top_n)}" if np.isfinite(p_top_n) else "2px solid #111"
     html_icon = (
         f"<div style='width:20px;height:20px;border-radius:50%;background:rgb({r},{g},{b});color:{text};"
-        f"border:2px solid #111;font:bold 11px/20px Arial,sans-serif;text-align:center'>"
+        f"border:{ring};font:bold 11px/20px Arial,sans-serif;text-align:center'>"
         f"{int(site[F.RANK_IN_PROVINCE])}</div>"
     )
     return folium.DivIcon(html=html_icon, icon_size=(24, 24), icon_anchor=(12, 12), class_name="siting-site-icon")
