@@ -5,6 +5,7 @@ Errors a user can fix print as one sentence and exit non-zero; ``--debug`` shows
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from siting._errors import SitingError
+from siting._errors import Interrupted, SitingError, escape_controls, from_os_error
 
 _DEBUG = {"on": False}
 
@@ -22,30 +23,43 @@ _DEBUG = {"on": False}
 @contextmanager
 def _stage(name: str) -> Iterator[None]:
     start = time.perf_counter()
-    click.echo(f"▶ {name}", err=True)
+    click.echo(escape_controls(f"▶ {name}"), err=True)
     yield
-    click.echo(f"✓ {name} ({time.perf_counter() - start:.1f} s)", err=True)
+    click.echo(escape_controls(f"✓ {name} ({time.perf_counter() - start:.1f} s)"), err=True)
+
+
+def _say(text: str) -> None:
+    """Print one line to stderr with control characters escaped (a file name cannot forge a second line)."""
+    click.echo(escape_controls(text), err=True)
 
 
 def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
+    except Interrupted as exc:
+        _say(str(exc))
+        sys.exit(exc.exit_code)
     except SitingError as exc:
         if _DEBUG["on"]:
             raise
-        click.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted; outputs already written are complete, the one being written was discarded.", err=True)
+        _say("interrupted; every file already written is complete, the one being written was discarded.")
         sys.exit(130)
     except Exception as exc:
         if _DEBUG["on"]:
             raise
-        click.echo(
-            f"error: unexpected {type(exc).__name__}: {exc} — rerun with --debug for the traceback and report it.",
-            err=True,
-        )
+        known = from_os_error(exc) if isinstance(exc, OSError) else None
+        if known is not None:
+            _say(f"error: {known}")
+            sys.exit(known.exit_code)
+        _say(f"error: unexpected {type(exc).__name__}: {exc} — rerun with --debug for the traceback and report it.")
         sys.exit(1)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: nothing half-written, the message says what is kept
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,6 +77,7 @@ def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def main(ctx: click.Context, debug: bool, data_dir: Path) -> None:
     """Score places for Bitcoin mines and AI data centres on surplus power, grid, climate and connectivity."""
     _DEBUG["on"] = debug
+    signal.signal(signal.SIGTERM, _terminate)
     ctx.obj = {"data_dir": data_dir}
 
 
@@ -136,6 +151,7 @@ def prepare(obj: dict, study: str) -> None:
     "the OpenStreetMap substations for this run.",
 )
 @click.option("--drop-outside", is_flag=True, help="Drop --candidates points outside the region instead of failing.")
+@click.option("--layer", default=None, help="The layer of a --candidates file with several (a GeoPackage).")
 @click.pass_obj
 def score(
     obj: dict,
@@ -144,15 +160,18 @@ def score(
     candidates_file: Path | None,
     substations_file: Path | None,
     drop_outside: bool,
+    layer: str | None,
 ) -> None:
     """Score candidates and write scores, province summary, top sites and provenance."""
     from siting import stages
 
     st, prof = _run(stages.load_study, study, profile)
     with _stage(f"score {st.name}/{prof.name}"):
-        run = _run(stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study)
+        run = _run(
+            stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study, layer
+        )
     for warning in run.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say(f"warning: {warning}")
     result, files = run.result, run.files
     click.echo(
         f"{len(result.scored):,} candidates scored"

@@ -17,7 +17,9 @@ from siting.decide import allocation, sensitivity, sites
 from siting.decide.scoring import resolve_weights, value_matrix
 from siting.fields import F
 from siting.io.files import write_atomic, write_csv, write_text
+from siting.io.outputset import verify_output_set
 from siting.io.paths import SITE_CELLS_FILE
+from siting.io.safe import path_name
 
 CSV_DECIMALS = 4
 
@@ -94,7 +96,8 @@ def comparison(study_name: str, processed: Path, profiles: list[str]) -> pd.Data
     shortlists, members = {}, {}
     for name in profiles:
         study, profile = load_study(study_name, name)
-        out = processed / study.name / profile.name
+        out = processed / path_name(study.name, "study name") / path_name(profile.name, "profile name")
+        verify_output_set(out)
         site_table, site_cells = _read_outputs(out, "sites.parquet", SITE_CELLS_FILE)
         short = sites.shortlist(site_table)
         shortlists[name] = short

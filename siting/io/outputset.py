@@ -1,0 +1,278 @@
+"""Output folders that commit whole, one run at a time.
+
+A run that writes an output folder first takes its lock (``fcntl.flock`` on ``.<folder>.lock`` beside it,
+holding the PID and command of the run); a second run of the same folder waits up to
+``$SITING_LOCK_WAIT`` seconds (default 0) and then refuses with one sentence naming the holder.
+
+``siting score`` writes its whole set into ``.<folder>.staging-<pid>/`` beside the folder and swaps it in
+at the end (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, else two renames with signals blocked), so
+a reader sees the previous complete set or the new complete set, never a mix. ``provenance.json`` is
+written last and lists every output with its sha256; :func:`verify_output_set` checks it before map,
+sensitivity, allocation or compare trusts a folder.
+
+Temporary files and folders carry the PID of the run that made them; only those of runs that are no
+longer alive are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from siting._errors import BusyError, DataError, Interrupted
+from siting.io.files import sha256_file
+
+LOCK_WAIT_ENV = "SITING_LOCK_WAIT"
+MANIFEST = "provenance.json"
+_HELD: dict[Path, int] = {}  # folders this process has locked, with the nesting depth
+_COMMITTED: set[Path] = set()  # folders this process swapped a new set into since the run began
+_PART = re.compile(r"^\..+\.(\d+)\.[^.]+\.part")  # .<stem>.<pid>.<random>.part<suffix> (siting.io.files)
+
+
+def lock_file(folder: Path) -> Path:
+    """Return the lock of an output folder, ``.<name>.lock`` beside it (outside, so the folder can be swapped)."""
+    return folder.parent / f".{folder.name}.lock"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists (ours counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _holder(fd: int) -> str:
+    with contextlib.suppress(OSError):
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+        pid, _, command = text.partition(" ")
+        if pid.isdigit():
+            return f"PID {pid}, `{command}`" if command else f"PID {pid}"
+    return "PID unknown"
+
+
+@contextlib.contextmanager
+def locked(folder: Path, command: str = "siting") -> Iterator[None]:
+    """Hold the lock of ``folder`` for the block (re-entrant within one process).
+
+    On taking it, the leftovers of dead runs are cleaned up (:func:`recover`).
+
+    Raises
+    ------
+    BusyError
+        If another run holds the lock for longer than ``$SITING_LOCK_WAIT`` seconds (default: refuse at once).
+
+    """
+    folder = Path(os.path.abspath(folder))
+    if folder in _HELD:
+        _HELD[folder] += 1
+        try:
+            yield
+        finally:
+            _HELD[folder] -= 1
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file(folder), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        wait = float(os.environ.get(LOCK_WAIT_ENV) or 0)
+    except ValueError:
+        wait = 0.0
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        f"{folder} is being written by another siting run ({_holder(fd)}); wait for it to finish "
+                        f"(or set {LOCK_WAIT_ENV} to the seconds to wait) and run again."
+                    ) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
+        recover(folder)
+        _HELD[folder] = 1
+        try:
+            yield
+        finally:
+            del _HELD[folder]
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _dead(name: str, pattern: re.Pattern[str]) -> bool:
+    m = pattern.match(name)
+    return m is not None and not pid_alive(int(m.group(1)))
+
+
+def remove_stale_parts(folder: Path) -> list[Path]:
+    """Delete the temporary files (``.<name>.<pid>.*.part*``) that runs no longer alive left in ``folder``."""
+    stale = sorted(p for p in folder.glob(".*.part*") if _dead(p.name, _PART)) if folder.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
+
+def recover(folder: Path) -> None:
+    """Clean up after dead runs of ``folder``: restore a set caught between two renames, drop staging folders."""
+    parent, name = folder.parent, re.escape(folder.name)
+    staging, old = re.compile(rf"^\.{name}\.staging-(\d+)$"), re.compile(rf"^\.{name}\.old-(\d+)$")
+    for p in sorted(parent.glob(f".{folder.name}.old-*")):
+        if _dead(p.name, old):
+            if not folder.exists():
+                os.rename(p, folder)  # killed between the two renames of a swap: the old set is complete
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+    for p in sorted(parent.glob(f".{folder.name}.staging-*")):
+        if _dead(p.name, staging):
+            shutil.rmtree(p, ignore_errors=True)
+    remove_stale_parts(folder)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where the system cannot."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class OutputSet:
+    """A set of outputs written into a staging folder and swapped in whole by :meth:`commit`.
+
+    Use as a context manager under :func:`locked`; leaving the block without committing (an error, Ctrl-C)
+    removes the staging folder and leaves the previous set as it was.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.staging = self.folder.parent / f".{self.folder.name}.staging-{os.getpid()}"
+        self.committed = False
+
+    def __enter__(self) -> OutputSet:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staging.mkdir(parents=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.committed:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def commit(self) -> None:
+        """Swap the staging folder in for the output folder, with SIGINT and SIGTERM held off meanwhile."""
+        signals = {signal.SIGINT, signal.SIGTERM}
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            _fsync_dir(self.staging)
+            if not self.folder.exists():
+                os.rename(self.staging, self.folder)
+            elif _exchange(self.staging, self.folder):
+                shutil.rmtree(self.staging, ignore_errors=True)  # now holds the previous set
+            else:
+                old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
+                os.rename(self.folder, old)
+                os.rename(self.staging, self.folder)
+                shutil.rmtree(old, ignore_errors=True)
+            _fsync_dir(self.folder.parent)
+            self.committed = True
+            _COMMITTED.add(Path(os.path.abspath(self.folder)))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+@contextlib.contextmanager
+def interruptible(folder: Path) -> Iterator[None]:
+    """Turn Ctrl-C or SIGTERM in the block into :class:`~siting._errors.Interrupted` saying what ``folder`` holds."""
+    key = Path(os.path.abspath(folder))
+    _COMMITTED.discard(key)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(interrupted_message(folder, key in _COMMITTED)) from None
+
+
+def interrupted_message(folder: Path, committed: bool) -> str:
+    """Say truthfully what a Ctrl-C or SIGTERM left in ``folder``."""
+    if committed:
+        return f"interrupted after the new outputs were complete; {folder} holds this run's complete set."
+    if (folder / MANIFEST).is_file():
+        return f"interrupted; {folder} still holds the previous complete set of outputs, none of this run's."
+    return f"interrupted; nothing was written to {folder}."
+
+
+def verify_output_set(folder: Path) -> dict:
+    """Check that ``folder`` holds one complete set of outputs, as its ``provenance.json`` lists them.
+
+    A folder without ``scores.parquet`` is left to the caller (which says which stage to run first).
+
+    Returns
+    -------
+    dict
+        The provenance (empty if there are no scores).
+
+    Raises
+    ------
+    DataError
+        If the manifest is missing or unreadable, or an output it lists is missing or differs from its sha256.
+
+    """
+    if not (folder / "scores.parquet").is_file():
+        return {}
+
+    def refuse(why: str) -> DataError:
+        return DataError(f"{folder} holds an incomplete or mixed set of outputs ({why}); run `siting score` again.")
+
+    try:
+        prov = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        outputs = prov["outputs"]
+        listed = {str(v["file"]): str(v["sha256"]) for v in outputs.values()}
+    except FileNotFoundError:
+        raise refuse(f"no {MANIFEST}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise refuse(f"{MANIFEST} is unreadable or lists no outputs ({type(exc).__name__})") from exc
+    for name, digest in sorted(listed.items()):
+        path = folder / name
+        if Path(name).name != name or not path.is_file():
+            raise refuse(f"{name} is missing")
+        if sha256_file(path) != digest:
+            raise refuse(f"{name} does not match its checksum in {MANIFEST}")
+    return prov
