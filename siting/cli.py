@@ -45,7 +45,7 @@ def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         _say(f"error: {exc}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _say("interrupted; every file already written is complete, the one being written was discarded.")
+        _say(_INTERRUPTED)
         sys.exit(130)
     except Exception as exc:
         if _DEBUG["on"]:
@@ -58,11 +58,25 @@ def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         sys.exit(1)
 
 
+_INTERRUPTED = "interrupted; every file already written is complete, the one being written was discarded."
+
+
+class _Group(click.Group):
+    """The command group; Ctrl-C or SIGTERM outside a stage (while importing, loading the study) ends in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _say(_INTERRUPTED)
+            ctx.exit(130)
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: nothing half-written, the message says what is kept
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @click.option(
     "--data-dir",

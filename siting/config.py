@@ -470,15 +470,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[object, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
             try:
-                first = seen.setdefault(key, key_node.start_mark.line + 1)
+                first = seen.get(key)
             except TypeError:
                 continue  # an unhashable key: the base class reports it
-            if first != key_node.start_mark.line + 1:
-                raise ConfigError(
-                    f"repeats the key {key!r} (line {first} and line {key_node.start_mark.line + 1}); keep one of them"
-                )
+            if first is not None:
+                raise ConfigError(f"repeats the key {key!r} (line {first} and line {line}); keep one of them")
+            seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
 

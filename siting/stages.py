@@ -371,15 +371,17 @@ def prepare(data: Path, study: Study) -> Path:
     """Run the ``prepare`` stage (``make layers``): build the region's standard layers; return their folder."""
     from siting.layers import prepare as build
 
-    return build(study, data / "raw", data / "processed")
+    with locked(Paths(data, study).layers, "siting prepare"):  # two prepares at once would mix their layers
+        return build(study, data / "raw", data / "processed")
 
 
 def map_(data: Path, study: Study, profile: Profile, offline: bool = True, user: bool = False) -> tuple[Path, Path]:
     """Run the ``map`` stage (``make maps``): write ``map.html`` and ``map.png`` of a scored study; return both."""
     from siting.outputs.maps import PNG_FILE, write_study_map
+    from siting.outputs.textsafe import plain_text
 
     paths = Paths(data, study, "_user" if user else "")
-    with locked(paths.out, "siting map"):
+    with locked(paths.out, "siting map"), plain_text():
         verify_output_set(paths.out)
         html = write_study_map(paths, study, profile, Layers(paths.layers), offline)
     return html, html.with_name(PNG_FILE)
@@ -388,9 +390,10 @@ def map_(data: Path, study: Study, profile: Profile, offline: bool = True, user:
 def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """Run the ``sensitivity`` stage (``make sensitivity``) on the sites the score stage wrote."""
     from siting.outputs.reports import write_sensitivity
+    from siting.outputs.textsafe import plain_text
 
     out = Paths(data, study).out
-    with locked(out, "siting sensitivity"):
+    with locked(out, "siting sensitivity"), plain_text():
         verify_output_set(out)
         return write_sensitivity(out, study, profile, **kw)
 

@@ -7,6 +7,7 @@ interrupted run leaves the previous output intact and never a half-written file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
@@ -57,10 +58,34 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+LOW_SPACE_BYTES = 1 << 20
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
+
+
 def write_atomic(dest: str | os.PathLike[str], writer: Callable[[Path], Any]) -> Path:
-    """Call ``writer(tmp_path)`` and move the result onto ``dest`` atomically."""
+    """Call ``writer(tmp_path)`` and move the result onto ``dest`` atomically.
+
+    A writer that fails with its own error type (GDAL's, arrow's) while the disk is full raises
+    ``OSError(ENOSPC)`` naming ``dest`` instead, so the user reads "disk full" rather than a library's error.
+    """
     with atomic_path(dest) as tmp:
-        writer(tmp)
+        try:
+            writer(tmp)
+        except OSError as exc:
+            if exc.filename in (None, str(tmp)) and exc.errno:  # name the output, not its temporary file
+                raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(dest)) from exc
+            raise
+        except Exception as exc:
+            if _disk_full(Path(dest).parent):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dest)) from exc
+            raise
     return Path(dest)
 
 

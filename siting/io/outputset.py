@@ -5,7 +5,7 @@ holding the PID and command of the run); a second run of the same folder waits u
 ``$SITING_LOCK_WAIT`` seconds (default 0) and then refuses with one sentence naming the holder.
 
 ``siting score`` writes its whole set into ``.<folder>.staging-<pid>/`` beside the folder and swaps it in
-at the end (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, else two renames with signals blocked), so
+at the end (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, else two renames with signals held), so
 a reader sees the previous complete set or the new complete set, never a mix. ``provenance.json`` is
 written last and lists every output with its sha256; :func:`verify_output_set` checks it before map,
 sensitivity, allocation or compare trusts a folder.
@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,6 +177,34 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then act on the first that came.
+
+    Python runs signal handlers in the main thread, whichever thread the signal arrived on (libraries keep
+    thread pools, so masking the main thread alone is not enough); a handler that only records the signal
+    keeps the block whole.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {
+        s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            handler = previous[signal.Signals(caught[0])]
+            if callable(handler):
+                handler(caught[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(caught[0])
+
+
 class OutputSet:
     """A set of outputs written into a staging folder and swapped in whole by :meth:`commit`.
 
@@ -199,9 +228,7 @@ class OutputSet:
 
     def commit(self) -> None:
         """Swap the staging folder in for the output folder, with SIGINT and SIGTERM held off meanwhile."""
-        signals = {signal.SIGINT, signal.SIGTERM}
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-        try:
+        with _signals_deferred():
             _fsync_dir(self.staging)
             if not self.folder.exists():
                 os.rename(self.staging, self.folder)
@@ -215,8 +242,6 @@ class OutputSet:
             _fsync_dir(self.folder.parent)
             self.committed = True
             _COMMITTED.add(Path(os.path.abspath(self.folder)))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 @contextlib.contextmanager

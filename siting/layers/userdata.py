@@ -60,7 +60,16 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
     detected = text_encoding(path)  # a BOM or UTF-16; otherwise UTF-8, then Windows-1252 (Excel's "CSV")
     for encoding in (detected,) if detected else ("utf-8-sig", "cp1252"):
         try:
-            return pd.read_csv(path, sep=None, engine="python", encoding=encoding, dtype=str, skipinitialspace=True)
+            return pd.read_csv(
+                path,
+                sep=None,
+                engine="python",
+                encoding=encoding,
+                dtype=str,
+                skipinitialspace=True,
+                keep_default_na=False,
+                na_values=[""],  # a site named "NA" or a cell "nan" stays text
+            )
         except UnicodeError:
             if detected:
                 raise DataError(
