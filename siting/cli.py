@@ -228,6 +228,8 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) 
 
     st, prof = _run(stages.load_study, study, profile)
     with _stage(f"map {st.name}/{prof.name}{'_user' if user else ''}"):
+        for warning in _run(stages.map_warnings, obj["data_dir"], st, user):
+            _say(f"warning: {warning}")
         path, png = _run(stages.map_, obj["data_dir"], st, prof, offline, user)
     click.echo(f"  map          {path}")
     click.echo(f"  map (PNG)    {png}")

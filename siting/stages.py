@@ -387,6 +387,14 @@ def map_(data: Path, study: Study, profile: Profile, offline: bool = True, user:
     return html, html.with_name(PNG_FILE)
 
 
+def map_warnings(data: Path, study: Study, user: bool = False) -> list[str]:
+    """Return what the ``map`` stage will leave out (the planner's sites beyond the map's bound), for the user."""
+    from siting.outputs.maps.data import user_sites_notice
+
+    notice = user_sites_notice(Paths(data, study, "_user")) if user else None
+    return [notice] if notice else []
+
+
 def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """Run the ``sensitivity`` stage (``make sensitivity``) on the sites the score stage wrote."""
     from siting.outputs.reports import write_sensitivity

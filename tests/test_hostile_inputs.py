@@ -650,3 +650,28 @@ def test_a_gdal_error_on_a_full_disk_reads_as_disk_full(tmp_path, monkeypatch) -
         files.write_gpkg(tmp_path / "s.gpkg", gdf, "s")
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "s.gpkg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_map_of_very_many_user_sites_is_bounded_and_says_so(tmp_path, own_data, monkeypatch) -> None:
+    import numpy as np
+
+    from siting.outputs.maps import data as map_data
+
+    monkeypatch.setattr(map_data, "MAX_USER_SITES", 40)
+    rng = np.random.default_rng(0)
+    n = 300
+    path = tmp_path / "many.csv"
+    pd.DataFrame(
+        {"id": [f"S{i}" for i in range(n)], "lon": rng.uniform(67.5, 69.5, n), "lat": rng.uniform(27, 29.5, n)}
+    ).to_csv(path, index=False)
+    study = tmp_path / "small.yml"
+    study.write_text(SMALL)
+    code, _, err = cli(own_data, "score", "--study", str(study), "--candidates", str(path), "--drop-outside")
+    assert code == 0, err
+    code, _, err = cli(own_data, "map", "--study", str(study), "--user")
+    assert code == 0, err
+    scores = own_data / "processed" / "small" / "bitcoin_mining_user" / "scores.parquet"
+    rows = len(pd.read_parquet(scores, columns=["score"]))
+    assert f"warning: {scores} holds {rows:,} sites; the map shows the 40 best-scoring, each with its breakdown" in err
+    page = (scores.parent / "map.html").read_text(encoding="utf-8")
+    assert page.count('"className": "siting-user-site"') == 40
