@@ -101,8 +101,9 @@ def _plain_parquet(d: Path) -> Path:
 CANDIDATES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "multipoint": (
         _geojson("mp.geojson", {"type": "MultiPoint", "coordinates": [[70.1, 24.8], [67.0, 30.2]]}),
-        "{p} (candidate sites) feature 1 is a MultiPoint of 2 parts, which would be scored as one site (1 of 1 features "
-        "like this); split them into one feature per site (QGIS: Vector > Geometry Tools > Multipart to Singleparts).",
+        "{p} (candidate sites) feature 1 is a MultiPoint of 2 parts, which would be scored as one site (1 of 1 "
+        "features like this); split them into one feature per site (QGIS: Vector > Geometry Tools > Multipart to "
+        "Singleparts).",
     ),
     "collection": (
         _geojson(

@@ -236,8 +236,8 @@ def _check_geometries(gdf: gpd.GeoDataFrame, path: Path, what: str) -> None:
         i = int(np.flatnonzero(several)[0])
         raise DataError(
             f"{path} ({what}) {_row_label(path, i)} is a {kinds[i]} of {int(parts[i])} parts, which would be scored "
-            f"as one site ({int(several.sum())} of {len(gdf)} features like this); split them into one feature per site (QGIS: "
-            f"Vector > Geometry Tools > Multipart to Singleparts)."
+            f"as one site ({int(several.sum())} of {len(gdf)} features like this); split them into one feature per "
+            f"site (QGIS: Vector > Geometry Tools > Multipart to Singleparts)."
         )
     xy = shapely.get_coordinates(gdf.geometry.values)
     if not np.isfinite(xy).all():
