@@ -432,6 +432,16 @@ def digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_non_finite_allocation_option_is_refused(tmp_path, own_data, value) -> None:
+    study = tmp_path / "small.yml"
+    study.write_text(SMALL)
+    assert cli(own_data, "score", "--study", str(study))[0] == 0
+    code, _, err = cli(own_data, "allocate", "--study", str(study), "--total-mw", value)
+    assert error_line(err) == f"error: --total-mw {float(value)!r}: Input should be a finite number."
+    assert code == 2
+
+
 def test_readers_refuse_a_mixed_set(tmp_path, own_data) -> None:
     study = tmp_path / "small.yml"
     study.write_text(SMALL)
@@ -444,7 +454,7 @@ def test_readers_refuse_a_mixed_set(tmp_path, own_data) -> None:
         f"error: {out} holds an incomplete or mixed set of outputs (top_sites.csv does not match its checksum in "
         f"provenance.json); run `siting score` again."
     )
-    for stage in (["map"], ["sensitivity", "--runs", "5"], ["allocate"]):
+    for stage in (["map"], ["sensitivity", "--runs", "5"], ["allocate"], ["compare"]):
         code, _, err = cli(own_data, *stage, "--study", str(study))
         assert error_line(err) == expected, stage
         assert code == 3

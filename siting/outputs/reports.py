@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from siting._errors import DataError
+from siting._errors import ConfigError, DataError
 from siting.config import Profile, Study, load_study
 from siting.decide import allocation, sensitivity, sites
 from siting.decide.scoring import resolve_weights, value_matrix
@@ -75,7 +76,12 @@ def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[s
 def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> tuple[allocation.Allocation, dict]:
     """``allocation.csv`` (sites with capacity) and ``allocation.md`` (summary) in the profile's output folder."""
     rules = profile.allocation.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    rules = type(rules).model_validate(rules.model_dump())
+    try:
+        rules = type(rules).model_validate(rules.model_dump())
+    except ValidationError as exc:  # an option such as --total-mw inf
+        err = exc.errors()[0]
+        option = {"max_blocks_per_site": "max-blocks"}.get(str(err["loc"][0]), str(err["loc"][0]).replace("_", "-"))
+        raise ConfigError(f"--{option} {err['input']!r}: {err['msg']}.") from exc
     site_table, province_table = _read_outputs(out, "sites.parquet", "provinces.csv")
     res = allocation.allocate(site_table, province_table, rules)
     title = f"Allocation of {rules.total_mw:,.0f} MW — {study.name} / {profile.name}"
