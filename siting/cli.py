@@ -33,6 +33,11 @@ def _say(text: str) -> None:
     click.echo(escape_controls(text), err=True)
 
 
+def _echo(text: str) -> None:
+    """Print one line to stdout with control characters escaped (paths and names come from the user)."""
+    click.echo(escape_controls(text))
+
+
 def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
@@ -126,7 +131,7 @@ def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[s
     for r in results:
         counts[r.action] = counts.get(r.action, 0) + 1
     origin = f"from {mirror_dir}" if mirror_dir else "from the official sources"
-    click.echo(
+    _echo(
         f"{len(results)} files in {obj['data_dir'] / 'raw'} ({origin}): "
         + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
     )
@@ -142,7 +147,7 @@ def prepare(obj: dict, study: str) -> None:
     st, _ = _run(stages.load_study, study)
     with _stage("prepare"):
         folder = _run(stages.prepare, obj["data_dir"], st)
-    click.echo(f"layers: {folder}")
+    _echo(f"layers: {folder}")
 
 
 @main.command()
@@ -187,18 +192,18 @@ def score(
     for warning in run.warnings:
         _say(f"warning: {warning}")
     result, files = run.result, run.files
-    click.echo(
+    _echo(
         f"{len(result.scored):,} candidates scored"
         + ("; excluded: " if result.excluded else "")
         + ", ".join(f"{n:,} {why}" for why, n in result.excluded.items())
     )
     if result.constraints:
-        click.echo(
+        _echo(
             "removed by the profile's constraints: "
             + ", ".join(f"{n:,} by {key} {_rule(prof.constraints[key])}" for key, n in result.constraints.items())
         )
     for name, path in files.items():
-        click.echo(f"  {name:<12} {path}")
+        _echo(f"  {name:<12} {path}")
 
 
 def _rule(rule: Any) -> str:
@@ -231,8 +236,8 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool) 
         for warning in _run(stages.map_warnings, obj["data_dir"], st, user):
             _say(f"warning: {warning}")
         path, png = _run(stages.map_, obj["data_dir"], st, prof, offline, user)
-    click.echo(f"  map          {path}")
-    click.echo(f"  map (PNG)    {png}")
+    _echo(f"  map          {path}")
+    _echo(f"  map (PNG)    {png}")
 
 
 @main.command(name="sensitivity")
@@ -256,7 +261,7 @@ def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: in
     with _stage(f"sensitivity {st.name}/{prof.name}"):
         files = _run(stages.sensitivity, obj["data_dir"], st, prof, runs=runs, seed=seed, concentration=concentration)
     for name, path in files.items():
-        click.echo(f"  {name:<16} {path}")
+        _echo(f"  {name:<16} {path}")
 
 
 @main.command()
@@ -276,12 +281,12 @@ def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> No
     with _stage(f"allocate {st.name}/{prof.name}"):
         res, files = _run(stages.allocate, obj["data_dir"], st, prof, **overrides)
     placed = res.provinces[res.provinces["allocated_mw"] > 0]
-    click.echo(
+    _echo(
         f"{res.placed_mw:,.0f} of {res.total_mw:,.0f} MW placed at {len(res.sites)} sites: "
         + ", ".join(f"{r.province} {r.allocated_mw:,.0f} MW" for r in placed.itertuples())
     )
     for name, path in files.items():
-        click.echo(f"  {name:<16} {path}")
+        _echo(f"  {name:<16} {path}")
 
 
 @main.command()
@@ -295,7 +300,7 @@ def compare(obj: dict, study: str, profiles: str) -> None:
     names = [p.strip() for p in profiles.split(",") if p.strip()]
     with _stage(f"compare {', '.join(names)}"):
         path = _run(stages.compare, obj["data_dir"], study, names)
-    click.echo(f"  comparison       {path}")
+    _echo(f"  comparison       {path}")
 
 
 if __name__ == "__main__":
