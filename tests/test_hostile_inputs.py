@@ -686,3 +686,56 @@ def test_map_of_very_many_user_sites_is_bounded_and_says_so(tmp_path, own_data, 
     assert f"warning: {scores} holds {rows:,} sites; the map shows the 40 best-scoring, each with its breakdown" in err
     page = (scores.parent / "map.html").read_text(encoding="utf-8")
     assert page.count('"className": "siting-user-site"') == 40
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)  # exited and reaped
+
+
+def test_a_set_caught_between_two_renames_is_restored(tmp_path) -> None:
+    from siting.io.outputset import locked
+
+    folder = tmp_path / "study" / "bitcoin_mining"
+    old = folder.parent / f".bitcoin_mining.old-{_dead_pid()}"  # kill -9 after the first rename of a swap
+    old.mkdir(parents=True)
+    (old / "provenance.json").write_text("{}")
+    staging = folder.parent / f".bitcoin_mining.staging-{_dead_pid()}"
+    staging.mkdir()
+    with locked(folder):
+        assert (folder / "provenance.json").is_file()
+    assert not old.exists() and not staging.exists()
+
+
+def test_swap_without_renameat2_uses_two_renames(tmp_path, monkeypatch) -> None:
+    from siting.io import outputset
+
+    monkeypatch.setattr(outputset, "_exchange", lambda a, b: False)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_text("old")
+    with outputset.locked(folder), outputset.OutputSet(folder) as staged:
+        (staged.staging / "a.txt").write_text("new")
+        staged.commit()
+    assert (folder / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+
+
+def test_a_second_run_waits_when_told_to(tmp_path, monkeypatch) -> None:
+    from siting.io.outputset import LOCK_WAIT_ENV, locked
+
+    folder = tmp_path / "out"
+    script = HOLD_SCRIPT.replace("time.sleep(60)", "time.sleep(1.5)")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(folder)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    monkeypatch.setenv(LOCK_WAIT_ENV, "60")
+    start = time.monotonic()
+    with locked(folder):
+        assert time.monotonic() - start > 0.5  # it waited for the holder
+    assert holder.wait(timeout=60) == 0
