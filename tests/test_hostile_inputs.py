@@ -77,6 +77,12 @@ def _shapefile_without(ext: str) -> Callable[[Path], Path]:
     return build
 
 
+def _gpkg_inf(d: Path) -> Path:
+    geoms = [shapely.Point(70.1, 24.8), shapely.Point(float("inf"), 30.2)]
+    gpd.GeoDataFrame({"id": ["A", "B"]}, geometry=geoms, crs=4326).to_file(d / "inf.gpkg", engine="pyogrio")
+    return d / "inf.gpkg"
+
+
 def _fifo(d: Path) -> Path:
     os.mkfifo(d / "sites.csv")
     return d / "sites.csv"
@@ -152,6 +158,11 @@ CANDIDATES: dict[str, tuple[Callable[[Path], Path], str]] = {
         _text("nan.csv", "id,lon,lat\nA,70.1,nan\n"),
         "{p} (candidate sites) row 2: lat 'nan' is not a number; write decimal degrees such as 67.0011 (no degree "
         "signs or N/E letters) and no empty cells.",
+    ),
+    "inf_in_a_geopackage": (
+        _gpkg_inf,
+        "{p} (candidate sites) feature 2 has a coordinate that is not a finite number (inf or NaN); correct it or "
+        "delete the feature.",
     ),
     "none_inside": (
         _text("far.csv", "id,lon,lat\nA,2.35,48.85\nB,-0.12,51.5\n"),

@@ -209,9 +209,10 @@ def _one_layer(path: Path, what: str, layer: str | None) -> str | None:
     if layer is not None and layer not in names:
         raise DataError(f"{path} ({what}) has no layer {layer!r}; its layers are {', '.join(names)}.")
     if layer is None and len(names) > 1:
+        how = "name the one to score with --layer (or export it to its own file)"
         raise DataError(
-            f"{path} ({what}) has {len(names)} layers ({', '.join(names[:10])}); name the one to score with "
-            f"--layer (or export it to its own file)."
+            f"{path} ({what}) has {len(names)} layers ({', '.join(names[:10])}); "
+            f"{how if what == 'candidate sites' else 'export the one to use to its own file'}."
         )
     return layer
 
