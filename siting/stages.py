@@ -381,7 +381,7 @@ def map_(data: Path, study: Study, profile: Profile, offline: bool = True, user:
     from siting.outputs.textsafe import plain_text
 
     paths = Paths(data, study, "_user" if user else "")
-    with locked(paths.out, "siting map"), plain_text():
+    with locked(paths.out, "siting map", shared=True), plain_text():
         verify_output_set(paths.out)
         html = write_study_map(paths, study, profile, Layers(paths.layers), offline)
     return html, html.with_name(PNG_FILE)
@@ -401,7 +401,7 @@ def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, P
     from siting.outputs.textsafe import plain_text
 
     out = Paths(data, study).out
-    with locked(out, "siting sensitivity"), plain_text():
+    with locked(out, "siting sensitivity", shared=True), plain_text():
         verify_output_set(out)
         return write_sensitivity(out, study, profile, **kw)
 
@@ -411,7 +411,7 @@ def allocate(data: Path, study: Study, profile: Profile, **overrides):
     from siting.outputs.reports import write_allocation
 
     out = Paths(data, study).out
-    with locked(out, "siting allocate"):
+    with locked(out, "siting allocate", shared=True):
         verify_output_set(out)
         return write_allocation(out, study, profile, **overrides)
 

@@ -480,7 +480,7 @@ HOLD_SCRIPT = """
 import sys, time
 from pathlib import Path
 from siting.io.outputset import locked
-with locked(Path(sys.argv[1]), "siting score"):
+with locked(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "siting score", shared=len(sys.argv) > 2):
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -501,7 +501,7 @@ def test_a_second_run_is_refused_naming_the_holder(tmp_path, own_data) -> None:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         code, _, err = cli(own_data, "score", "--study", str(study))
         assert error_line(err) == (
-            f"error: {out} is being written by another siting run (PID {holder.pid}, `siting score`); wait for it to "
+            f"error: {out} is in use by another siting run (PID {holder.pid}, `siting score`); wait for it to "
             f"finish (or set SITING_LOCK_WAIT to the seconds to wait) and run again."
         )
         assert code == 75
@@ -530,7 +530,7 @@ def test_two_concurrent_runs_of_one_study_both_end_cleanly(tmp_path, own_data) -
     for code, err in results:
         assert "unexpected" not in err and "Traceback" not in err
         if code == 75:
-            assert "is being written by another siting run (PID " in error_line(err)
+            assert "is in use by another siting run (PID " in error_line(err)
     out = own_data / "processed" / "small" / "bitcoin_mining"
     verify_output_set(out)
     assert not list(out.parent.glob(".bitcoin_mining.staging-*"))
@@ -750,3 +750,30 @@ def test_a_second_run_waits_when_told_to(tmp_path, monkeypatch) -> None:
     with locked(folder):
         assert time.monotonic() - start > 0.5  # it waited for the holder
     assert holder.wait(timeout=60) == 0
+
+
+def test_map_sensitivity_and_allocate_share_the_lock_but_not_with_score(tmp_path, own_data) -> None:
+    study = tmp_path / "small.yml"
+    study.write_text(SMALL)
+    assert cli(own_data, "score", "--study", str(study))[0] == 0
+    out = own_data / "processed" / "small" / "bitcoin_mining"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT, str(out), "siting map"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        code, _, err = cli(own_data, "allocate", "--study", str(study))  # shared with the map: runs
+        assert code == 0, err
+        code, _, err = cli(own_data, "score", "--study", str(study))  # would swap the set under the map: refused
+        assert error_line(err) == (
+            f"error: {out} is in use by another siting run (PID {holder.pid}, `siting map`); wait for it to finish "
+            f"(or set SITING_LOCK_WAIT to the seconds to wait) and run again."
+        )
+        assert code == 75
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,8 +1,9 @@
 """Output folders that commit whole, one run at a time.
 
 A run that writes an output folder first takes its lock (``fcntl.flock`` on ``.<folder>.lock`` beside it,
-holding the PID and command of the run); a second run of the same folder waits up to
-``$SITING_LOCK_WAIT`` seconds (default 0) and then refuses with one sentence naming the holder.
+holding the PID and command of the run): ``score`` exclusively, the stages that add files beside a committed
+set (map, sensitivity, allocate) shared. A run that cannot have it waits up to ``$SITING_LOCK_WAIT`` seconds
+(default 0) and then refuses with one sentence naming the holder.
 
 ``siting score`` writes its whole set into ``.<folder>.staging-<pid>/`` beside the folder and swaps it in
 at the end (one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, else two renames with signals held), so
@@ -59,19 +60,22 @@ def pid_alive(pid: int) -> bool:
 
 
 def _holder(fd: int) -> str:
+    """Name the first live run in the lock file (one line ``<pid> <command>`` per holder; shared ones append)."""
     with contextlib.suppress(OSError):
-        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-        pid, _, command = text.partition(" ")
-        if pid.isdigit():
-            return f"PID {pid}, `{command}`" if command else f"PID {pid}"
+        for line in os.pread(fd, 1 << 16, 0).decode("utf-8", "replace").splitlines():
+            pid, _, command = line.strip().partition(" ")
+            if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
+                return f"PID {pid}, `{command}`" if command else f"PID {pid}"
     return "PID unknown"
 
 
 @contextlib.contextmanager
-def locked(folder: Path, command: str = "siting") -> Iterator[None]:
+def locked(folder: Path, command: str = "siting", shared: bool = False) -> Iterator[None]:
     """Hold the lock of ``folder`` for the block (re-entrant within one process).
 
-    On taking it, the leftovers of dead runs are cleaned up (:func:`recover`).
+    ``shared``: for stages that only add files beside a committed set (map, sensitivity, allocate); several
+    may hold it at once, but not while a ``score`` holds it exclusively to swap a new set in. On taking it
+    exclusively, the leftovers of dead runs are cleaned up (:func:`recover`).
 
     Raises
     ------
@@ -97,24 +101,30 @@ def locked(folder: Path, command: str = "siting") -> Iterator[None]:
     try:
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"{folder} is being written by another siting run ({_holder(fd)}); wait for it to finish "
+                        f"{folder} is in use by another siting run ({_holder(fd)}); wait for it to finish "
                         f"(or set {LOCK_WAIT_ENV} to the seconds to wait) and run again."
                     ) from None
                 time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
-        recover(folder)
+        record = f"{os.getpid()} {command}\n".encode()
+        if shared:
+            os.pwrite(fd, record, os.fstat(fd).st_size)  # beside the other readers
+        else:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, record, 0)
+        if not shared:
+            recover(folder)
         _HELD[folder] = 1
         try:
             yield
         finally:
             del _HELD[folder]
-            os.ftruncate(fd, 0)
+            if not shared:
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the flock
 
