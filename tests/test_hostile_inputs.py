@@ -697,6 +697,7 @@ def test_map_of_very_many_user_sites_is_bounded_and_says_so(tmp_path, own_data, 
     assert f"warning: {scores} holds {rows:,} sites; the map shows the 40 best-scoring, each with its breakdown" in err
     page = (scores.parent / "map.html").read_text(encoding="utf-8")
     assert page.count('"className": "siting-user-site"') == 40
+    assert f"Your candidate sites (colour: score 0-100; the best 40 of {rows:,})" in page
 
 
 def _dead_pid() -> int:
