@@ -5,6 +5,7 @@ Errors a user can fix print as one sentence and exit non-zero; ``--debug`` shows
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from siting._errors import SitingError
+from siting._errors import Interrupted, SitingError, escape_controls, from_os_error
 
 _DEBUG = {"on": False}
 
@@ -22,33 +23,65 @@ _DEBUG = {"on": False}
 @contextmanager
 def _stage(name: str) -> Iterator[None]:
     start = time.perf_counter()
-    click.echo(f"▶ {name}", err=True)
+    click.echo(escape_controls(f"▶ {name}"), err=True)
     yield
-    click.echo(f"✓ {name} ({time.perf_counter() - start:.1f} s)", err=True)
+    click.echo(escape_controls(f"✓ {name} ({time.perf_counter() - start:.1f} s)"), err=True)
+
+
+def _say(text: str) -> None:
+    """Print one line to stderr with control characters escaped (a file name cannot forge a second line)."""
+    click.echo(escape_controls(text), err=True)
+
+
+def _echo(text: str) -> None:
+    """Print one line to stdout with control characters escaped (paths and names come from the user)."""
+    click.echo(escape_controls(text))
 
 
 def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
+    except Interrupted as exc:
+        _say(str(exc))
+        sys.exit(exc.exit_code)
     except SitingError as exc:
         if _DEBUG["on"]:
             raise
-        click.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted; outputs already written are complete, the one being written was discarded.", err=True)
+        _say(_INTERRUPTED)
         sys.exit(130)
     except Exception as exc:
         if _DEBUG["on"]:
             raise
-        click.echo(
-            f"error: unexpected {type(exc).__name__}: {exc} — rerun with --debug for the traceback and report it.",
-            err=True,
-        )
+        known = from_os_error(exc) if isinstance(exc, OSError) else None
+        if known is not None:
+            _say(f"error: {known}")
+            sys.exit(known.exit_code)
+        _say(f"error: unexpected {type(exc).__name__}: {exc} — rerun with --debug for the traceback and report it.")
         sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_INTERRUPTED = "interrupted; every file already written is complete, the one being written was discarded."
+
+
+class _Group(click.Group):
+    """The command group; Ctrl-C or SIGTERM outside a stage (while importing, loading the study) ends in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _say(_INTERRUPTED)
+            ctx.exit(130)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: nothing half-written, the message says what is kept
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @click.option(
     "--data-dir",
@@ -63,6 +96,7 @@ def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def main(ctx: click.Context, debug: bool, data_dir: Path) -> None:
     """Score places for Bitcoin mines and AI data centres on surplus power, grid, climate and connectivity."""
     _DEBUG["on"] = debug
+    signal.signal(signal.SIGTERM, _terminate)
     ctx.obj = {"data_dir": data_dir}
 
 
@@ -97,7 +131,7 @@ def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[s
     for r in results:
         counts[r.action] = counts.get(r.action, 0) + 1
     origin = f"from {mirror_dir}" if mirror_dir else "from the official sources"
-    click.echo(
+    _echo(
         f"{len(results)} files in {obj['data_dir'] / 'raw'} ({origin}): "
         + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
     )
@@ -113,7 +147,7 @@ def prepare(obj: dict, study: str) -> None:
     st, _ = _run(stages.load_study, study)
     with _stage("prepare"):
         folder = _run(stages.prepare, obj["data_dir"], st)
-    click.echo(f"layers: {folder}")
+    _echo(f"layers: {folder}")
 
 
 @main.command()
@@ -136,6 +170,7 @@ def prepare(obj: dict, study: str) -> None:
     "the OpenStreetMap substations for this run.",
 )
 @click.option("--drop-outside", is_flag=True, help="Drop --candidates points outside the region instead of failing.")
+@click.option("--layer", default=None, help="The layer of a --candidates file with several (a GeoPackage).")
 @click.pass_obj
 def score(
     obj: dict,
@@ -144,28 +179,31 @@ def score(
     candidates_file: Path | None,
     substations_file: Path | None,
     drop_outside: bool,
+    layer: str | None,
 ) -> None:
     """Score candidates and write scores, province summary, top sites and provenance."""
     from siting import stages
 
     st, prof = _run(stages.load_study, study, profile)
     with _stage(f"score {st.name}/{prof.name}"):
-        run = _run(stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study)
+        run = _run(
+            stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study, layer
+        )
     for warning in run.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say(f"warning: {warning}")
     result, files = run.result, run.files
-    click.echo(
+    _echo(
         f"{len(result.scored):,} candidates scored"
         + ("; excluded: " if result.excluded else "")
         + ", ".join(f"{n:,} {why}" for why, n in result.excluded.items())
     )
     if result.constraints:
-        click.echo(
+        _echo(
             "removed by the profile's constraints: "
             + ", ".join(f"{n:,} by {key} {_rule(prof.constraints[key])}" for key, n in result.constraints.items())
         )
     for name, path in files.items():
-        click.echo(f"  {name:<12} {path}")
+        _echo(f"  {name:<12} {path}")
 
 
 def _rule(rule: Any) -> str:
@@ -202,9 +240,11 @@ def map_(obj: dict, study: str, profile: str | None, offline: bool, user: bool, 
 
     st, prof = _run(stages.load_study, study, profile)
     with _stage(f"map {st.name}/{prof.name}{'_user' if user else ''}"):
+        for warning in _run(stages.map_warnings, obj["data_dir"], st, user):
+            _say(f"warning: {warning}")
         path, png = _run(stages.map_, obj["data_dir"], st, prof, offline, user, weights)
-    click.echo(f"  map          {path}")
-    click.echo(f"  map (PNG)    {png}")
+    _echo(f"  map          {path}")
+    _echo(f"  map (PNG)    {png}")
 
 
 @main.command(name="brief")
@@ -249,7 +289,7 @@ def sensitivity_(obj: dict, study: str, profile: str | None, runs: int, seed: in
     with _stage(f"sensitivity {st.name}/{prof.name}"):
         files = _run(stages.sensitivity, obj["data_dir"], st, prof, runs=runs, seed=seed, concentration=concentration)
     for name, path in files.items():
-        click.echo(f"  {name:<16} {path}")
+        _echo(f"  {name:<16} {path}")
 
 
 @main.command()
@@ -269,12 +309,12 @@ def allocate(obj: dict, study: str, profile: str | None, **overrides: Any) -> No
     with _stage(f"allocate {st.name}/{prof.name}"):
         res, files = _run(stages.allocate, obj["data_dir"], st, prof, **overrides)
     placed = res.provinces[res.provinces["allocated_mw"] > 0]
-    click.echo(
+    _echo(
         f"{res.placed_mw:,.0f} of {res.total_mw:,.0f} MW placed at {len(res.sites)} sites: "
         + ", ".join(f"{r.province} {r.allocated_mw:,.0f} MW" for r in placed.itertuples())
     )
     for name, path in files.items():
-        click.echo(f"  {name:<16} {path}")
+        _echo(f"  {name:<16} {path}")
 
 
 @main.command()
@@ -288,7 +328,7 @@ def compare(obj: dict, study: str, profiles: str) -> None:
     names = [p.strip() for p in profiles.split(",") if p.strip()]
     with _stage(f"compare {', '.join(names)}"):
         path = _run(stages.compare, obj["data_dir"], study, names)
-    click.echo(f"  comparison       {path}")
+    _echo(f"  comparison       {path}")
 
 
 if __name__ == "__main__":

@@ -10,23 +10,38 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
+import stat
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from siting._errors import ConfigError
 from siting.kernels import mcda
 
 CONFIG_DIR_ENV = "SITING_CONFIG_DIR"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")  # as siting.io.safe.path_name, which checks every output path
+RESERVED_NAMES = frozenset({"layers", "raw", "processed", "con", "prn", "aux", "nul"})
+MAX_NAME_LENGTH = 100
+MAX_CONFIG_BYTES = 1 << 20  # a study or profile is a few kB; anything this large is not one
 _M = TypeVar("_M", bound=BaseModel)
 WEIGHT_SUM_TOLERANCE = 1e-3
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # .inf and .nan are refused
 
 
 class Region(_Strict):
@@ -212,7 +227,7 @@ _OVERHEADS = ("power_loss_fraction", "fan_fraction", "misc_fraction")
 class Study(_Strict):
     """A study: region, profile and parameters. ``name`` names the output folder."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$")]
+    name: str
     region: Region = Region()
     profile: str = "bitcoin_mining"
     candidates: Candidates = Candidates()
@@ -223,6 +238,18 @@ class Study(_Strict):
     """Cooling model parameters (``siting.model.cooling.CoolingParams``), e.g. ``lapse_c_per_km: 6.0``."""
     figures: dict[str, float] = {}
     """Replace any figure of ``siting/reference/<ISO3>/national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not _NAME.match(name) or len(name) > MAX_NAME_LENGTH:
+            raise ValueError(
+                f"{name!r} cannot name the output folder; use letters, digits, '_' and '-' only (starting with a "
+                f"letter or digit, at most {MAX_NAME_LENGTH} characters)"
+            )
+        if name.lower() in RESERVED_NAMES:
+            raise ValueError(f"{name!r} is reserved (siting uses data/processed/{name.lower()} itself); choose another")
+        return name
 
     @model_validator(mode="after")
     def _check_cooling(self) -> Study:
@@ -470,7 +497,7 @@ class Profile(_Strict):
     sites: SiteRules = SiteRules()
     allocation: AllocationRules = AllocationRules()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
@@ -529,17 +556,57 @@ def config_dir() -> Path:
     return Path(os.environ.get(CONFIG_DIR_ENV) or "configs")
 
 
-def _read_yaml(path: Path) -> dict:
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key repeated in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if first is not None:
+                raise ConfigError(f"repeats the key {key!r} (line {first} and line {line}); keep one of them")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_text(path: Path) -> str:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        mode = path.stat().st_mode
     except FileNotFoundError as exc:
         raise ConfigError(f"{path} does not exist; check the name or create it.") from exc
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{path} is not a regular file (a folder, pipe or device?); give the path of a YAML file.")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES >> 20} MB, too large for a study or profile.")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig") if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start + 1} is invalid); save it as UTF-8 and try again."
+        ) from exc
+
+
+def _read_yaml(path: Path) -> dict:
+    text = _yaml_text(path)
+    try:
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no tags run
+    except ConfigError as exc:
+        raise ConfigError(f"{path} {exc}.") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path} is not valid YAML{where}; fix the syntax there.") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path} is nested too deeply to be a study or profile; check its structure.") from exc
+    if doc is None:
+        raise ConfigError(f"{path} is empty; write at least the key `name:` (see configs/studies/pakistan.yml).")
     if not isinstance(doc, dict):
-        raise ConfigError(f"{path} must contain a mapping of keys to values, not {type(doc).__name__}.")
+        raise ConfigError(f"{path} must contain a mapping of keys to values, not a {type(doc).__name__}.")
     return doc
 
 
@@ -579,8 +646,7 @@ def load_profile(name_or_path: str) -> Profile:
         path = config_dir() / f"{name_or_path}.yml"
         if not path.is_file():
             raise ConfigError(
-                f"unknown profile '{name_or_path}'; use one of: {', '.join(available_profiles())} "
-                f"(files in {config_dir()}/)."
+                f"unknown profile '{name_or_path}'; {_choices(available_profiles(), config_dir(), 'profiles')}."
             )
     return _validate(Profile, _read_yaml(path), path)
 
@@ -592,8 +658,19 @@ def study_path(name_or_path: str) -> Path:
         path = config_dir() / "studies" / f"{name_or_path}.yml"
         if not path.is_file():
             known = sorted(p.stem for p in (config_dir() / "studies").glob("*.yml"))
-            raise ConfigError(f"unknown study '{name_or_path}'; use one of: {', '.join(known)}.")
+            raise ConfigError(
+                f"unknown study '{name_or_path}'; {_choices(known, config_dir() / 'studies', 'studies')}."
+            )
     return path
+
+
+def _choices(known: list[str], folder: Path, what: str) -> str:
+    if known:
+        return f"use one of: {', '.join(known)} (files in {folder}/)"
+    return (
+        f"there are no {what} in {folder.resolve()}/ (set {CONFIG_DIR_ENV} to the configs folder, or give the "
+        f"path of a .yml file)"
+    )
 
 
 def load_study(name_or_path: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:

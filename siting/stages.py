@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from siting import __version__, config
-from siting._errors import ConfigError
+from siting._errors import ConfigError, DataError
 from siting.config import Profile, Study
 from siting.decide import scoring
 from siting.decide.sites import build as build_sites
@@ -26,6 +26,13 @@ from siting.fields import F
 from siting.io import reference
 from siting.io.catalog import load_catalog
 from siting.io.files import sha256_file, write_csv, write_gpkg, write_json, write_parquet
+from siting.io.outputset import (
+    OutputSet,
+    interruptible,
+    locked,
+    remove_stale_parts,  # noqa: F401 - re-exported (its former home)
+    verify_output_set,
+)
 from siting.io.paths import SITE_CELLS_FILE, Paths
 from siting.kernels.geodesy import PointIndex
 from siting.layers import Layers
@@ -167,14 +174,6 @@ def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFram
     return out.sort_values(F.SURPLUS_MW, ascending=False).reset_index(drop=True)
 
 
-def remove_stale_parts(folder: Path) -> list[Path]:
-    """Delete the temporary files (``.<name>.*.part*``) a run killed mid-write left in ``folder``."""
-    stale = sorted(folder.glob(".*.part*")) if folder.is_dir() else []
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return stale
-
-
 def hexagons(cells: pd.Series) -> np.ndarray:
     """H3 cell polygons (lon/lat) for a series of cell ids."""
     rings = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
@@ -219,9 +218,11 @@ def _surplus_tables(out: Path, result: Result) -> dict[str, Path]:
 def write_outputs(
     paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict, extra: dict | None = None
 ) -> dict[str, Path]:
-    """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance.
+    """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance as one set.
 
-    Temporary files a killed earlier run left in the output folder (``.<name>.*.part*``) are removed first.
+    The set is written into a staging folder and swapped in whole under the folder's lock
+    (:mod:`siting.io.outputset`), ``provenance.json`` last with every output's sha256; outputs of later
+    stages in the folder (map, sensitivity, allocation) belonged to the previous scores and go with them.
     ``extra`` is merged into ``provenance.json`` (the command line records the command and any user files).
 
     Returns
@@ -230,8 +231,15 @@ def write_outputs(
         Output name to path.
 
     """
-    out = paths.out
-    remove_stale_parts(out)
+    with locked(paths.out, "siting score"), OutputSet(paths.out) as staged:
+        files = _write_set(staged.staging, paths, study, profile, result, inputs, extra)
+        staged.commit()
+    return {name: paths.out / p.name for name, p in files.items()}
+
+
+def _write_set(
+    out: Path, paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict, extra: dict | None
+) -> dict[str, Path]:
     scored = result.scored.drop(columns="geometry")
     crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
     user_points = "candidate_id" in scored.columns  # the planner's own points stay points
@@ -240,7 +248,7 @@ def write_outputs(
     top = result.top.drop(columns="geometry")
     top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
     files = {
-        "scores": write_parquet(paths.scores, scored_hex),
+        "scores": write_parquet(out / paths.scores.name, scored_hex),
         "scores_gpkg": write_gpkg(out / "scores.gpkg", scored_hex, layer=f"{study.name}_{profile.name}"),
         "provinces": write_csv(out / "provinces.csv", result.provinces.round(CSV_DECIMALS)),
         "surplus": write_csv(out / "surplus.csv", result.surplus.round(CSV_DECIMALS)),
@@ -299,22 +307,39 @@ def score(
     substations_file: Path | None = None,
     drop_outside: bool = False,
     study_ref: str | None = None,
+    layer: str | None = None,
 ) -> ScoreRun:
     """Run the ``score`` stage: score a study and write its outputs, with the planner's own files if given.
 
     ``candidates_file`` replaces the H3 cells by the planner's points (outputs in ``<profile>_user/``);
     ``substations_file`` replaces the OpenStreetMap substations for this run. Both are recorded with their
     sha256 in ``provenance.json``, with the command that reruns the stage (``study_ref``: the study as the
-    user named it, a name or a file; default its name).
+    user named it, a name or a file; default its name). ``layer`` names the layer of a candidates file with
+    several. The output folder is locked for the whole run (:func:`siting.io.outputset.locked`).
 
     Returns
     -------
     ScoreRun
 
     """
+    paths = Paths(data, study, "_user" if candidates_file else "")
+    with interruptible(paths.out), locked(paths.out, "siting score"):  # the whole run, so two runs never mix
+        return _score(paths, data, study, profile, candidates_file, substations_file, drop_outside, study_ref, layer)
+
+
+def _score(
+    paths: Paths,
+    data: Path,
+    study: Study,
+    profile: Profile,
+    candidates_file: Path | None,
+    substations_file: Path | None,
+    drop_outside: bool,
+    study_ref: str | None,
+    layer: str | None,
+) -> ScoreRun:
     from siting.layers.userdata import read_points, read_substations
 
-    paths = Paths(data, study, "_user" if candidates_file else "")
     layers = Layers(paths.layers)
     command = [
         "siting",
@@ -335,13 +360,29 @@ def score(
         command += ["--substations", str(substations_file)]
         user_files["substations"] = _file_record(substations_file)
     if candidates_file:
-        points, warnings = read_points(candidates_file, outline, study.region.name, drop_outside)
+        points, warnings = read_points(candidates_file, outline, study.region.name, drop_outside, layer)
         command += ["--candidates", str(candidates_file)] + (["--drop-outside"] if drop_outside else [])
+        command += ["--layer", layer] if layer else []
         user_files["candidates"] = _file_record(candidates_file)
     result = score_study(study, profile, layers, points)
-    inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
+    inputs = _layer_inputs(paths.layers / "provenance.json")
     extra = {"rerun": shlex.join(command), "user_files": user_files}
     return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), list(warnings))
+
+
+def _layer_inputs(path: Path) -> dict:
+    """Return the raw inputs the layers were built from, as ``siting prepare`` recorded them."""
+    try:
+        inputs = json.loads(path.read_text(encoding="utf-8"))["inputs"]
+        if not isinstance(inputs, dict):
+            raise TypeError(type(inputs).__name__)
+    except FileNotFoundError:
+        raise DataError(f"{path} does not exist; run `siting prepare` first.") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"{path} (layers provenance) is corrupt ({type(exc).__name__}); run `siting prepare` again."
+        ) from exc
+    return inputs
 
 
 def _file_record(path: Path) -> dict[str, str]:
@@ -370,7 +411,8 @@ def prepare(data: Path, study: Study) -> Path:
     """Run the ``prepare`` stage (``make layers``): build the region's standard layers; return their folder."""
     from siting.layers import prepare as build
 
-    return build(study, data / "raw", data / "processed")
+    with locked(Paths(data, study).layers, "siting prepare"):  # two prepares at once would mix their layers
+        return build(study, data / "raw", data / "processed")
 
 
 def map_(
@@ -381,32 +423,53 @@ def map_(
     ``weights``: the page carries the weight sliders and every cell's criterion values (H3 cells only).
     """
     from siting.outputs.maps import PNG_FILE, write_study_map
+    from siting.outputs.textsafe import plain_text
 
     paths = Paths(data, study, "_user" if user else "")
-    html = write_study_map(paths, study, profile, Layers(paths.layers), offline, weights)
+    with locked(paths.out, "siting map", shared=True), plain_text():
+        verify_output_set(paths.out)
+        html = write_study_map(paths, study, profile, Layers(paths.layers), offline, weights)
     return html, html.with_name(PNG_FILE)
 
 
 def brief(data: Path, study: Study, profile: Profile, provinces: list[str] | None = None) -> dict[str, Path]:
     """Run the ``brief`` stage (``make briefs``): one page a province, HTML and PDF, from the score outputs."""
     from siting.outputs.briefs import write_briefs
+    from siting.outputs.textsafe import plain_text
 
     paths = Paths(data, study)
-    return write_briefs(paths, study, profile, Layers(paths.layers), provinces)
+    with locked(paths.out, "siting brief", shared=True), plain_text():
+        verify_output_set(paths.out)
+        return write_briefs(paths, study, profile, Layers(paths.layers), provinces)
+
+
+def map_warnings(data: Path, study: Study, user: bool = False) -> list[str]:
+    """Return what the ``map`` stage will leave out (the planner's sites beyond the map's bound), for the user."""
+    from siting.outputs.maps.data import user_sites_notice
+
+    notice = user_sites_notice(Paths(data, study, "_user")) if user else None
+    return [notice] if notice else []
 
 
 def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """Run the ``sensitivity`` stage (``make sensitivity``) on the sites the score stage wrote."""
     from siting.outputs.reports import write_sensitivity
+    from siting.outputs.textsafe import plain_text
 
-    return write_sensitivity(Paths(data, study).out, study, profile, **kw)
+    out = Paths(data, study).out
+    with locked(out, "siting sensitivity", shared=True), plain_text():
+        verify_output_set(out)
+        return write_sensitivity(out, study, profile, **kw)
 
 
 def allocate(data: Path, study: Study, profile: Profile, **overrides):
     """Run the ``allocate`` stage (``make allocate``): place the profile's total on the scored sites."""
     from siting.outputs.reports import write_allocation
 
-    return write_allocation(Paths(data, study).out, study, profile, **overrides)
+    out = Paths(data, study).out
+    with locked(out, "siting allocate", shared=True):
+        verify_output_set(out)
+        return write_allocation(out, study, profile, **overrides)
 
 
 def compare(data: Path, study: str, profiles: list[str]) -> Path:

@@ -426,15 +426,12 @@ def test_kill_9_mid_write_leaves_previous_outputs_and_a_rerun_completes(
         [sys.executable, "-c", KILL_SCRIPT, *args], env=env, cwd=REPO, capture_output=True, timeout=300
     )
     assert proc.returncode == -9, proc.stderr
-    parts = [p.name for p in out.glob(".*.part*")]
-    assert parts, "the kill should have happened with a temporary file on disk"
-    after = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
-    assert after.keys() == before.keys()
-    for name, blob in after.items():  # every final file is complete; unchanged ones (gpkg aside) are byte-identical
-        if name != "scores.gpkg":
-            assert blob == before[name], name
+    staging = list(out.parent.glob(".bitcoin_mining.staging-*"))
+    assert staging and list(staging[0].glob(".*.part*")), "the kill should have left a staging folder"
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # the folder holds the previous set, untouched (gpkg included)
     assert CliRunner(env=ENV).invoke(main, args).exit_code == 0
-    assert not list(out.glob(".*.part*"))
+    assert not list(out.glob(".*.part*")) and not list(out.parent.glob(".bitcoin_mining.staging-*"))
     for name in TABLES:
         assert (out / name).read_bytes() == before[name]
 

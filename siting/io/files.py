@@ -7,10 +7,12 @@ interrupted run leaves the previous output intact and never a half-written file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +45,8 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{dest.suffix}", dir=dest.parent)
+    # the PID in the name lets a later run tell a dead run's leftovers from a live run's (siting.io.outputset)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.{os.getpid()}.", suffix=f".part{dest.suffix}", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # writers such as GDAL want to create the file themselves
@@ -55,10 +58,34 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+LOW_SPACE_BYTES = 1 << 20
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
+
+
 def write_atomic(dest: str | os.PathLike[str], writer: Callable[[Path], Any]) -> Path:
-    """Call ``writer(tmp_path)`` and move the result onto ``dest`` atomically."""
+    """Call ``writer(tmp_path)`` and move the result onto ``dest`` atomically.
+
+    A writer that fails with its own error type (GDAL's, arrow's) while the disk is full raises
+    ``OSError(ENOSPC)`` naming ``dest`` instead, so the user reads "disk full" rather than a library's error.
+    """
     with atomic_path(dest) as tmp:
-        writer(tmp)
+        try:
+            writer(tmp)
+        except OSError as exc:
+            if exc.filename in (None, str(tmp)) and exc.errno:  # name the output, not its temporary file
+                raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(dest)) from exc
+            raise
+        except Exception as exc:
+            if _disk_full(Path(dest).parent):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dest)) from exc
+            raise
     return Path(dest)
 
 
@@ -72,9 +99,42 @@ def write_json(dest: str | os.PathLike[str], obj: Any) -> Path:
     return write_text(dest, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, prefixed with ``'`` so it shows as text (OWASP).
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading single quote
+    (``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)``); plain numbers such as ``-50`` and every non-text value
+    are left alone.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell and header passed through :func:`neutralise_cell` (a copy if anything changed)."""
+    text_cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    changed = {c: df[c].map(neutralise_cell) for c in text_cols}
+    changed = {c: s for c, s in changed.items() if not s.equals(df[c])}
+    names = [neutralise_cell(c) for c in df.columns]
+    if not changed and names == list(df.columns):
+        return df
+    out = df.assign(**{str(c): s for c, s in changed.items()}) if changed else df.copy()
+    out.columns = names
+    return out
+
+
 def write_csv(dest: str | os.PathLike[str], df: pd.DataFrame) -> Path:
-    """Write a table as CSV atomically; floats in their shortest exact form, so equal tables give equal bytes."""
-    return write_atomic(dest, lambda p: df.to_csv(p, index=False, lineterminator="\n"))
+    """Write a table as CSV atomically; floats in their shortest exact form, so equal tables give equal bytes.
+
+    Text that a spreadsheet would evaluate as a formula is neutralised first (:func:`neutralise_cell`).
+    """
+    safe = neutralise(df)
+    return write_atomic(dest, lambda p: safe.to_csv(p, index=False, lineterminator="\n"))
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from siting.config import Study
+from siting.io.safe import path_name
 
 SITE_CELLS_FILE = "site_cells.parquet"  # which H3 cell belongs to which site, as scoring built them
 
@@ -41,9 +42,10 @@ class Paths:
 
     @property
     def out(self) -> Path:
-        """``data/processed/<study>/<profile><variant>``."""
+        """``data/processed/<study>/<profile><variant>``; each part checked by :func:`siting.io.safe.path_name`."""
         profile = Path(self.study.profile).stem  # a profile given as a path writes to a folder named by its stem
-        return self.processed / self.study.name / f"{profile}{self.variant}"
+        folder = path_name(self.study.name, "study name")
+        return self.processed / folder / path_name(f"{path_name(profile, 'profile name')}{self.variant}", "output")
 
     @property
     def scores(self) -> Path:

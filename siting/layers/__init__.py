@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from siting._errors import DataError
 from siting.config import Study
 from siting.io import reference
 from siting.io.catalog import source_file
@@ -198,6 +199,29 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
     return out
 
 
+LAYER_COLUMNS = {  # what scoring reads of each prepared layer (the full schemas are checked by prepare)
+    "country": boundaries.COUNTRY_COLUMNS,
+    "provinces": tuple(boundaries.PROVINCE_SCHEMA),
+    "lakes": (),
+    "lines": tuple(grid.LINE_SCHEMA),
+    "substations": tuple(grid.SUBSTATION_SCHEMA),
+    "plants": tuple(plants.PLANT_SCHEMA),
+    "places": tuple(places.PLACE_SCHEMA),
+    "connectivity_nodes": tuple(places.NODE_SCHEMA),
+}
+
+
+def _checked(gdf: gpd.GeoDataFrame, name: str, path: Path) -> gpd.GeoDataFrame:
+    """Refuse a valid file that is not this layer (another table copied in its place)."""
+    missing = [c for c in LAYER_COLUMNS.get(name, ()) if c not in gdf.columns]
+    if missing:
+        raise DataError(
+            f"{path} (layer '{name}') is not the {name} layer (it lacks column {missing[0]!r}); run `siting "
+            f"prepare` again to rebuild it."
+        )
+    return gdf
+
+
 @dataclass
 class Layers:
     """The standard layers of a region, read lazily from ``data/processed/layers/<ISO3>/``.
@@ -225,13 +249,12 @@ class Layers:
         if name.startswith("_") or name not in VECTOR_LAYERS:
             raise AttributeError(name)
         if name not in self._cache:
-            from siting._errors import DataError
             from siting.io.validate import read_vector
 
             path = self.folder / f"{name}.parquet"
             if not path.is_file():
                 raise DataError(f"layer '{name}' is missing from {self.folder}; run `siting prepare` first.")
-            self._cache[name] = read_vector(path, f"layer '{name}'")
+            self._cache[name] = _checked(read_vector(path, f"layer '{name}'"), name, path)
         return self._cache[name]
 
     def grid(self, name: str) -> Grid:

@@ -16,6 +16,7 @@ from siting.io.validate import check_schema, read_vector, require_columns
 
 _GEOD = Geod(ellps="WGS84")
 
+COUNTRY_COLUMNS = (F.NAME, F.AREA_KM2)
 PROVINCE_SCHEMA = {F.ISO_3166_2: "s", F.PROVINCE: "s", F.AREA_KM2: "f", F.POPULATION: "f"}
 
 

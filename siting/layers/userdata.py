@@ -10,16 +10,19 @@ and longitude are refused, not swapped back).
 from __future__ import annotations
 
 import csv
+import glob
 import re
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from siting._errors import DataError
 from siting.fields import F
+from siting.io.safe import regular_file, text_encoding
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".zip")
@@ -54,10 +57,24 @@ def _row_label(path: Path, i: int) -> str:
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
-    for encoding in ("utf-8-sig", "cp1252"):
+    detected = text_encoding(path)  # a BOM or UTF-16; otherwise UTF-8, then Windows-1252 (Excel's "CSV")
+    for encoding in (detected,) if detected else ("utf-8-sig", "cp1252"):
         try:
-            return pd.read_csv(path, sep=None, engine="python", encoding=encoding, dtype=str, skipinitialspace=True)
-        except UnicodeDecodeError:
+            return pd.read_csv(
+                path,
+                sep=None,
+                engine="python",
+                encoding=encoding,
+                dtype=str,
+                skipinitialspace=True,
+                keep_default_na=False,
+                na_values=[""],  # a site named "NA" or a cell "nan" stays text
+            )
+        except UnicodeError:
+            if detected:
+                raise DataError(
+                    f"{path} ({what}) starts like {detected} text but does not decode as it; save it as UTF-8 CSV."
+                ) from None
             continue
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{path} ({what}) has no rows; export the table again with its header row.") from exc
@@ -88,43 +105,52 @@ def _points_from_table(df: pd.DataFrame, path: Path, what: str) -> gpd.GeoDataFr
                 f"{path} ({what}) {_row_label(path, i)}: {col} {df[col].iloc[i]!r} is not a number; write "
                 f"decimal degrees such as 67.0011 (no degree signs or N/E letters) and no empty cells."
             )
-        coords[col] = num.to_numpy(dtype=float)
+        values = num.to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(
+                f"{path} ({what}) {_row_label(path, i)}: {col} {df[col].iloc[i]!r} is not a finite number; write "
+                f"decimal degrees such as 67.0011."
+            )
+        coords[col] = values
     rest = df.drop(columns=[lon_col, lat_col])
     return gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(coords[lon_col], coords[lat_col]), crs=4326)
 
 
-def read_file(path: str | Path, what: str) -> gpd.GeoDataFrame:
+def read_file(path: str | Path, what: str, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a user's CSV or vector file into EPSG:4326, refusing what cannot be trusted.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What it holds, for messages.
+    layer
+        The layer to read from a file with several (a GeoPackage); a file with several layers and no
+        ``layer`` is refused rather than read in part.
 
     Raises
     ------
     DataError
-        Missing or empty file, unreadable content, no CRS, or coordinates that are not degrees although
-        labelled so (projected metres with a WGS84 label).
+        Missing, empty or not a regular file (a folder, FIFO or device), unreadable content, several layers
+        and none named, a Shapefile without its .shx or .dbf, no geometry, multi-part or collection
+        geometries, no CRS, non-finite coordinates, or coordinates that are not degrees although labelled so
+        (projected metres with a WGS84 label).
 
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path} ({what}) does not exist; check the path.")
-    if path.is_file() and path.stat().st_size == 0:
+    regular_file(path, what)  # before anything opens it: a FIFO would block, a folder is read as something else
+    if path.stat().st_size == 0:
         raise DataError(f"{path} ({what}) is empty (0 bytes); export the file again.")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
+        if layer is not None:
+            raise DataError(f"{path} ({what}) is a CSV file with no layers; drop --layer {layer}.")
         gdf = _points_from_table(_read_csv(path, what), path, what)
-    elif suffix in VECTOR_SUFFIXES or path.is_dir():
-        try:
-            gdf = gpd.read_parquet(path) if suffix == ".parquet" else gpd.read_file(path, engine="pyogrio")
-        except Exception as exc:  # pyogrio / arrow raise many types for corrupt files
-            hint = " (a Shapefile needs its .shx and .dbf beside the .shp)" if suffix == ".shp" else ""
-            raise DataError(
-                f"{path} ({what}) could not be read as a {suffix.lstrip('.') or 'vector'} file{hint}; "
-                f"export it again from the GIS (GeoPackage is safest)."
-            ) from exc
-        if gdf.crs is None:
-            raise DataError(
-                f"{path} ({what}) has no coordinate reference system (a Shapefile without its .prj?); set it "
-                f"(QGIS: Layer > Set CRS; or ogr2ogr -a_srs EPSG:<code>) and try again."
-            )
+    elif suffix in VECTOR_SUFFIXES:
+        gdf = _read_vector(path, what, layer)
     else:
         raise DataError(
             f"{path} ({what}) has an unknown file type {suffix or '(none)'}; use CSV, GeoPackage (.gpkg), "
@@ -138,9 +164,90 @@ def read_file(path: str | Path, what: str) -> gpd.GeoDataFrame:
         raise DataError(
             f"{path} ({what}) {_row_label(path, int(empty[0]))} has no geometry; give it coordinates or delete it."
         )
+    _check_geometries(gdf, path, what)
     if gdf.crs.is_geographic:
         _check_degrees(gdf, path, what)
     return gdf.to_crs(4326) if gdf.crs.to_epsg() != 4326 else gdf
+
+
+def _read_vector(path: Path, what: str, layer: str | None) -> gpd.GeoDataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        _check_companions(path, what)
+    try:
+        if suffix == ".parquet":
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = gpd.read_file(path, engine="pyogrio", layer=_one_layer(path, what, layer))
+    except DataError:
+        raise
+    except Exception as exc:  # pyogrio / arrow raise many types for corrupt files
+        hint = " (a Shapefile needs its .shx and .dbf beside the .shp)" if suffix == ".shp" else ""
+        raise DataError(
+            f"{path} ({what}) could not be read as a {suffix.lstrip('.') or 'vector'} file{hint}; "
+            f"export it again from the GIS (GeoPackage is safest)."
+        ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise DataError(
+            f"{path} ({what}) holds a table without geometry (a CSV inside a zip?); give the CSV itself or "
+            f"export the layer with its geometry."
+        )
+    if gdf.crs is None:
+        raise DataError(
+            f"{path} ({what}) has no coordinate reference system (a Shapefile without its .prj?); set it "
+            f"(QGIS: Layer > Set CRS; or ogr2ogr -a_srs EPSG:<code>) and try again."
+        )
+    return gdf
+
+
+def _one_layer(path: Path, what: str, layer: str | None) -> str | None:
+    """Return the layer to read: ``layer`` if the file has it, None if it has one layer; else refuse."""
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # unreadable: let the reader give its message
+        return layer
+    if layer is not None and layer not in names:
+        raise DataError(f"{path} ({what}) has no layer {layer!r}; its layers are {', '.join(names)}.")
+    if layer is None and len(names) > 1:
+        how = "name the one to score with --layer (or export it to its own file)"
+        raise DataError(
+            f"{path} ({what}) has {len(names)} layers ({', '.join(names[:10])}); "
+            f"{how if what == 'candidate sites' else 'export the one to use to its own file'}."
+        )
+    return layer
+
+
+def _check_companions(path: Path, what: str) -> None:
+    """Refuse a Shapefile without its .shx (the shapes) or .dbf (the ids and names)."""
+    present = {p.suffix.lower() for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+    for ext, holds in ((".shx", "its shape index"), (".dbf", "its attributes (ids, names)")):
+        if ext not in present:
+            raise DataError(
+                f"{path} ({what}) has no {ext} beside it, which holds {holds}; copy all the Shapefile's files "
+                f"(.shp, .shx, .dbf, .prj) together, or export a GeoPackage."
+            )
+
+
+def _check_geometries(gdf: gpd.GeoDataFrame, path: Path, what: str) -> None:
+    """Refuse geometries that hold several sites (multi-points, collections) and non-finite coordinates."""
+    kinds = gdf.geom_type.to_numpy()
+    parts = shapely.get_num_geometries(gdf.geometry.values)
+    several = ((kinds == "MultiPoint") & (parts > 1)) | (kinds == "GeometryCollection")
+    if several.any():
+        i = int(np.flatnonzero(several)[0])
+        raise DataError(
+            f"{path} ({what}) {_row_label(path, i)} is a {kinds[i]} of {int(parts[i])} parts, which would be scored "
+            f"as one site ({int(several.sum())} of {len(gdf)} features like this); split them into one feature per "
+            f"site (QGIS: Vector > Geometry Tools > Multipart to Singleparts)."
+        )
+    xy = shapely.get_coordinates(gdf.geometry.values)
+    if not np.isfinite(xy).all():
+        index = shapely.get_coordinates(gdf.geometry.values, return_index=True)[1]
+        i = int(index[np.flatnonzero(~np.isfinite(xy).all(axis=1))[0]])
+        raise DataError(
+            f"{path} ({what}) {_row_label(path, i)} has a coordinate that is not a finite number (inf or NaN); "
+            f"correct it or delete the feature."
+        )
 
 
 def _check_degrees(gdf: gpd.GeoDataFrame, path: Path, what: str) -> None:
@@ -181,14 +288,18 @@ def _check_in_region(
         return inside, []
     outside = np.flatnonzero(~inside)
     first = int(outside[0])
+    if outside.size == len(xy):
+        raise DataError(
+            f"{path} ({what}): none of its {len(xy)} points lies inside {region}, the first at "
+            f"{_row_label(path, first)} ({xy[first, 0]:.6g}, {xy[first, 1]:.6g}); check the coordinates and the "
+            f"file's coordinate reference system."
+        )
     if not drop_outside:
         raise DataError(
             f"{path} ({what}): {outside.size} of {len(xy)} points lie outside {region}, the first at "
             f"{_row_label(path, first)} ({xy[first, 0]:.6g}, {xy[first, 1]:.6g}); correct them, or pass "
             f"--drop-outside to score the rest."
         )
-    if outside.size == len(xy):
-        raise DataError(f"{path} ({what}): none of its {len(xy)} points lies inside {region}; check the file.")
     rows = ", ".join(_row_label(path, int(i)) for i in outside[:5]) + (", ..." if outside.size > 5 else "")
     return inside, [f"{path}: dropped {outside.size} of {len(xy)} points outside {region} ({rows})."]
 
@@ -219,7 +330,11 @@ def _as_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def read_points(
-    path: str | Path, outline: shapely.Geometry, region: str = "the study region", drop_outside: bool = False
+    path: str | Path,
+    outline: shapely.Geometry,
+    region: str = "the study region",
+    drop_outside: bool = False,
+    layer: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a planner's candidate sites: ``candidate_id``, ``candidate_name`` (if given), ``lon``, ``lat``, points.
 
@@ -235,6 +350,8 @@ def read_points(
         The region's name, for messages.
     drop_outside
         Drop points outside the region (listed in the returned warnings) instead of refusing the file.
+    layer
+        The layer of a file with several (a GeoPackage).
 
     Returns
     -------
@@ -250,7 +367,7 @@ def read_points(
     """
     path = Path(path)
     what = "candidate sites"
-    gdf = read_file(path, what)
+    gdf = read_file(path, what, layer)
     ids = _ids(gdf, path, what, ID_NAMES)
     name_col = find_column(gdf.columns.drop("geometry"), NAME_NAMES)
     pts = _as_points(gdf)
@@ -262,6 +379,31 @@ def read_points(
     out[F.LON], out[F.LAT] = xy[:, 0], xy[:, 1]
     out = out[keep].reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out[F.LON], out[F.LAT]), crs=4326), warnings
+
+
+MAX_KV = 1200.0  # above the highest AC (1150 kV) and DC (1100 kV) transmission anywhere
+_SIGNED_OR_EXPONENT = re.compile(r"(^|[^\w.])[-−+]\s*\d|\d[eE][-+]?\d|inf|nan", re.IGNORECASE)
+
+
+def _check_voltages(raw: pd.Series, kv: pd.Series, blank: pd.Series, path: Path, what: str) -> None:
+    """Refuse voltages the parser would misread: signs, exponents, inf/NaN, and values outside 0..1200 kV."""
+    text = raw.astype("string").fillna("").str.strip()
+    numeric = pd.api.types.is_numeric_dtype(raw)
+    for i in range(len(raw)):
+        if blank.iloc[i]:
+            continue
+        cell, value = text.iloc[i], kv.iloc[i]
+        if numeric:
+            number = float(raw.iloc[i])
+            odd = not np.isfinite(number) or number <= 0
+        else:
+            odd = bool(_SIGNED_OR_EXPONENT.search(cell))
+        if odd or value > MAX_KV:
+            raise DataError(
+                f"{path} ({what}) {_row_label(path, i)}: voltage {cell!r} is not a voltage between 0 and "
+                f"{MAX_KV:g} kV; write a positive number in kV such as 220 (volts such as 220000 are read too) "
+                f"without signs or exponents."
+            )
 
 
 def read_substations(
@@ -300,6 +442,7 @@ def read_substations(
     raw = gdf[vcol]
     kv = raw.map(parse_voltage_kv).astype(float)
     blank = raw.isna() | (raw.astype("string").str.strip() == "")
+    _check_voltages(raw, kv, blank, path, what)
     bad = np.flatnonzero((kv.isna() & ~blank).to_numpy())
     if bad.size:
         i = int(bad[0])

@@ -10,14 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from siting._errors import DataError
+from siting._errors import ConfigError, DataError
 from siting.config import Profile, Study, load_study
 from siting.decide import allocation, sensitivity, sites
 from siting.decide.scoring import resolve_weights, value_matrix
 from siting.fields import F
 from siting.io.files import write_atomic, write_csv, write_parquet, write_text
+from siting.io.outputset import verify_output_set
 from siting.io.paths import SITE_CELLS_FILE
+from siting.io.safe import path_name
 
 CSV_DECIMALS = 4
 SENSITIVITY_CELLS_FILE = "sensitivity_cells.parquet"
@@ -120,7 +123,12 @@ def zonal_caps_from(monthly: pd.DataFrame, flows: pd.DataFrame, profile: Profile
 def write_allocation(out: Path, study: Study, profile: Profile, **overrides) -> tuple[allocation.Allocation, dict]:
     """``allocation.csv`` (sites with capacity) and ``allocation.md`` (summary) in the profile's output folder."""
     rules = profile.allocation.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    rules = type(rules).model_validate(rules.model_dump())
+    try:
+        rules = type(rules).model_validate(rules.model_dump())
+    except ValidationError as exc:  # an option such as --total-mw inf
+        err = exc.errors()[0]
+        option = {"max_blocks_per_site": "max-blocks"}.get(str(err["loc"][0]), str(err["loc"][0]).replace("_", "-"))
+        raise ConfigError(f"--{option} {err['input']!r}: {err['msg']}.") from exc
     site_table, province_table = _read_outputs(out, "sites.parquet", "provinces.csv")
     zonal = zonal_caps(out, profile, rules)
     res = allocation.allocate(site_table, province_table, rules, zonal)
@@ -144,7 +152,8 @@ def comparison(study_name: str, processed: Path, profiles: list[str]) -> pd.Data
     shortlists, members = {}, {}
     for name in profiles:
         study, profile = load_study(study_name, name)
-        out = processed / study.name / profile.name
+        out = processed / path_name(study.name, "study name") / path_name(profile.name, "profile name")
+        verify_output_set(out)
         site_table, site_cells = _read_outputs(out, "sites.parquet", SITE_CELLS_FILE)
         short = sites.shortlist(site_table)
         shortlists[name] = short

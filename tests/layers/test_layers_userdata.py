@@ -159,11 +159,21 @@ def test_two_keys_for_one_province_are_refused() -> None:
         normalise_province_keys(cfg, "PAK")
 
 
-def test_stale_temporary_files_are_removed(tmp_path) -> None:
-    (tmp_path / ".scores.abc123.part.parquet").write_bytes(b"half")
+def test_only_the_temporary_files_of_dead_runs_are_removed(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # exited and reaped: no process has this PID now (barring reuse)
+    (tmp_path / f".scores.{dead_pid}.abc123_x.part.parquet").write_bytes(b"half, of a dead run")
+    (tmp_path / f".scores.{os.getpid()}.def456_y.part.parquet").write_bytes(b"half, of a live run")
     (tmp_path / "scores.parquet").write_bytes(b"whole")
-    assert [p.name for p in remove_stale_parts(tmp_path)] == [".scores.abc123.part.parquet"]
-    assert [p.name for p in tmp_path.iterdir()] == ["scores.parquet"]
+    assert [p.name for p in remove_stale_parts(tmp_path)] == [f".scores.{dead_pid}.abc123_x.part.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".scores.{os.getpid()}.def456_y.part.parquet",
+        "scores.parquet",
+    ]
 
 
 def test_planner_substations_are_grid_stations_unless_a_kind_is_given(tmp_path, outline) -> None:

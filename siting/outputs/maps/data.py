@@ -36,6 +36,27 @@ class MapInputs:
 ROBUSTNESS_COLUMNS = ("site_id", "p_top_n", "rank_min", "rank_median", "rank_max", "most_influential")
 
 
+MAX_USER_SITES = 2000
+"""At most this many of the planner's sites get a marker with its breakdown (the best-scoring); the rest are in
+the tables. 130,000 markers would make a page of gigabytes that no browser opens."""
+
+
+def user_sites_notice(paths: Paths) -> str | None:
+    """Say how many of the planner's sites the map leaves out, or None when it shows them all."""
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(paths.scores).num_rows
+    except Exception:  # missing or unreadable: read_outputs says so
+        return None
+    if rows <= MAX_USER_SITES:
+        return None
+    return (
+        f"{paths.scores} holds {rows:,} sites; the map shows the {MAX_USER_SITES:,} best-scoring, each with its "
+        f"breakdown (all {rows:,} are in scores.parquet and scores.gpkg)."
+    )
+
+
 def read_outputs(paths: Paths) -> MapInputs:
     """Read the scores, province summary and top sites of a study.
 
@@ -64,6 +85,8 @@ def read_outputs(paths: Paths) -> MapInputs:
     surplus_path = out / "surplus.csv"
     mtime = paths.scores.stat().st_mtime
     user_sites = gpd.read_parquet(paths.scores) if len(cells) and (cells.geom_type == "Point").all() else None
+    if user_sites is not None and len(user_sites) > MAX_USER_SITES:  # a marker and popup each: bound the page
+        user_sites = user_sites.nlargest(MAX_USER_SITES, F.SCORE, keep="first")
     return MapInputs(
         cells=cells,
         provinces=read_table(out / "provinces.csv", "province summary"),

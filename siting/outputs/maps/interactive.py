@@ -350,7 +350,7 @@ def build_map(
     ).add_to(fmap)
 
     if inputs.user_sites is not None:
-        _user_sites_layer(inputs.user_sites, profile, inputs.weights, score_cmap).add_to(fmap)
+        _user_sites_layer(inputs.user_sites, profile, inputs.weights, score_cmap, len(inputs.cells)).add_to(fmap)
     sites = folium.FeatureGroup(name=f"Top {study.ranking.top_n} sites per province")
     robust = inputs.robustness
     for _, site in inputs.top.iterrows():
@@ -400,10 +400,18 @@ def build_map(
 
 
 def _user_sites_layer(
-    sites: gpd.GeoDataFrame, profile: Profile, weights: dict[str, float] | None, cmap: cm.LinearColormap
+    sites: gpd.GeoDataFrame,
+    profile: Profile,
+    weights: dict[str, float] | None,
+    cmap: cm.LinearColormap,
+    total: int | None = None,
 ) -> folium.FeatureGroup:
-    """Every site the planner scored (``--candidates``), coloured by score, each with its score breakdown."""
-    group = folium.FeatureGroup(name="Your candidate sites (colour: score 0-100)")
+    """Every site the planner scored (``--candidates``), coloured by score, each with its score breakdown.
+
+    ``total``: how many were scored, when ``sites`` holds only the best of them (``data.MAX_USER_SITES``).
+    """
+    shown = "" if total is None or total <= len(sites) else f"; the best {len(sites):,} of {total:,}"
+    group = folium.FeatureGroup(name=f"Your candidate sites (colour: score 0-100{shown})")
     for _, site in sites.sort_values(F.SCORE).iterrows():  # the best drawn last, on top
         folium.CircleMarker(
             location=[float(site[F.LAT]), float(site[F.LON])],
