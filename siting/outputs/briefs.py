@@ -35,6 +35,7 @@ from siting.outputs.maps.data import MapInputs, drawn_lines, read_outputs
 from siting.outputs.maps.raster import ScoreImage, score_rgba, study_score_image
 from siting.outputs.maps.style import LAND_COLOUR, OUTSIDE_COLOUR, voltage_style
 from siting.outputs.maps.text import _kv, esc, fmt_number
+from siting.outputs.textsafe import plain_text
 
 BRIEFS_DIR = "briefs"
 PAGE_INCHES = (8.27, 11.69)  # A4 portrait
@@ -258,17 +259,16 @@ def _province_map(ax, brief: Brief, layers: Layers, study: Study, image: ScoreIm
     ax.set_ylabel("")
 
 
-def _plain(text: str) -> str:
-    """Text for matplotlib as it is: a ``$`` in data must not start mathtext."""
-    return text.replace("$", r"\$")
-
-
 def brief_figure(brief: Brief, layers: Layers, study: Study, image: ScoreImage | None, rgba=None):
-    """Draw one province's page (A4 portrait) with matplotlib; no display needed."""
+    """Draw one province's page (A4 portrait) with matplotlib; no display needed; text from data as written."""
+    with plain_text():  # a `$` in a name must not start mathtext
+        return _brief_figure(brief, layers, study, image, rgba)
+
+
+def _brief_figure(brief: Brief, layers: Layers, study: Study, image: ScoreImage | None, rgba=None):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    brief = _plain_brief(brief)
     fig = Figure(figsize=PAGE_INCHES, dpi=120)
     FigureCanvasAgg(fig)
     fig.text(0.05, 0.965, brief.title, fontsize=15, fontweight="bold", va="top")
@@ -310,21 +310,6 @@ def brief_figure(brief: Brief, layers: Layers, study: Study, image: ScoreImage |
     fig.text(0.05, y, "Data sources", fontsize=8, fontweight="bold", va="top")
     fig.text(0.05, y - 0.016, textwrap.fill("; ".join(brief.sources), 175), fontsize=5, va="top", color="#333")
     return fig
-
-
-def _plain_brief(brief: Brief) -> Brief:
-    return Brief(
-        iso=brief.iso,
-        province=_plain(brief.province),
-        title=_plain(brief.title),
-        subtitle=_plain(brief.subtitle),
-        facts=[(_plain(k), _plain(v)) for k, v in brief.facts],
-        sites=[_plain(s) for s in brief.sites],
-        rows=[(_plain(r), [_plain(v) for v in vals]) for r, vals in brief.rows],
-        assumptions=[(_plain(a), _plain(b)) for a, b in brief.assumptions],
-        sources=[_plain(s) for s in brief.sources],
-        top=brief.top,
-    )
 
 
 def brief_html(brief: Brief, map_png: bytes) -> str:
