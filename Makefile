@@ -18,7 +18,8 @@ SITING    := $(BIN)/siting
 INSTALLED := $(VENV)/.installed
 FETCHED   := $(DATA)/raw/.fetched
 LAYERS    := $(DATA)/processed/layers/$(ISO3)/provenance.json
-STUDY_YML := configs/studies/$(STUDY).yml
+# a study or profile in configs/ (the planner's copy) wins over the packaged default of the same name
+STUDY_YML := $(firstword $(wildcard configs/studies/$(STUDY).yml) siting/defaults/studies/$(STUDY).yml)
 OUT        = $(DATA)/processed/$(STUDY)/$(1)
 SCORES    := $(foreach p,$(PROFILES),$(call OUT,$(p))/provenance.json)
 MAPS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/map.html $(call OUT,$(p))/map.png)
@@ -31,6 +32,7 @@ SEED      ?= 0
 CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/reference/$(ISO3)/*.csv)
 OUTPUT_PY := $(wildcard siting/outputs/*.py siting/outputs/*/*.py)
 
+.SECONDEXPANSION:
 .PHONY: all install data layers scores maps sensitivity allocate compare notebooks lab test lint clean help
 .DELETE_ON_ERROR:
 comma := ,
@@ -66,7 +68,7 @@ $(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(wildcard siting/reference
 
 scores: $(SCORES) ## score candidates for every profile
 
-$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) configs/%.yml $(STUDY_YML) $(CORE_PY)
+$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) $$(firstword $$(wildcard configs/$$*.yml) siting/defaults/profiles/$$*.yml) $(STUDY_YML) $(CORE_PY)
 	@$(SITING) score --study $(STUDY) --profile $*
 
 maps: $(MAPS) ## write the maps: offline HTML (map.html) and PNG (map.png)

@@ -2,8 +2,10 @@
 
 A *study* says where and how: region, candidate grid, grid thresholds, surplus figures, ranking.
 A *profile* says what matters for a kind of load (Bitcoin mining, AI data centre): criteria, their value
-functions and weights. Both are YAML files under ``configs/``; every key is checked, unknown keys are
-refused, and a planner can override any default from the study file.
+functions and weights. Both are YAML files; every key is checked, unknown keys are
+refused, and a planner can override any default from the study file. The defaults ship with the package
+(``siting/defaults/profiles/``, ``siting/defaults/studies/``); a file of the same name in ``./configs/`` (or
+``$SITING_CONFIG_DIR``) takes precedence, so a planner edits a copy there and never the installed package.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass, fields
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -525,8 +528,38 @@ class Profile(_Strict):
 
 
 def config_dir() -> Path:
-    """Folder holding ``<profile>.yml`` and ``studies/<study>.yml``: ``$SITING_CONFIG_DIR`` or ``./configs``."""
+    """Return the planner's override folder: ``$SITING_CONFIG_DIR`` or ``./configs`` (it need not exist)."""
     return Path(os.environ.get(CONFIG_DIR_ENV) or "configs")
+
+
+def defaults_dir() -> Path:
+    """Return the packaged defaults, ``siting/defaults/`` with ``profiles/`` and ``studies/`` (in the wheel)."""
+    return Path(str(files("siting").joinpath("defaults")))
+
+
+def profile_dirs() -> list[Path]:
+    """Folders searched for ``<profile>.yml``, first match wins: the override folder, then the packaged defaults."""
+    return [config_dir(), defaults_dir() / "profiles"]
+
+
+def study_dirs() -> list[Path]:
+    """Folders searched for ``<study>.yml``, first match wins: ``<override>/studies``, then the packaged defaults."""
+    return [config_dir() / "studies", defaults_dir() / "studies"]
+
+
+def _find(name: str, folders: list[Path]) -> Path | None:
+    for folder in folders:
+        if (folder / f"{name}.yml").is_file():
+            return folder / f"{name}.yml"
+    return None
+
+
+def _known(folders: list[Path]) -> list[str]:
+    return sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yml")})
+
+
+def _searched(folders: list[Path]) -> str:
+    return ", ".join(f"{f}/" for f in folders)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -561,8 +594,8 @@ def _validate(model: type[_M], doc: dict, path: Path) -> _M:
 
 
 def available_profiles() -> list[str]:
-    """Names of the profiles in the config folder."""
-    return sorted(p.stem for p in config_dir().glob("*.yml"))
+    """Names of the profiles in the override folder and the packaged defaults."""
+    return _known(profile_dirs())
 
 
 def load_profile(name_or_path: str) -> Profile:
@@ -576,12 +609,13 @@ def load_profile(name_or_path: str) -> Profile:
     """
     path = Path(name_or_path)
     if not path.suffix:
-        path = config_dir() / f"{name_or_path}.yml"
-        if not path.is_file():
+        found = _find(name_or_path, profile_dirs())
+        if found is None:
             raise ConfigError(
                 f"unknown profile '{name_or_path}'; use one of: {', '.join(available_profiles())} "
-                f"(files in {config_dir()}/)."
+                f"(searched {_searched(profile_dirs())})."
             )
+        path = found
     return _validate(Profile, _read_yaml(path), path)
 
 
@@ -589,10 +623,14 @@ def study_path(name_or_path: str) -> Path:
     """Return the file of a study given by name (``configs/studies/<name>.yml``) or path."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = config_dir() / "studies" / f"{name_or_path}.yml"
-        if not path.is_file():
-            known = sorted(p.stem for p in (config_dir() / "studies").glob("*.yml"))
-            raise ConfigError(f"unknown study '{name_or_path}'; use one of: {', '.join(known)}.")
+        found = _find(name_or_path, study_dirs())
+        if found is None:
+            known = _known(study_dirs())
+            raise ConfigError(
+                f"unknown study '{name_or_path}'; use one of: {', '.join(known) or '(none)'} "
+                f"(searched {_searched(study_dirs())})."
+            )
+        path = found
     return path
 
 

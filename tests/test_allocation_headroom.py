@@ -24,7 +24,7 @@ def study() -> Study:
 
 @pytest.fixture(scope="module")
 def profile():
-    return load_profile("configs/bitcoin_mining.yml")
+    return load_profile("bitcoin_mining")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def study() -> Study:
 def profile() -> Profile:
     from siting.config import load_profile
 
-    return load_profile("configs/bitcoin_mining.yml")
+    return load_profile("bitcoin_mining")
 
 
 @pytest.fixture(scope="module")
