@@ -29,7 +29,7 @@ COMPARE   := $(DATA)/processed/$(STUDY)/profiles_comparison.csv
 RUNS      ?= 500
 SEED      ?= 0
 # the code each stage runs (see the README's architecture section)
-CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/reference/$(ISO3)/*.csv)
+CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/regions/$(ISO3)/*.csv)
 OUTPUT_PY := $(wildcard siting/outputs/*.py siting/outputs/*/*.py)
 
 .SECONDEXPANSION:
@@ -63,7 +63,7 @@ $(FETCHED): $(INSTALLED) siting/io/catalog.yml
 
 layers: $(LAYERS) ## build the standard layers in data/processed/layers/<ISO3>/
 
-$(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(wildcard siting/reference/$(ISO3)/*.csv) $(STUDY_YML)
+$(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(wildcard siting/regions/$(ISO3)/*.csv) $(STUDY_YML)
 	@$(SITING) prepare --study $(STUDY)
 
 scores: $(SCORES) ## score candidates for every profile

@@ -33,10 +33,15 @@ class _Strict(BaseModel):
 
 
 class Region(_Strict):
-    """The study area: an ISO 3166-1 alpha-3 code whose reference tables ship in ``siting/reference``."""
+    """The study area: an ISO 3166-1 alpha-3 code and the region pack holding its tables (``siting.io.regions``).
+
+    ``path`` is a pack folder (holding ``region.yml``) or a folder of packs (``<path>/<ISO3>/``), relative to the
+    working directory; without it the pack is found in ``$SITING_REGIONS_DIR`` or among those shipped with siting.
+    """
 
     iso3: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PAK"
     name: str = "Pakistan"
+    path: str | None = None
 
 
 class Exclusion(_Strict):
@@ -105,8 +110,9 @@ _MonthlyFraction = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(mi
 class Surplus(_Strict):
     """The provincial surplus model's figures (see ``siting.model.surplus``).
 
-    Defaults come from ``siting/reference/<ISO3>/`` (each value with its source); any can be replaced here,
-    provinces keyed by ISO 3166-2 code, fuels among coal, oil_gas, hydro, nuclear, bioenergy, wind, solar.
+    Defaults come from the region pack (``siting/regions/<ISO3>/``, each value with its source); any can be
+    replaced here, provinces keyed by ISO 3166-2 code, fuels among coal, oil_gas, hydro, nuclear, bioenergy, wind,
+    solar.
     """
 
     national_peak_demand_mw: Annotated[float, Field(gt=0)] | None = None
@@ -142,7 +148,7 @@ class Ranking(_Strict):
 
 @dataclass(frozen=True)
 class CoolingParams:
-    """Coefficients of the cooling criteria; each is a row of ``siting/reference/<ISO3>/cooling_coefficients.csv``.
+    """Coefficients of the cooling criteria; each is a row of the region pack's ``cooling_coefficients.csv``.
 
     The reference table gives every default with its source (``siting.model.cooling.cooling_params`` reads it
     at stage time); a study's ``cooling:`` section replaces any of them. The code defaults below are the PAK
@@ -225,7 +231,7 @@ class Study(_Strict):
     cooling: dict[str, float] = {}
     """Cooling model parameters (``siting.model.cooling.CoolingParams``), e.g. ``lapse_c_per_km: 6.0``."""
     figures: dict[str, float] = {}
-    """Replace any figure of ``siting/reference/<ISO3>/national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
+    """Replace any figure of the region pack's ``national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
 
     @model_validator(mode="after")
     def _check_cooling(self) -> Study:

@@ -254,6 +254,7 @@ def write_outputs(
         cells = pd.DataFrame({F.CELL: result.site_cells.index.to_numpy(), "site_id": result.site_cells.to_numpy()})
         files["site_cells"] = write_parquet(out / SITE_CELLS_FILE, cells)
     catalog = load_catalog()
+    pack = reference.Reference.for_study(study)
     prov = {
         "siting_version": __version__,
         "python": platform.python_version(),
@@ -261,11 +262,9 @@ def write_outputs(
         "profile": profile.model_dump(by_alias=True),
         "weights": result.weights,
         "cooling": {  # the coefficients the cooling columns used (cdd_cdays is on base cdd_base_c)
-            "table": f"siting/reference/{study.region.iso3}/{cooling.REFERENCE_TABLE}",
+            "table": f"{pack.where}/{cooling.REFERENCE_TABLE}",
             "overridden": sorted(study.cooling),
-            "params": cooling.cooling_params(
-                reference.table(study.region.iso3, cooling.REFERENCE_TABLE), study.cooling
-            ).as_dict(),
+            "params": cooling.cooling_params(pack.table(cooling.REFERENCE_TABLE), study.cooling).as_dict(),
         },
         "inputs": inputs,
         "sources": {

@@ -191,7 +191,7 @@ CONFIG_CASES = {
         "name: s\nsurplus:\n  population: {Sindhh: 1000}\n",
         "surplus.population.Sindhh: unknown province code or name; use one of PK-PB (Punjab), PK-SD (Sindh), PK-KP "
         "(Khyber Pakhtunkhwa), PK-BA (Balochistan), PK-IS (Islamabad Capital Territory), PK-GB (Gilgit-Baltistan), "
-        "PK-JK (Azad Jammu and Kashmir) (aliases are listed in siting/reference/PAK/provinces.csv).",
+        "PK-JK (Azad Jammu and Kashmir) (aliases are listed in the provinces.csv of region pack PAK).",
     ),
     "same_province_twice": (
         "name: s\nsurplus:\n  surplus_mw: {Sind: 100, PK-SD: 200}\n",

@@ -98,8 +98,9 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
     def raw_path(ref: str) -> Path:
         return raw / source_file(ref).raw_relpath
 
-    ref_provinces = reference.provinces(iso3)
-    ke_buffer_km = reference.figure(iso3, "ke_service_buffer_km", study.figures)[0]
+    ref = reference.Reference.for_study(study)
+    ref_provinces = ref.provinces
+    ke_buffer_km = ref.value("ke_service_buffer_km")
 
     voltage_record: dict = {}
 
@@ -110,8 +111,8 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             built["lines"],
             study.grid.infer_voltage_within_km,
             units,
-            reference.table(iso3, "substation_kind_rules.csv"),
-            reference.table(iso3, "substation_kinds.csv"),
+            ref.table("substation_kind_rules.csv"),
+            ref.table("substation_kinds.csv"),
         )
         voltage_record.update(model.summary())
         return layer
@@ -126,8 +127,8 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             "zones",
             lambda: zones.build_zones(
                 built["provinces"],
-                reference.table(iso3, "zones.csv"),
-                reference.table(iso3, "ke_service_area.csv"),
+                ref.table("zones.csv"),
+                ref.table("ke_service_area.csv"),
                 ke_buffer_km,
             ),
         ),
@@ -136,15 +137,15 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             lambda: plants.operating_plants(
                 {t: raw_path(r) for t, r in GEM_FILES.items()},
                 built["provinces"],
-                status=reference.table(iso3, "plant_status.csv"),
-                renewables=reference.table(iso3, "renewables_by_province.csv"),
+                status=ref.table("plant_status.csv"),
+                renewables=ref.table("renewables_by_province.csv"),
                 zones=built["zones"],
-                zone_overrides=reference.table(iso3, "plant_zone_overrides.csv"),
+                zone_overrides=ref.table("plant_zone_overrides.csv"),
             ),
         ),
         ("substations", substations),
         ("places", lambda: places.places(raw_path("geonames.cities"))),
-        ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
+        ("connectivity_nodes", lambda: places.connectivity_nodes(ref.table("connectivity_nodes.csv"))),
         (
             "flood_2022",
             lambda: hazards.flood_2022(raw_path("unosat.flood_2022"), raw_path("modis.landcover"), built["lakes"]),
@@ -159,9 +160,9 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         bar.set_postfix_str(name)
         built[name] = build()
         bar.update()
-    for name, (ref, bands, units) in RASTER_LAYERS.items():
+    for name, (file_ref, bands, units) in RASTER_LAYERS.items():
         bar.set_postfix_str(name)
-        src = raw_path(ref)
+        src = raw_path(file_ref)
         climate.check_raster(src, name, bands, units)
         with atomic_path(out / f"{name}.tif") as tmp:
             shutil.copyfile(src, tmp)

@@ -53,7 +53,7 @@ def provinces(admin1_path: Path, reference: pd.DataFrame) -> gpd.GeoDataFrame:
     if unknown:
         raise DataError(
             f"{admin1_path} has province code {unknown[0]!r} that the reference table does not map; add it "
-            f"to source_codes in siting/reference/<ISO3>/provinces.csv."
+            f"to source_codes in siting/regions/<ISO3>/provinces.csv."
         )
     src = src.assign(**{F.ISO_3166_2: src["iso_3166_2"].map(code_map)})[[F.ISO_3166_2, "geometry"]]
     out = src.dissolve(by=F.ISO_3166_2, as_index=False)

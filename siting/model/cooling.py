@@ -50,7 +50,7 @@ Humidity
 PUE
     A monthly air-side-economiser model (:func:`monthly_pue`); its structure follows the thermodynamics-based,
     economiser-dependent PUE models of Lei & Masanet (2020), Energy 201:117556. Every coefficient is a row of
-    ``siting/reference/<ISO3>/cooling_coefficients.csv`` with its source (read by :func:`cooling_params`):
+    ``siting/regions/<ISO3>/cooling_coefficients.csv`` with its source (read by :func:`cooling_params`):
 
     - Fixed overheads per kW of IT (assumptions): power chain losses 0.05, fans 0.03, other 0.02: the
       free-cooling floor is PUE 1.10.

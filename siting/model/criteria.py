@@ -222,7 +222,7 @@ def connectivity(
         if sel.empty:
             raise DataError(
                 f"no {kind.replace('_', ' ')} in the connectivity nodes of {iso3}; add one to "
-                f"siting/reference/{iso3}/connectivity_nodes.csv."
+                f"siting/regions/{iso3}/connectivity_nodes.csv."
             )
         km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
         out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]

@@ -1,0 +1,84 @@
+"""Region packs outside the code: found by region.path, SITING_REGIONS_DIR, then the packaged ones."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from siting._errors import ConfigError
+from siting.config import Study
+from siting.io import regions
+from siting.io.catalog import load_catalog
+from siting.io.reference import Reference
+
+REPO = Path(__file__).resolve().parents[1]
+PAK = REPO / "siting" / "regions" / "PAK"
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(regions.REGIONS_ENV, raising=False)
+
+
+def test_packaged_pakistan_pack_has_region_file_tables_and_lock() -> None:
+    pack = regions.find_pack("PAK")
+    assert pack.folder == PAK
+    assert pack.name == "Pakistan"
+    assert "Sindh" in pack.meta["admin_units"]["names"]
+    assert "national.csv" in pack.tables() and "provinces.csv" in pack.tables()
+    lock = pack.read_lock()["files"]
+    for sid, source in load_catalog().items():  # the Pakistan extracts stay pinned to the catalog's sums
+        for key, f in source.files.items():
+            assert lock[f"{sid}.{key}"] == {"path": str(f.raw_relpath), "sha256": f.sha256, "trust": "pinned"}
+
+
+def test_search_order_study_path_then_env_then_packaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_dir, study_dir = tmp_path / "env", tmp_path / "study"
+    for d in (env_dir, study_dir):
+        shutil.copytree(PAK, d / "PAK")
+    monkeypatch.setenv(regions.REGIONS_ENV, str(env_dir))
+    assert regions.find_pack("PAK").folder == env_dir / "PAK"
+    assert regions.find_pack("PAK", study_dir).folder == study_dir / "PAK"
+    assert regions.find_pack("PAK", study_dir / "PAK").folder == study_dir / "PAK"  # the pack folder itself
+    assert regions.search_dirs(study_dir) == [study_dir, env_dir, regions.packaged_dir()]
+
+
+def test_a_planners_pack_changes_a_figure_without_touching_the_package(tmp_path: Path) -> None:
+    shutil.copytree(PAK, tmp_path / "PAK")
+    nat = (tmp_path / "PAK" / "national.csv").read_text().replace("peak_demand_mw,30150,", "peak_demand_mw,31000,")
+    (tmp_path / "PAK" / "national.csv").write_text(nat)
+    study = Study(name="t", region={"iso3": "PAK", "path": str(tmp_path)})
+    assert Reference.for_study(study).value("peak_demand_mw") == 31000
+    assert Reference.for_study(Study(name="t")).value("peak_demand_mw") == 30150
+    assert Reference.load(tmp_path / "PAK").value("peak_demand_mw") == 31000  # load takes the pack folder
+
+
+def test_unknown_region_names_every_folder_searched(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        regions.find_pack("XYZ", tmp_path)
+    msg = str(err.value)
+    assert f"{tmp_path}/XYZ/" in msg and "siting/regions/XYZ/" in msg and "siting region new XYZ" in msg
+
+
+def test_pack_whose_region_file_names_another_country_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "IND").mkdir()
+    (tmp_path / "IND" / "region.yml").write_text("iso3: PAK\nname: India\n")
+    with pytest.raises(ConfigError, match="iso3: says PAK but the pack is used as IND"):
+        regions.find_pack("IND", tmp_path)
+
+
+def test_figure_left_empty_names_the_key_and_where_it_is_published(tmp_path: Path) -> None:
+    (tmp_path / "XYZ").mkdir()
+    (tmp_path / "XYZ" / "region.yml").write_text("iso3: XYZ\nname: Testland\n")
+    (tmp_path / "XYZ" / "national.csv").write_text(
+        "key,value,unit,source,date\npeak_demand_mw,,MW,the regulator's annual State of Industry report,\n"
+    )
+    ref = Reference.load(regions.find_pack("XYZ", tmp_path))
+    with pytest.raises(ConfigError) as err:
+        ref.value("peak_demand_mw")
+    assert "peak_demand_mw is not filled in" in str(err.value)
+    assert "State of Industry" in str(err.value)
+    assert json.loads(json.dumps(regions.find_pack("XYZ", tmp_path).read_lock())) == {"region": "XYZ", "files": {}}
