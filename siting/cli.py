@@ -263,5 +263,34 @@ def compare(obj: dict, study: str, profiles: str) -> None:
     click.echo(f"  comparison       {path}")
 
 
+@main.group()
+def region() -> None:
+    """Region packs: the reference tables, region.yml and lock file of one country."""
+
+
+@region.command(name="new")
+@click.argument("iso3")
+@click.option(
+    "--admin1",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Natural Earth admin-1 file (the official ne_10m_admin_1_states_provinces.zip or an extract) "
+    "[default: the one `siting fetch` left in <data-dir>].",
+)
+@click.option("--dest", type=click.Path(path_type=Path), default=Path("regions"), show_default=True,
+              help="Folder of region packs; the pack goes to <dest>/<ISO3>/.")  # fmt: skip
+@click.option("--study-dir", type=click.Path(path_type=Path), default=Path("configs/studies"), show_default=True,
+              help="Where the new study file goes.")  # fmt: skip
+@click.option("--study", "study_name", default=None, help="Study name [the country's name, lower case].")
+@click.pass_obj
+def region_new(obj: dict, iso3: str, admin1: Path | None, dest: Path, study_dir: Path, study_name: str | None) -> None:
+    """Scaffold a region pack for any country (ISO3) and a study file that uses it."""
+    from siting import stages
+
+    out = _run(stages.region_new, obj["data_dir"], iso3.upper(), admin1, dest, study_dir, study_name)
+    click.echo(f"  region pack  {out['pack']}/  (fill national.csv, provinces.csv population, the other tables)")
+    click.echo(f"  study        {out['study']}")
+
+
 if __name__ == "__main__":
     main()

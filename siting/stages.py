@@ -32,6 +32,15 @@ from siting.layers import Layers
 from siting.model import candidates, cooling, criteria, surplus
 
 
+def region_new(
+    data: Path, iso3: str, admin1: Path | None, dest: Path, study_dir: Path, study_name: str | None = None
+) -> dict[str, Path]:
+    """Scaffold a region pack and its study (``siting region new``; see ``siting.io.scaffold``)."""
+    from siting.io import scaffold
+
+    return scaffold.new_region(iso3, admin1 or scaffold.find_admin1(data), dest, study_dir, study_name)
+
+
 def load_study(study: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:
     """Load and validate a study and its profile, including the province names its ``surplus`` section uses.
 

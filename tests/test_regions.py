@@ -6,10 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from siting._errors import ConfigError
-from siting.config import Study
+from siting.config import Study, load_study
 from siting.io import regions
 from siting.io.catalog import load_catalog
 from siting.io.reference import Reference
@@ -82,3 +83,30 @@ def test_figure_left_empty_names_the_key_and_where_it_is_published(tmp_path: Pat
     assert "peak_demand_mw is not filled in" in str(err.value)
     assert "State of Industry" in str(err.value)
     assert json.loads(json.dumps(regions.find_pack("XYZ", tmp_path).read_lock())) == {"region": "XYZ", "files": {}}
+
+
+def test_region_new_scaffolds_a_pack_and_a_study(tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    admin1 = mirror / "naturalearth" / "ne_10m_admin_1_states_provinces_PAK.geojson"
+    res = CliRunner().invoke(main, ["region", "new", "pak", "--admin1", str(admin1), "--study", "mine"])
+    assert res.exit_code == 0, res.output
+    pack = regions.find_pack("PAK", tmp_path / "regions")
+    assert pack.folder == tmp_path / "regions" / "PAK"
+    provinces = pd.read_csv(pack.folder / "provinces.csv")
+    assert len(provinces) == 8 and provinces["iso_3166_2"].str.startswith("PK-").all()  # Natural Earth keeps F.A.T.A.
+    assert {"aliases", "population", "source_names"} <= set(provinces.columns)
+    nat = pd.read_csv(pack.folder / "national.csv").set_index("key")
+    assert nat.loc["peak_demand_mw", "value"] != nat.loc["peak_demand_mw", "value"]  # left empty (NaN)
+    assert nat.loc["power_factor", "value"] > 0  # a method constant, copied with its source
+    assert pack.read_lock() == {"region": "PAK", "files": {}}
+    study, _ = load_study(str(tmp_path / "configs" / "studies" / "mine.yml"))
+    ref = Reference.for_study(study)
+    assert ref.folder is not None and ref.folder.resolve() == pack.folder
+    with pytest.raises(ConfigError, match=r"national.csv: peak_demand_mw is not filled in; .*published in: .*NEPRA"):
+        ref.value("peak_demand_mw")
+    again = CliRunner().invoke(main, ["region", "new", "PAK", "--admin1", str(admin1)])
+    assert again.exit_code == 2 and "already holds a region pack" in again.output

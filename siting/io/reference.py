@@ -222,7 +222,9 @@ class Reference:
             raise ConfigError(f"{self.where}/national.csv has no row '{key}'; add it with its source.")
         value = pd.to_numeric(nat.loc[key, "value"], errors="coerce")
         if pd.isna(value):
-            hint = str(nat.loc[key, "source"]) if pd.notna(nat.loc[key, "source"]) else "its official publication"
+            row = nat.loc[key]
+            hints = [row.get("where_published"), row.get("source")]
+            hint = next((str(h) for h in hints if isinstance(h, str) and h.strip()), "its official publication")
             raise ConfigError(
                 f"{self.where}/national.csv: {key} is not filled in; enter the figure with its source "
                 f"(published in: {hint}), or set figures.{key} in the study."
