@@ -6,6 +6,7 @@ The command line and the notebooks call these; each stage reads only what the st
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
 from dataclasses import dataclass
@@ -359,19 +360,45 @@ def _file_record(path: Path) -> dict[str, str]:
 # --- the other stages: one function a Make target; the command line calls these and only prints -------------
 
 
-def fetch(data: Path, mirror: Path | None = None, base_url: str | None = None, sources: list[str] | None = None):
-    """Run the ``fetch`` stage (``make data``): bring every catalogued file into ``data/raw``, sha256-checked.
+def fetch(
+    data: Path,
+    mirror: Path | None = None,
+    base_url: str | None = None,
+    sources: list[str] | None = None,
+    study: Study | None = None,
+    official_base: str | None = None,
+    refresh: bool = False,
+):
+    """Run the ``fetch`` stage (``make data``): bring the region's files into ``data/raw``, checked.
+
+    With a mirror or a base URL, the Pakistan extracts are copied and verified against their pinned sha256;
+    otherwise each file is cut out of its official artefact (``siting.io.fetch.fetch_official``).
 
     Returns
     -------
     tuple
-        The mirror used (None when downloading) and one result per file.
+        The mirror used (None when downloading), one result per file, and one line per file skipped.
 
     """
-    from siting.io.fetch import fetch_all, resolve_mirror
+    from siting.io import fetch as fetching
+    from siting.io.regions import find_pack
 
-    mirror_dir = resolve_mirror(mirror)
-    return mirror_dir, fetch_all(data / "raw", mirror=mirror_dir, base_url=base_url, sources=sources)
+    region = study.region if study else config.Region()
+    mirror_dir = fetching.resolve_mirror(mirror)
+    base_url = base_url or os.environ.get(fetching.BASE_URL_ENV) or None
+    if mirror_dir is not None or base_url:
+        if region.iso3 != "PAK":
+            raise ConfigError(
+                f"the mirror and --base-url hold the pinned Pakistan extracts, not {region.iso3}; fetch "
+                f"{region.iso3} from the official sources (no --mirror, unset SITING_DATA_MIRROR)."
+            )
+        results = fetching.fetch_all(data / "raw", mirror=mirror_dir, base_url=base_url, sources=sources)
+        skipped: list[str] = []
+    else:
+        pack = find_pack(region.iso3, region.path)
+        results, skipped = fetching.fetch_official(data / "raw", data / "cache", pack, official_base, sources, refresh)
+    fetching.mark_region(data / "raw", region.iso3)
+    return mirror_dir, results, skipped
 
 
 def prepare(data: Path, study: Study) -> Path:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from siting.config import Study
 from siting.io import reference
 from siting.io.catalog import source_file
+from siting.io.fetch import check_region
 from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
 from siting.io.paths import layers_dir
 from siting.kernels.grids import Grid
@@ -93,6 +94,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
 
     """
     iso3 = study.region.iso3
+    check_region(raw, iso3)
     out = layers_dir(processed, iso3)
 
     def raw_path(ref: str) -> Path:
