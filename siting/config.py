@@ -88,7 +88,8 @@ class Candidates(_Strict):
     """How candidate locations are drawn and what is excluded."""
 
     h3_resolution: Annotated[int, Field(ge=3, le=10)] = 7
-    max_elevation_m: Annotated[float, Field(gt=-500)] = 2500.0
+    max_elevation_m: Annotated[float, Field(gt=-500)] | None = 2500.0
+    """Cells above this elevation are excluded; ``null`` excludes none."""
     exclude_lakes: bool = True
     exclusions: list[Exclusion] = list(DEFAULT_EXCLUSIONS)
     """Declared exclusions applied after lakes and elevation, in order; each reports how many it removed."""

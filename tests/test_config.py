@@ -425,3 +425,8 @@ def test_every_value_kind_loads(cfg: Path) -> None:
         "linear", "piecewise", "sigmoid", "threshold", "categorical"
     ]  # fmt: skip
     assert p.constraints["iso_3166_2"].none_of == ["PK-IS"]
+
+
+def test_max_elevation_null_means_no_elevation_exclusion() -> None:
+    study = Study.model_validate({"name": "x", "candidates": {"max_elevation_m": None}})
+    assert study.candidates.max_elevation_m is None

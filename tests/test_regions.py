@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -110,3 +111,28 @@ def test_region_new_scaffolds_a_pack_and_a_study(tmp_path: Path, mirror: Path, m
         ref.value("peak_demand_mw")
     again = CliRunner().invoke(main, ["region", "new", "PAK", "--admin1", str(admin1)])
     assert again.exit_code == 2 and "already holds a region pack" in again.output
+
+
+def test_error_line_never_shares_a_line_with_the_progress_bar(tmp_path: Path, mirror: Path) -> None:
+    import subprocess
+    import sys
+
+    partial = tmp_path / "mirror"
+    shutil.copytree(mirror, partial)
+    (partial / "geonames" / "cities500_PAK.csv").unlink()  # the last but few: the bar is mid-way
+    proc = subprocess.run(
+        [sys.executable, "-m", "siting", "--data-dir", str(tmp_path / "data"), "fetch", "--mirror", str(partial)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 3
+    lines = [line.split("\r")[-1] for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+
+
+def test_fetch_refuses_the_pakistan_mirror_for_another_region(tmp_path: Path, mirror: Path) -> None:
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "fetch", "--region", "NPL", "--mirror", str(mirror)])
+    assert res.exit_code == 2 and "hold the pinned Pakistan extracts, not NPL" in res.output

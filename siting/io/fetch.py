@@ -169,9 +169,10 @@ def fetch_all(
 
 
 CDS_HELP = (
-    "ERA5 comes from the Copernicus Climate Data Store: register at https://cds.climate.copernicus.eu, accept the "
-    "ERA5 licence, put your key in ~/.cdsapirc (https://cds.climate.copernicus.eu/how-to-api) and "
-    "`pip install 'siting[era5]'`; until then copy the file from a mirror (--mirror)"
+    "ERA5 comes from the Copernicus Climate Data Store, which needs a free key: register at "
+    "https://cds.climate.copernicus.eu, accept the ERA5 licence and put the key in ~/.cdsapirc "
+    "(https://cds.climate.copernicus.eu/how-to-api); siting does not yet request and average the monthly means "
+    "itself, so put the 12-band climatology GeoTIFF at the catalogued path in data/raw/era5/"
 )
 
 

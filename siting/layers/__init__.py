@@ -155,26 +155,30 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         ("faults", lambda: hazards.faults(raw_path("gem_faults.faults"))),
         ("earthquakes", lambda: hazards.earthquakes(raw_path("usgs.earthquakes"))),
     ]
-    bar = tqdm(
-        total=len(steps) + len(RASTER_LAYERS) + len(BUILT_GRIDS), desc="prepare", unit="layer", disable=not progress
-    )
-    for name, build in steps:
-        bar.set_postfix_str(name)
-        built[name] = build()
+    # a context and leave=False: the bar is cleared before an error line is printed, never sharing its line
+    with tqdm(
+        total=len(steps) + len(RASTER_LAYERS) + len(BUILT_GRIDS),
+        desc="prepare",
+        unit="layer",
+        disable=not progress,
+        leave=False,
+    ) as bar:
+        for name, build in steps:
+            bar.set_postfix_str(name)
+            built[name] = build()
+            bar.update()
+        for name, (file_ref, bands, units) in RASTER_LAYERS.items():
+            bar.set_postfix_str(name)
+            src = raw_path(file_ref)
+            climate.check_raster(src, name, bands, units)
+            with atomic_path(out / f"{name}.tif") as tmp:
+                shutil.copyfile(src, tmp)
+            bar.update()
+        bar.set_postfix_str(HUMIDITY)
+        values, transform = climate.humidity_grid(raw_path(BUILT_GRIDS[HUMIDITY]))
+        with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
+            climate.write_grid(tmp, values, transform, "g/kg")
         bar.update()
-    for name, (file_ref, bands, units) in RASTER_LAYERS.items():
-        bar.set_postfix_str(name)
-        src = raw_path(file_ref)
-        climate.check_raster(src, name, bands, units)
-        with atomic_path(out / f"{name}.tif") as tmp:
-            shutil.copyfile(src, tmp)
-        bar.update()
-    bar.set_postfix_str(HUMIDITY)
-    values, transform = climate.humidity_grid(raw_path(BUILT_GRIDS[HUMIDITY]))
-    with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
-        climate.write_grid(tmp, values, transform, "g/kg")
-    bar.update()
-    bar.close()
     for name, gdf in built.items():
         write_parquet(out / f"{name}.parquet", gdf)
     write_json(
