@@ -145,6 +145,8 @@ def prepare(obj: dict, study: str) -> None:
     st, _ = _run(stages.load_study, study)
     with _stage("prepare"):
         folder = _run(stages.prepare, obj["data_dir"], st)
+    for note in stages.degraded(folder):
+        click.echo(f"warning: {note}", err=True)
     click.echo(f"layers: {folder}")
 
 

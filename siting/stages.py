@@ -349,8 +349,9 @@ def score(
         user_files["candidates"] = _file_record(candidates_file)
     result = score_study(study, profile, layers, points)
     inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
-    extra = {"rerun": shlex.join(command), "user_files": user_files}
-    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), list(warnings))
+    notes = degraded(paths.layers)  # what prepare skipped: a warning each, and a `degraded` note in provenance
+    extra = {"rerun": shlex.join(command), "user_files": user_files, "degraded": notes}
+    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), [*warnings, *notes])
 
 
 def _file_record(path: Path) -> dict[str, str]:
@@ -399,6 +400,13 @@ def fetch(
         results, skipped = fetching.fetch_official(data / "raw", data / "cache", pack, official_base, sources, refresh)
     fetching.mark_region(data / "raw", region.iso3)
     return mirror_dir, results, skipped
+
+
+def degraded(layers_folder: Path) -> list[str]:
+    """What ``prepare`` skipped for missing or empty inputs, one line each (see ``siting.layers.degraded_notes``)."""
+    from siting.layers import degraded_notes
+
+    return degraded_notes(layers_folder)
 
 
 def prepare(data: Path, study: Study) -> Path:

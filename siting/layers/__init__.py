@@ -7,6 +7,7 @@ layer atomically and records what it read in ``layers/<ISO3>/provenance.json``.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 from tqdm import tqdm
 
+from siting._errors import DataError
 from siting.config import Study
 from siting.io import reference
 from siting.io.catalog import source_file
@@ -53,6 +56,63 @@ HUMIDITY = "humidity"
 BUILT_GRIDS = {HUMIDITY: "gldas.stressors"}
 LINE_FILES = ("osm.lines_500kv", "osm.lines_220kv", "osm.lines_132kv", "osm.lines_66kv", "osm.lines_hvdc")
 GEM_FILES = {t: f"gem.{t}" for t in ("coal", "oil_gas", "hydro", "nuclear", "bioenergy")}
+
+
+def missing_why(path: Path) -> str | None:
+    """Why a raw vector or table file cannot stand for its layer (missing, no feature, header only), else None."""
+    if not path.is_file():
+        return f"no file {path.name}"
+    if path.suffix == ".csv":
+        return f"{path.name} has a header only" if len(pd.read_csv(path, nrows=1)) == 0 else None
+    if path.suffix in (".geojson", ".gpkg", ".shp") and pyogrio.read_info(path).get("features", 1) == 0:
+        return f"{path.name} covers nothing (no feature)"
+    return None
+
+
+def degraded_notes(folder: Path) -> list[str]:
+    """Return the lines saying what ``prepare`` skipped and why (``degraded`` in the layers' provenance.json)."""
+    prov = folder / "provenance.json"
+    return list(json.loads(prov.read_text()).get("degraded", [])) if prov.is_file() else []
+
+
+def _substations_file(
+    path: Path, out: Path, lines: gpd.GeoDataFrame, study: Study, degraded: list[str]
+) -> tuple[Path, str | None]:
+    """Return the OSM substations file, or (none usable) a stand-in inferred from the line ends, written beside out."""
+    why = missing_why(path)
+    if not why:
+        return path, None
+    stand_in = grid.inferred_substations(lines, study.grid.substation_min_kv)
+    path = out / ".inferred_substations.geojson"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stand_in.to_file(path, driver="GeoJSON")
+    degraded.append(
+        f"substations: {why}; {len(stand_in)} substations inferred from the ends of lines at or above "
+        f"{study.grid.substation_min_kv:g} kV, clustered within 2 km and named '{grid.INFERRED_NAME}'"
+    )
+    return path, why
+
+
+def _line_paths(raw: Path, degraded: list[str]) -> list[Path]:
+    paths = []
+    for ref in LINE_FILES:
+        path = raw / source_file(ref).raw_relpath
+        why = missing_why(path)
+        if why:
+            degraded.append(f"lines {ref.removeprefix('osm.lines_')}: {why}; that voltage class is left out")
+        else:
+            paths.append(path)
+    if not paths:
+        raise DataError(f"no transmission line file in {raw / 'osm'}; siting needs at least one voltage class.")
+    return paths
+
+
+def _lakes(path: Path, country: gpd.GeoDataFrame, degraded: list[str]) -> gpd.GeoDataFrame:
+    why = missing_why(path)
+    if why:
+        degraded.append(f"lakes: {why}; the lake exclusion is skipped")
+        return boundaries.no_lakes()
+    return boundaries.lakes(path, country)
 
 
 def input_files(study: Study) -> list[str]:
@@ -106,10 +166,13 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
 
     voltage_record: dict = {}
 
+    degraded: list[str] = []
+
     def substations() -> gpd.GeoDataFrame:
         units = pd.concat([plants.read_gem(raw_path(r), t) for t, r in GEM_FILES.items()], ignore_index=True)
+        path, why = _substations_file(raw_path("osm.substations"), out, built["lines"], study, degraded)
         layer, model = grid.substations_layer(
-            raw_path("osm.substations"),
+            path,
             built["lines"],
             study.grid.infer_voltage_within_km,
             units,
@@ -117,14 +180,16 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             ref.table("substation_kinds.csv"),
         )
         voltage_record.update(model.summary())
+        if why:
+            path.unlink()
         return layer
 
     built: dict[str, gpd.GeoDataFrame] = {}
     steps: list[tuple[str, Callable[[], gpd.GeoDataFrame]]] = [
         ("country", lambda: boundaries.country(raw_path("naturalearth.admin0"), study.region.name)),
         ("provinces", lambda: boundaries.provinces(raw_path("naturalearth.admin1"), ref_provinces)),
-        ("lakes", lambda: boundaries.lakes(raw_path("naturalearth.lakes"), built["country"])),
-        ("lines", lambda: grid.lines([raw_path(r) for r in LINE_FILES])),
+        ("lakes", lambda: _lakes(raw_path("naturalearth.lakes"), built["country"], degraded)),
+        ("lines", lambda: grid.lines(_line_paths(raw, degraded))),
         (
             "zones",
             lambda: zones.build_zones(
@@ -188,7 +253,9 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             "inputs": {
                 ref: {"file": str(source_file(ref).raw_relpath), "sha256": sha256_file(raw_path(ref))}
                 for ref in input_files(study)
+                if raw_path(ref).is_file()
             },
+            "degraded": degraded,
             "layers": {name: len(gdf) for name, gdf in built.items()},
             "grids": {
                 HUMIDITY: {

@@ -78,6 +78,11 @@ def country(admin0_path: Path, name: str) -> gpd.GeoDataFrame:
     return out
 
 
+def no_lakes() -> gpd.GeoDataFrame:
+    """Return an empty lakes layer (``area_km2, geometry``), for a region without a lakes file."""
+    return gpd.GeoDataFrame({F.AREA_KM2: pd.Series([], dtype=float)}, geometry=gpd.GeoSeries([], crs=4326))
+
+
 def lakes(lakes_path: Path, outline: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Lakes and reservoirs that touch the country: ``area_km2, geometry`` (may be empty)."""
     src = read_vector(lakes_path, "lakes")
