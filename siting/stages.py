@@ -403,7 +403,7 @@ def fetch(
 
 
 def degraded(layers_folder: Path) -> list[str]:
-    """What ``prepare`` skipped for missing or empty inputs, one line each (see ``siting.layers.degraded_notes``)."""
+    """Return what ``prepare`` skipped for missing or empty inputs, one line each (``layers.degraded_notes``)."""
     from siting.layers import degraded_notes
 
     return degraded_notes(layers_folder)
