@@ -136,3 +136,16 @@ def test_fetch_refuses_the_pakistan_mirror_for_another_region(tmp_path: Path, mi
 
     res = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "fetch", "--region", "NPL", "--mirror", str(mirror)])
     assert res.exit_code == 2 and "hold the pinned Pakistan extracts, not NPL" in res.output
+
+
+@pytest.mark.parametrize("literal", ["Karachi", "30_000", "30000", "2,813", r"\b280\b", "Gwadar", "NEPRA State"])
+def test_no_pakistan_literal_in_the_package_code(literal: str) -> None:
+    import re
+
+    hits = [
+        f"{p.relative_to(REPO)}:{n}"
+        for p in sorted((REPO / "siting").rglob("*.py"))
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(literal, line)
+    ]
+    assert not hits, f"country-specific literal {literal!r} in the code (move it to siting/regions/PAK/): {hits}"

@@ -34,6 +34,8 @@ METHOD_FIGURES = (
     "idle_radius_km",
 )
 """Rows of national.csv that are method constants: copied with their values and sources."""
+NO_BOUND = ("coast_sea_max_lat", "coast_sea_max_lon")
+"""Rows whose neutral value is no bound (``inf``): the coast proxy counts every DEM sea cell until one is set."""
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -129,6 +131,11 @@ def national_table() -> pd.DataFrame:
     keep = pak["key"].isin(METHOD_FIGURES)
     out = pak[["key", "value", "unit", "source", "date"]].copy()
     out.loc[~keep, ["value", "source", "date"]] = None
+    unbound = out["key"].isin(NO_BOUND)
+    out.loc[unbound, "value"] = float("inf")
+    out.loc[unbound, "source"] = (
+        "no bound: every DEM sea (nodata) cell counts for the coast; set a box if the DEM has inland gaps"
+    )
     out["where_published"] = [
         "method constant, copied from the Pakistan pack" if k else f"the national counterpart of Pakistan's: {s}"
         for k, s in zip(keep, pak["source"], strict=True)

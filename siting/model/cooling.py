@@ -45,7 +45,7 @@ Humidity
     In Pakistan the humid season (monsoon) is the hot one, so the sign is right; the phase is not (the
     monsoon peaks in August, the heat in May-June), and diurnal and synoptic variance make ``σ_q`` an upper
     bound of the seasonal swing. ``humidity_shape = 0`` keeps the annual dew point all year, which is the
-    more conservative choice for Karachi (1.33 instead of 1.30).
+    more conservative choice for a humid coastal city (a PUE of 1.33 instead of 1.30).
 
 PUE
     A monthly air-side-economiser model (:func:`monthly_pue`); its structure follows the thermodynamics-based,

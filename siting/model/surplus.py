@@ -19,7 +19,7 @@ availability profile, thermal and nuclear an availability factor (``availability
 monthly peak comes from ``demand_monthly.csv`` (the published summer peak and winter trough, interpolated).
 
 Deliverability, kept simple and explicit: provinces form two zones, the exporting south (Sindh,
-Balochistan: Thar coal, Karachi nuclear, the gas fleet, Jhimpir wind) and the north. Within a zone power
+Balochistan: Thar coal, the coastal nuclear units, the gas fleet, Jhimpir wind) and the north. Within a zone power
 moves freely; between zones at most ``south_north_transfer_mw``. A zone's net balance after that transfer
 is what new loads in the zone can use: in a zone left in deficit nothing is deliverable, however much one of
 its provinces generates; in a zone left in surplus the net is shared among its surplus provinces in
