@@ -280,6 +280,7 @@ def write_outputs(
         "sources": {
             sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}
             for sid, s in catalog.items()
+            if any(ref.partition(".")[0] == sid for ref in inputs)  # only the sources actually used
         },
         "candidates": {"scored": len(result.scored), "excluded": result.excluded, "constraints": result.constraints},
         "outputs": {

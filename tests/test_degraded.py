@@ -48,3 +48,12 @@ def test_prepare_and_score_run_with_layers_removed(data: Path) -> None:
     assert "lake or reservoir" not in prov["candidates"]["excluded"]
     scores = gpd.read_parquet(run.files["scores"])
     assert len(scores) > 100
+
+
+def test_attribution_lists_only_the_sources_used(data: Path) -> None:
+    study = Study(name="degraded", candidates={"h3_resolution": 5})
+    prov = json.loads((data / "processed" / "degraded" / "bitcoin_mining" / "provenance.json").read_text())
+    assert "osm" in prov["sources"] and "naturalearth" in prov["sources"]
+    assert set(prov["sources"]) == {ref.partition(".")[0] for ref in prov["inputs"]}
+    assert "wri_gppd" not in prov["sources"]  # catalogued, but no layer reads it
+    del study
