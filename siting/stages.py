@@ -84,6 +84,7 @@ class Result:
     weights: dict[str, float] | None = None  # the weights used (direct, AHP or entropy)
     sites: pd.DataFrame | None = None  # siting.decide.sites: adjacent high-scoring cells merged, ranked, spaced
     site_cells: pd.Series | None = None  # index: H3 cell, value: the site it belongs to
+    dropped: list[str] | None = None  # criteria dropped because their layer is missing, one line each
 
 
 def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
@@ -125,7 +126,7 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         scored, table, province_summary(table, scored, top), top, cand.excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
         sites=None if built is None else built.table,
-        site_cells=None if built is None else built.members,
+        site_cells=None if built is None else built.members, dropped=evaluated.dropped,
     )  # fmt: skip
 
 
@@ -350,7 +351,9 @@ def score(
         user_files["candidates"] = _file_record(candidates_file)
     result = score_study(study, profile, layers, points)
     inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
-    notes = degraded(paths.layers)  # what prepare skipped: a warning each, and a `degraded` note in provenance
+    notes = degraded(paths.layers) + (
+        result.dropped or []
+    )  # what prepare skipped, criteria dropped: a warning each, and a `degraded` note in provenance
     extra = {"rerun": shlex.join(command), "user_files": user_files, "degraded": notes}
     return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), [*warnings, *notes])
 

@@ -50,6 +50,11 @@ RASTER_LAYERS = {
     "koppen_class": ("koppen.classes", 1, None),
     "landcover_class": ("modis.landcover", 1, None),
 }
+OPTIONAL_GRIDS = {
+    "elevation_m": "the elevation exclusion, the lapse-rate correction and the coast proxy are skipped",
+    "koppen_class": "the Köppen-Geiger group is left empty",
+}
+"""Grids a region may lack: what is skipped without them (the layer reads as all nodata)."""
 ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
 HUMIDITY = "humidity"
 """Built grid layer: GLDAS annual specific humidity (g/kg) at 0.25°, band 1 mean, band 2 rms (gldas.stressors)."""
@@ -235,7 +240,14 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         for name, (file_ref, bands, units) in RASTER_LAYERS.items():
             bar.set_postfix_str(name)
             src = raw_path(file_ref)
+            if name in OPTIONAL_GRIDS and not src.is_file():
+                degraded.append(f"{name}: no file {src.name}; {OPTIONAL_GRIDS[name]}")
+                (out / f"{name}.tif").unlink(missing_ok=True)  # no stale grid of an earlier prepare
+                bar.update()
+                continue
             climate.check_raster(src, name, bands, units)
+            if name in OPTIONAL_GRIDS and np.isnan(climate.load_grid(src).values).all():
+                degraded.append(f"{name}: {src.name} covers nothing (all nodata); {OPTIONAL_GRIDS[name]}")
             with atomic_path(out / f"{name}.tif") as tmp:
                 shutil.copyfile(src, tmp)
             bar.update()
@@ -315,7 +327,11 @@ class Layers:
         grid (it stands in for ERA5's own orography in the lapse-rate correction).
         """
         if name not in self._grids:
-            if name == ERA5_CELL_ELEVATION:
+            absent = name in OPTIONAL_GRIDS and not self.raster(name).is_file()
+            if absent or (name == ERA5_CELL_ELEVATION and not self.raster("elevation_m").is_file()):
+                t2m = self.grid("t2m_monthly_c")  # a grid the region lacks: all nodata on the ERA5 grid
+                self._grids[name] = Grid(np.full((1, *t2m.shape), np.nan), t2m.transform, f"layer '{name}' (none)")
+            elif name == ERA5_CELL_ELEVATION:
                 values, transform = climate.average_onto(self.raster("elevation_m"), self.raster("t2m_monthly_c"))
                 self._grids[name] = Grid(values[None], transform, f"layer '{name}'")
             elif name in RASTER_LAYERS or name in BUILT_GRIDS:

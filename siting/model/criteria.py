@@ -188,6 +188,8 @@ def coast_distance_km(
     gaps are the Rann of Kutch in India). A few km of a land border next to a bay may count as coast. NaN if no
     sea cell is found (a landlocked region).
     """
+    if np.isnan(dem.values[0]).all():  # no DEM: no sea to find, the proxy is skipped
+        return np.full(len(lon), np.nan)
     rows, cols = np.nonzero(np.isnan(dem.values[0]))
     t = dem.transform
     sea_lon, sea_lat = t.c + t.a * (cols + 0.5), t.f + t.e * (rows + 0.5)
