@@ -8,7 +8,9 @@ layer atomically and records what it read in ``layers/<ISO3>/provenance.json``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +90,7 @@ def _substations_file(
     if not why:
         return path, None
     stand_in = grid.inferred_substations(lines, study.grid.substation_min_kv)
-    path = out / ".inferred_substations.geojson"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.gettempdir()) / f"siting-inferred-substations-{os.getpid()}.geojson"  # not in out: no debris
     stand_in.to_file(path, driver="GeoJSON")
     degraded.append(
         f"substations: {why}; {len(stand_in)} substations inferred from the ends of lines at or above "
