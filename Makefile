@@ -6,19 +6,26 @@ VENV      ?= .venv
 BIN       := $(VENV)/bin
 STUDY     ?= pakistan
 PROFILES  ?= bitcoin_mining ai_datacenter
-ISO3      ?= PAK
 DATA      ?= data
 
-# Offline: copy inputs from ../shared/data/mirror when it exists and SITING_DATA_MIRROR is unset.
-SITING_DATA_MIRROR ?= $(if $(wildcard ../shared/data/mirror/SHA256SUMS),../shared/data/mirror,)
+# a study or profile in configs/ (the planner's copy) wins over the packaged default of the same name
+STUDY_YML := $(firstword $(wildcard configs/studies/$(STUDY).yml) siting/defaults/studies/$(STUDY).yml)
+# the region comes from the study (region.iso3, default PAK); its pack: region.path, SITING_REGIONS_DIR or packaged
+ISO3      := $(or $(shell sed -n 's/^ *iso3: *\([A-Z][A-Z][A-Z]\).*/\1/p' $(STUDY_YML) 2>/dev/null | head -1),PAK)
+REGION_PATH := $(shell sed -n 's/^ *path: *\([^ #]*\).*/\1/p' $(STUDY_YML) 2>/dev/null | head -1)
+PACK      := $(firstword $(wildcard $(REGION_PATH)/region.yml $(REGION_PATH)/$(ISO3)/region.yml) siting/regions/$(ISO3)/region.yml)
+PACK_CSV  := $(wildcard $(dir $(PACK))*.csv)
+
+# Offline: copy the Pakistan extracts from ../shared/data/mirror when it exists and SITING_DATA_MIRROR is unset
+# (the mirror holds Pakistan only: another region is cut out of the official downloads).
+SITING_DATA_MIRROR ?= $(if $(filter PAK,$(ISO3)),$(if $(wildcard ../shared/data/mirror/SHA256SUMS),../shared/data/mirror,),)
 export SITING_DATA_MIRROR
 export SITING_DATA_DIR := $(DATA)
 
 SITING    := $(BIN)/siting
 INSTALLED := $(VENV)/.installed
-FETCHED   := $(DATA)/raw/.fetched
+FETCHED   := $(DATA)/raw/.fetched-$(ISO3)
 LAYERS    := $(DATA)/processed/layers/$(ISO3)/provenance.json
-STUDY_YML := configs/studies/$(STUDY).yml
 OUT        = $(DATA)/processed/$(STUDY)/$(1)
 SCORES    := $(foreach p,$(PROFILES),$(call OUT,$(p))/provenance.json)
 MAPS      := $(foreach p,$(PROFILES),$(call OUT,$(p))/map.html $(call OUT,$(p))/map.png)
@@ -29,9 +36,10 @@ COMPARE   := $(DATA)/processed/$(STUDY)/profiles_comparison.csv
 RUNS      ?= 500
 SEED      ?= 0
 # the code each stage runs (see the README's architecture section)
-CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py siting/reference/$(ISO3)/*.csv)
+CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py) $(PACK_CSV)
 OUTPUT_PY := $(wildcard siting/outputs/*.py siting/outputs/*/*.py)
 
+.SECONDEXPANSION:
 .PHONY: all install data layers scores maps briefs sensitivity allocate compare notebooks lab test test-fast lint clean help
 .DELETE_ON_ERROR:
 comma := ,
@@ -54,20 +62,20 @@ $(INSTALLED): pyproject.toml
 	@touch $@
 	@echo "✓ install"
 
-data: $(FETCHED) ## copy (mirror) or download the source files into data/raw/, checking sha256
+data: $(FETCHED) ## copy the mirror's pinned extracts, or cut the study's region out of the official downloads
 
 $(FETCHED): $(INSTALLED) siting/io/catalog.yml
-	@$(SITING) fetch
+	@$(SITING) fetch --study $(STUDY)
 	@touch $@
 
 layers: $(LAYERS) ## build the standard layers in data/processed/layers/<ISO3>/
 
-$(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(wildcard siting/reference/$(ISO3)/*.csv) $(STUDY_YML)
+$(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(PACK_CSV) $(STUDY_YML)
 	@$(SITING) prepare --study $(STUDY)
 
 scores: $(SCORES) ## score candidates for every profile
 
-$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) configs/%.yml $(STUDY_YML) $(CORE_PY)
+$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) $$(firstword $$(wildcard configs/$$*.yml) siting/defaults/profiles/$$*.yml) $(STUDY_YML) $(CORE_PY)
 	@$(SITING) score --study $(STUDY) --profile $*
 
 maps: $(MAPS) ## write the maps: offline HTML (map.html) and PNG (map.png)

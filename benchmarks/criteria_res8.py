@@ -91,7 +91,7 @@ def run_baseline(data: Path, points: Path) -> None:
     subs = layers.substations.to_crs(PROJECTED)
     lines = layers.lines[~layers.lines["is_hvdc"]].to_crs(PROJECTED)
     nodes = layers.connectivity_nodes.to_crs(PROJECTED)
-    fibre = pd.read_csv(Path(__file__).resolve().parents[1] / "siting/reference/PAK/fibre_routes.csv")
+    fibre = pd.read_csv(Path(__file__).resolve().parents[1] / "siting/regions/PAK/fibre_routes.csv")
     from shapely import LineString
 
     fibre_line = gpd.GeoDataFrame(geometry=[LineString(fibre[["lon", "lat"]].to_numpy())], crs=4326).to_crs(PROJECTED)

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from siting._errors import Interrupted, SitingError, escape_controls, from_os_error
+from siting import config
+from siting._errors import ConfigError, Interrupted, SitingError, escape_controls, from_os_error
 
 _DEBUG = {"on": False}
 
@@ -116,25 +117,56 @@ _profile_opt = click.option(
     "--mirror",
     type=click.Path(path_type=Path),
     default=None,
-    help="Copy from this mirror folder instead of downloading (or set SITING_DATA_MIRROR).",
+    help="Copy the Pakistan extracts from this mirror folder instead of downloading (or set SITING_DATA_MIRROR).",
 )
 @click.option("--base-url", default=None, help="Download <base-url>/<mirror path> instead (or SITING_DATA_URL).")
 @click.option("--source", "sources", multiple=True, help="Only these source ids (repeatable).")
+@click.option("--study", default=None, help="Fetch the region of this study (name or file).")
+@click.option("--region", "iso3", default=None, help="Fetch this region (ISO3 code of a region pack).")
+@click.option(
+    "--official-base",
+    default=None,
+    help="A server laid out like the official sites (http://host/<official host>/<path>), e.g. an office cache.",
+)
+@click.option("--refresh", is_flag=True, help="Download the artefacts again and accept new snapshots in the lock.")
 @click.pass_obj
-def fetch(obj: dict, mirror: Path | None, base_url: str | None, sources: tuple[str, ...]) -> None:
-    """Bring the catalogued source files into data/raw/, verifying sha256."""
+def fetch(
+    obj: dict,
+    mirror: Path | None,
+    base_url: str | None,
+    sources: tuple[str, ...],
+    study: str | None,
+    iso3: str | None,
+    official_base: str | None,
+    refresh: bool,
+) -> None:
+    """Bring a region's source files into data/raw/: the mirror's pinned extracts, or cut from the official ones."""
     from siting import stages
 
+    if study and iso3:
+        _run(_refuse, "pass --study or --region, not both.")
+    st = _run(stages.load_study, study)[0] if study else None
+    if iso3:
+        st = _run(config.Study, name=iso3.lower(), region=config.Region(iso3=iso3.upper(), name=iso3.upper()))
     with _stage("fetch"):
-        mirror_dir, results = _run(stages.fetch, obj["data_dir"], mirror, base_url, list(sources) or None)
+        mirror_dir, results, skipped = _run(
+            stages.fetch, obj["data_dir"], mirror, base_url, list(sources) or None, st, official_base, refresh
+        )
+    for line in skipped:
+        click.echo(f"warning: {line}", err=True)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.action] = counts.get(r.action, 0) + 1
     origin = f"from {mirror_dir}" if mirror_dir else "from the official sources"
+    region = st.region.iso3 if st else "PAK"
     _echo(
-        f"{len(results)} files in {obj['data_dir'] / 'raw'} ({origin}): "
+        f"{len(results)} files of {region} in {obj['data_dir'] / 'raw'} ({origin}): "
         + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
     )
+
+
+def _refuse(message: str) -> None:
+    raise ConfigError(message)
 
 
 @main.command()
@@ -147,6 +179,8 @@ def prepare(obj: dict, study: str) -> None:
     st, _ = _run(stages.load_study, study)
     with _stage("prepare"):
         folder = _run(stages.prepare, obj["data_dir"], st)
+    for note in stages.degraded(folder):
+        _say(f"warning: {note}")
     _echo(f"layers: {folder}")
 
 
@@ -329,6 +363,35 @@ def compare(obj: dict, study: str, profiles: str) -> None:
     with _stage(f"compare {', '.join(names)}"):
         path = _run(stages.compare, obj["data_dir"], study, names)
     _echo(f"  comparison       {path}")
+
+
+@main.group()
+def region() -> None:
+    """Region packs: the reference tables, region.yml and lock file of one country."""
+
+
+@region.command(name="new")
+@click.argument("iso3")
+@click.option(
+    "--admin1",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Natural Earth admin-1 file (the official ne_10m_admin_1_states_provinces.zip or an extract) "
+    "[default: the one `siting fetch` left in <data-dir>].",
+)
+@click.option("--dest", type=click.Path(path_type=Path), default=Path("regions"), show_default=True,
+              help="Folder of region packs; the pack goes to <dest>/<ISO3>/.")  # fmt: skip
+@click.option("--study-dir", type=click.Path(path_type=Path), default=Path("configs/studies"), show_default=True,
+              help="Where the new study file goes.")  # fmt: skip
+@click.option("--study", "study_name", default=None, help="Study name [the country's name, lower case].")
+@click.pass_obj
+def region_new(obj: dict, iso3: str, admin1: Path | None, dest: Path, study_dir: Path, study_name: str | None) -> None:
+    """Scaffold a region pack for any country (ISO3) and a study file that uses it."""
+    from siting import stages
+
+    out = _run(stages.region_new, obj["data_dir"], iso3.upper(), admin1, dest, study_dir, study_name)
+    click.echo(f"  region pack  {out['pack']}/  (fill national.csv, provinces.csv population, the other tables)")
+    click.echo(f"  study        {out['study']}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 A *study* says where and how: region, candidate grid, grid thresholds, surplus figures, ranking.
 A *profile* says what matters for a kind of load (Bitcoin mining, AI data centre): criteria, their value
-functions and weights. Both are YAML files under ``configs/``; every key is checked, unknown keys are
-refused, and a planner can override any default from the study file.
+functions and weights. Both are YAML files; every key is checked, unknown keys are
+refused, and a planner can override any default from the study file. The defaults ship with the package
+(``siting/defaults/profiles/``, ``siting/defaults/studies/``); a file of the same name in ``./configs/`` (or
+``$SITING_CONFIG_DIR``) takes precedence, so a planner edits a copy there and never the installed package.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, fields
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -45,10 +48,15 @@ class _Strict(BaseModel):
 
 
 class Region(_Strict):
-    """The study area: an ISO 3166-1 alpha-3 code whose reference tables ship in ``siting/reference``."""
+    """The study area: an ISO 3166-1 alpha-3 code and the region pack holding its tables (``siting.io.regions``).
+
+    ``path`` is a pack folder (holding ``region.yml``) or a folder of packs (``<path>/<ISO3>/``), relative to the
+    working directory; without it the pack is found in ``$SITING_REGIONS_DIR`` or among those shipped with siting.
+    """
 
     iso3: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "PAK"
     name: str = "Pakistan"
+    path: str | None = None
 
 
 class Exclusion(_Strict):
@@ -95,7 +103,8 @@ class Candidates(_Strict):
     """How candidate locations are drawn and what is excluded."""
 
     h3_resolution: Annotated[int, Field(ge=3, le=10)] = 7
-    max_elevation_m: Annotated[float, Field(gt=-500)] = 2500.0
+    max_elevation_m: Annotated[float, Field(gt=-500)] | None = 2500.0
+    """Cells above this elevation are excluded; ``null`` excludes none."""
     exclude_lakes: bool = True
     exclusions: list[Exclusion] = list(DEFAULT_EXCLUSIONS)
     """Declared exclusions applied after lakes and elevation, in order; each reports how many it removed."""
@@ -117,8 +126,9 @@ _MonthlyFraction = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(mi
 class Surplus(_Strict):
     """The provincial surplus model's figures (see ``siting.model.surplus``).
 
-    Defaults come from ``siting/reference/<ISO3>/`` (each value with its source); any can be replaced here,
-    provinces keyed by ISO 3166-2 code, fuels among coal, oil_gas, hydro, nuclear, bioenergy, wind, solar.
+    Defaults come from the region pack (``siting/regions/<ISO3>/``, each value with its source); any can be
+    replaced here, provinces keyed by ISO 3166-2 code, fuels among coal, oil_gas, hydro, nuclear, bioenergy, wind,
+    solar.
     """
 
     national_peak_demand_mw: Annotated[float, Field(gt=0)] | None = None
@@ -154,7 +164,7 @@ class Ranking(_Strict):
 
 @dataclass(frozen=True)
 class CoolingParams:
-    """Coefficients of the cooling criteria; each is a row of ``siting/reference/<ISO3>/cooling_coefficients.csv``.
+    """Coefficients of the cooling criteria; each is a row of the region pack's ``cooling_coefficients.csv``.
 
     The reference table gives every default with its source (``siting.model.cooling.cooling_params`` reads it
     at stage time); a study's ``cooling:`` section replaces any of them. The code defaults below are the PAK
@@ -237,7 +247,7 @@ class Study(_Strict):
     cooling: dict[str, float] = {}
     """Cooling model parameters (``siting.model.cooling.CoolingParams``), e.g. ``lapse_c_per_km: 6.0``."""
     figures: dict[str, float] = {}
-    """Replace any figure of ``siting/reference/<ISO3>/national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
+    """Replace any figure of the region pack's ``national.csv`` by key, e.g. ``line_route_factor: 1.3``."""
 
     @field_validator("name")
     @classmethod
@@ -552,8 +562,38 @@ class Profile(_Strict):
 
 
 def config_dir() -> Path:
-    """Folder holding ``<profile>.yml`` and ``studies/<study>.yml``: ``$SITING_CONFIG_DIR`` or ``./configs``."""
+    """Return the planner's override folder: ``$SITING_CONFIG_DIR`` or ``./configs`` (it need not exist)."""
     return Path(os.environ.get(CONFIG_DIR_ENV) or "configs")
+
+
+def defaults_dir() -> Path:
+    """Return the packaged defaults, ``siting/defaults/`` with ``profiles/`` and ``studies/`` (in the wheel)."""
+    return Path(str(files("siting").joinpath("defaults")))
+
+
+def profile_dirs() -> list[Path]:
+    """Folders searched for ``<profile>.yml``, first match wins: the override folder, then the packaged defaults."""
+    return [config_dir(), defaults_dir() / "profiles"]
+
+
+def study_dirs() -> list[Path]:
+    """Folders searched for ``<study>.yml``, first match wins: ``<override>/studies``, then the packaged defaults."""
+    return [config_dir() / "studies", defaults_dir() / "studies"]
+
+
+def _find(name: str, folders: list[Path]) -> Path | None:
+    for folder in folders:
+        if (folder / f"{name}.yml").is_file():
+            return folder / f"{name}.yml"
+    return None
+
+
+def _known(folders: list[Path]) -> list[str]:
+    return sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yml")})
+
+
+def _searched(folders: list[Path]) -> str:
+    return ", ".join(f"{f}/" for f in folders)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -628,8 +668,8 @@ def _validate(model: type[_M], doc: dict, path: Path) -> _M:
 
 
 def available_profiles() -> list[str]:
-    """Names of the profiles in the config folder."""
-    return sorted(p.stem for p in config_dir().glob("*.yml"))
+    """Names of the profiles in the override folder and the packaged defaults."""
+    return _known(profile_dirs())
 
 
 def load_profile(name_or_path: str) -> Profile:
@@ -643,11 +683,13 @@ def load_profile(name_or_path: str) -> Profile:
     """
     path = Path(name_or_path)
     if not path.suffix:
-        path = config_dir() / f"{name_or_path}.yml"
-        if not path.is_file():
+        found = _find(name_or_path, profile_dirs())
+        if found is None:
             raise ConfigError(
-                f"unknown profile '{name_or_path}'; {_choices(available_profiles(), config_dir(), 'profiles')}."
+                f"unknown profile '{name_or_path}'; use one of: {', '.join(available_profiles())} "
+                f"(searched {_searched(profile_dirs())})."
             )
+        path = found
     return _validate(Profile, _read_yaml(path), path)
 
 
@@ -655,22 +697,15 @@ def study_path(name_or_path: str) -> Path:
     """Return the file of a study given by name (``configs/studies/<name>.yml``) or path."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = config_dir() / "studies" / f"{name_or_path}.yml"
-        if not path.is_file():
-            known = sorted(p.stem for p in (config_dir() / "studies").glob("*.yml"))
+        found = _find(name_or_path, study_dirs())
+        if found is None:
+            known = _known(study_dirs())
             raise ConfigError(
-                f"unknown study '{name_or_path}'; {_choices(known, config_dir() / 'studies', 'studies')}."
+                f"unknown study '{name_or_path}'; use one of: {', '.join(known) or '(none)'} "
+                f"(searched {_searched(study_dirs())})."
             )
+        path = found
     return path
-
-
-def _choices(known: list[str], folder: Path, what: str) -> str:
-    if known:
-        return f"use one of: {', '.join(known)} (files in {folder}/)"
-    return (
-        f"there are no {what} in {folder.resolve()}/ (set {CONFIG_DIR_ENV} to the configs folder, or give the "
-        f"path of a .yml file)"
-    )
 
 
 def load_study(name_or_path: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:

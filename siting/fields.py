@@ -333,14 +333,14 @@ FIELDS: dict[str, Field] = {
             F.COOLING_COST_KUSD,
             "kUS$/MW-yr",
             "Cooling and overhead cost",
-            "Overhead energy at the proposed PKR 22.5/kWh tariff (280 PKR/US$), per MW of IT load a year.",
+            "Overhead energy at the tariff and exchange rate of the region's national.csv, per MW of IT load a year.",
         ),
         Field(F.DIST_IXP_KM, "km", "Distance to internet exchange", "Great-circle distance to the nearest PKIX node."),
         Field(
             F.DIST_CABLE_LANDING_KM,
             "km",
             "Distance to cable landing",
-            "Great-circle distance to the nearest submarine cable landing (Karachi, Gwadar).",
+            "Great-circle distance to the nearest submarine cable landing (connectivity_nodes.csv).",
         ),
         Field(
             F.DIST_FIBRE_ROUTE_KM,
@@ -352,8 +352,8 @@ FIELDS: dict[str, Field] = {
             F.LATENCY_MS,
             "ms",
             "Round-trip latency to the latency anchor",
-            "Round trip over fibre to the region's latency anchor (connectivity_nodes.csv; Pakistan: the Karachi "
-            "cable landing): 2 × distance × fibre route factor / speed of light in fibre; switching excluded.",
+            "Round trip over fibre to the region's latency anchor (the node flagged in connectivity_nodes.csv): "
+            "2 × distance × fibre route factor / speed of light in fibre; switching excluded.",
         ),
         Field(F.ELEVATION_M, "m", "Elevation", "Mean elevation of the ~9 km DEM cell."),
         Field(

@@ -6,6 +6,7 @@ The command line and the notebooks call these; each stage reads only what the st
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
 from dataclasses import dataclass
@@ -37,6 +38,15 @@ from siting.io.paths import SITE_CELLS_FILE, Paths
 from siting.kernels.geodesy import PointIndex
 from siting.layers import Layers
 from siting.model import candidates, cooling, criteria, surplus
+
+
+def region_new(
+    data: Path, iso3: str, admin1: Path | None, dest: Path, study_dir: Path, study_name: str | None = None
+) -> dict[str, Path]:
+    """Scaffold a region pack and its study (``siting region new``; see ``siting.io.scaffold``)."""
+    from siting.io import scaffold
+
+    return scaffold.new_region(iso3, admin1 or scaffold.find_admin1(data), dest, study_dir, study_name)
 
 
 def load_study(study: str = "pakistan", profile: str | None = None) -> tuple[Study, Profile]:
@@ -81,6 +91,7 @@ class Result:
     weights: dict[str, float] | None = None  # the weights used (direct, AHP or entropy)
     sites: pd.DataFrame | None = None  # siting.decide.sites: adjacent high-scoring cells merged, ranked, spaced
     site_cells: pd.Series | None = None  # index: H3 cell, value: the site it belongs to
+    dropped: list[str] | None = None  # criteria dropped because their layer is missing, one line each
 
 
 def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
@@ -122,7 +133,7 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         scored, table, province_summary(table, scored, top), top, cand.excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
         sites=None if built is None else built.table,
-        site_cells=None if built is None else built.members,
+        site_cells=None if built is None else built.members, dropped=evaluated.dropped,
     )  # fmt: skip
 
 
@@ -262,6 +273,7 @@ def _write_set(
         cells = pd.DataFrame({F.CELL: result.site_cells.index.to_numpy(), "site_id": result.site_cells.to_numpy()})
         files["site_cells"] = write_parquet(out / SITE_CELLS_FILE, cells)
     catalog = load_catalog()
+    pack = reference.Reference.for_study(study)
     prov = {
         "siting_version": __version__,
         "python": platform.python_version(),
@@ -269,16 +281,15 @@ def _write_set(
         "profile": profile.model_dump(by_alias=True),
         "weights": result.weights,
         "cooling": {  # the coefficients the cooling columns used (cdd_cdays is on base cdd_base_c)
-            "table": f"siting/reference/{study.region.iso3}/{cooling.REFERENCE_TABLE}",
+            "table": f"{pack.where}/{cooling.REFERENCE_TABLE}",
             "overridden": sorted(study.cooling),
-            "params": cooling.cooling_params(
-                reference.table(study.region.iso3, cooling.REFERENCE_TABLE), study.cooling
-            ).as_dict(),
+            "params": cooling.cooling_params(pack.table(cooling.REFERENCE_TABLE), study.cooling).as_dict(),
         },
         "inputs": inputs,
         "sources": {
             sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}
             for sid, s in catalog.items()
+            if any(ref.partition(".")[0] == sid for ref in inputs)  # only the sources actually used
         },
         "candidates": {"scored": len(result.scored), "excluded": result.excluded, "constraints": result.constraints},
         "outputs": {
@@ -366,8 +377,11 @@ def _score(
         user_files["candidates"] = _file_record(candidates_file)
     result = score_study(study, profile, layers, points)
     inputs = _layer_inputs(paths.layers / "provenance.json")
-    extra = {"rerun": shlex.join(command), "user_files": user_files}
-    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), list(warnings))
+    notes = degraded(paths.layers) + (
+        result.dropped or []
+    )  # what prepare skipped, criteria dropped: a warning each, and a `degraded` note in provenance
+    extra = {"rerun": shlex.join(command), "user_files": user_files, "degraded": notes}
+    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), [*warnings, *notes])
 
 
 def _layer_inputs(path: Path) -> dict:
@@ -392,19 +406,52 @@ def _file_record(path: Path) -> dict[str, str]:
 # --- the other stages: one function a Make target; the command line calls these and only prints -------------
 
 
-def fetch(data: Path, mirror: Path | None = None, base_url: str | None = None, sources: list[str] | None = None):
-    """Run the ``fetch`` stage (``make data``): bring every catalogued file into ``data/raw``, sha256-checked.
+def fetch(
+    data: Path,
+    mirror: Path | None = None,
+    base_url: str | None = None,
+    sources: list[str] | None = None,
+    study: Study | None = None,
+    official_base: str | None = None,
+    refresh: bool = False,
+):
+    """Run the ``fetch`` stage (``make data``): bring the region's files into ``data/raw``, checked.
+
+    With a mirror or a base URL, the Pakistan extracts are copied and verified against their pinned sha256;
+    otherwise each file is cut out of its official artefact (``siting.io.fetch.fetch_official``).
 
     Returns
     -------
     tuple
-        The mirror used (None when downloading) and one result per file.
+        The mirror used (None when downloading), one result per file, and one line per file skipped.
 
     """
-    from siting.io.fetch import fetch_all, resolve_mirror
+    from siting.io import fetch as fetching
+    from siting.io.regions import find_pack
 
-    mirror_dir = resolve_mirror(mirror)
-    return mirror_dir, fetch_all(data / "raw", mirror=mirror_dir, base_url=base_url, sources=sources)
+    region = study.region if study else config.Region()
+    mirror_dir = fetching.resolve_mirror(mirror)
+    base_url = base_url or os.environ.get(fetching.BASE_URL_ENV) or None
+    if mirror_dir is not None or base_url:
+        if region.iso3 != "PAK":
+            raise ConfigError(
+                f"the mirror and --base-url hold the pinned Pakistan extracts, not {region.iso3}; fetch "
+                f"{region.iso3} from the official sources (no --mirror, unset SITING_DATA_MIRROR)."
+            )
+        results = fetching.fetch_all(data / "raw", mirror=mirror_dir, base_url=base_url, sources=sources)
+        skipped: list[str] = []
+    else:
+        pack = find_pack(region.iso3, region.path)
+        results, skipped = fetching.fetch_official(data / "raw", data / "cache", pack, official_base, sources, refresh)
+    fetching.mark_region(data / "raw", region.iso3)
+    return mirror_dir, results, skipped
+
+
+def degraded(layers_folder: Path) -> list[str]:
+    """Return what ``prepare`` skipped for missing or empty inputs, one line each (``layers.degraded_notes``)."""
+    from siting.layers import degraded_notes
+
+    return degraded_notes(layers_folder)
 
 
 def prepare(data: Path, study: Study) -> Path:

@@ -94,5 +94,5 @@ def national6(layers) -> Scored:
     from siting.stages import score_study
 
     study = Study(name="test", candidates={"h3_resolution": 6})
-    profile = load_profile(str(REPO / "configs" / "bitcoin_mining.yml"))
+    profile = load_profile("bitcoin_mining")
     return Scored(study, profile, score_study(study, profile, layers))

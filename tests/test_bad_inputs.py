@@ -191,7 +191,7 @@ CONFIG_CASES = {
         "name: s\nsurplus:\n  population: {Sindhh: 1000}\n",
         "surplus.population.Sindhh: unknown province code or name; use one of PK-PB (Punjab), PK-SD (Sindh), PK-KP "
         "(Khyber Pakhtunkhwa), PK-BA (Balochistan), PK-IS (Islamabad Capital Territory), PK-GB (Gilgit-Baltistan), "
-        "PK-JK (Azad Jammu and Kashmir) (aliases are listed in siting/reference/PAK/provinces.csv).",
+        "PK-JK (Azad Jammu and Kashmir) (aliases are listed in the provinces.csv of region pack PAK).",
     ),
     "same_province_twice": (
         "name: s\nsurplus:\n  surplus_mw: {Sind: 100, PK-SD: 200}\n",
@@ -217,7 +217,7 @@ def test_bad_study_file_ends_in_one_sentence(tmp_path, data_dir, name) -> None:
 
 
 def test_negative_weight_names_the_profile_and_criterion(tmp_path, data_dir, study_file) -> None:
-    text = (REPO / "configs" / "bitcoin_mining.yml").read_text()
+    text = (REPO / "siting" / "defaults" / "profiles" / "bitcoin_mining.yml").read_text()
     path = tmp_path / "neg.yml"
     path.write_text(text.replace("weight: 0.28", "weight: -0.28", 1))
     code, _, err = cli(data_dir, "score", "--study", str(study_file), "--profile", str(path))
@@ -306,7 +306,7 @@ def test_raw_inputs_corrupt_or_without_crs(tmp_path) -> None:
 
 
 def test_nan_in_a_criterion_names_it_counts_and_says_what_to_do() -> None:
-    profile = load_profile(str(REPO / "configs" / "bitcoin_mining.yml"))
+    profile = load_profile(str(REPO / "siting" / "defaults" / "profiles" / "bitcoin_mining.yml"))
     table = pd.DataFrame({name: np.ones(4) for name in profile.criteria})
     table["lon"], table["lat"] = [67.0, 68.0, 69.0, 70.0], [30.0, 29.0, 28.0, 27.0]
     table.loc[[1, 3], "dist_substation_km"] = np.nan

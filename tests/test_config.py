@@ -59,7 +59,7 @@ def test_good_profile_loads_by_name(cfg: Path) -> None:
     assert profile.weights == {"surplus_mw": 0.5, "dist_substation_km": 0.3, "t2m_hottest_month_c": 0.2}
     assert profile.criteria["dist_substation_km"].value.worst == 50
     assert profile.criteria["dist_substation_km"].why == "close is cheap"
-    assert available_profiles() == ["alpha", "beta"]
+    assert available_profiles() == ["ai_datacenter", "alpha", "beta", "bitcoin_mining"]  # overrides + packaged
     assert config_dir() == cfg
 
 
@@ -74,6 +74,26 @@ def test_config_dir_defaults_to_configs_below_cwd(tmp_path: Path, monkeypatch: p
     write(tmp_path / "configs", "delta.yml", GOOD_PROFILE.format(name="delta"))
     assert config_dir() == Path("configs")
     assert load_profile("delta").name == "delta"
+
+
+def test_packaged_defaults_load_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SITING_CONFIG_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    study, profile = load_study("pakistan")
+    assert study.region.iso3 == "PAK" and profile.name == "bitcoin_mining"
+
+
+def test_override_folder_wins_over_packaged_default(cfg: Path) -> None:
+    (cfg / "bitcoin_mining.yml").write_text(GOOD_PROFILE.format(name="bitcoin_mining"))
+    assert load_profile("bitcoin_mining").criteria.keys() == load_profile("alpha").criteria.keys()
+
+
+def test_unknown_study_names_every_folder_searched(cfg: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_study("nowhere")
+    message = str(err.value)
+    assert "pakistan" in message and "small" in message
+    assert str(cfg / "studies") in message and str(Path("siting") / "defaults" / "studies") in message
 
 
 def test_unknown_profile_lists_the_available_ones(cfg: Path) -> None:
@@ -269,11 +289,9 @@ def test_study_objects_are_frozen() -> None:
         study.name = "y"
 
 
-def test_shipped_profiles_are_valid_if_present(monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = REPO / "configs"
-    if not any(folder.glob("*.yml")):
-        pytest.skip("no profiles in configs/ yet")
-    monkeypatch.setenv("SITING_CONFIG_DIR", str(folder))
+def test_shipped_profiles_are_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SITING_CONFIG_DIR", str(tmp_path / "empty"))
+    assert available_profiles() == ["ai_datacenter", "bitcoin_mining"]
     for name in available_profiles():
         profile = load_profile(name)
         assert profile.name == name
@@ -407,3 +425,8 @@ def test_every_value_kind_loads(cfg: Path) -> None:
         "linear", "piecewise", "sigmoid", "threshold", "categorical"
     ]  # fmt: skip
     assert p.constraints["iso_3166_2"].none_of == ["PK-IS"]
+
+
+def test_max_elevation_null_means_no_elevation_exclusion() -> None:
+    study = Study.model_validate({"name": "x", "candidates": {"max_elevation_m": None}})
+    assert study.candidates.max_elevation_m is None

@@ -317,7 +317,7 @@ def test_study_file_that_is_a_fifo_is_refused(tmp_path, data_dir) -> None:
 
 def test_profile_whose_stem_is_dotdot_cannot_write_into_processed(tmp_path, data_dir) -> None:
     profile = tmp_path / "...yml"  # stem '..'
-    profile.write_text((REPO / "configs" / "bitcoin_mining.yml").read_text())
+    profile.write_text((REPO / "siting" / "defaults" / "profiles" / "bitcoin_mining.yml").read_text())
     study = tmp_path / "small.yml"
     study.write_text(SMALL)
     code, _, err = cli(data_dir, "score", "--study", str(study), "--profile", str(profile))

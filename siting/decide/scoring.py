@@ -28,6 +28,7 @@ from siting.config import (
     Profile,
     SigmoidValue,
     ThresholdValue,
+    Weights,
 )
 from siting.fields import F
 from siting.kernels import mcda
@@ -154,6 +155,48 @@ class Scored:
     table: pd.DataFrame
     weights: dict[str, float]
     removed: dict[str, int] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    """One line per criterion dropped because its layer is missing (see :func:`drop_missing_criteria`)."""
+
+
+def drop_missing_criteria(table: pd.DataFrame, profile: Profile) -> tuple[Profile, list[str]]:
+    """Drop the criteria missing (NaN) for every candidate, whose layer is absent; renormalise the weights.
+
+    The remaining criteria keep their relative weights (direct, or the AHP weights, then used as direct);
+    entropy weights are recomputed on what remains. Returns the profile to score with and one line per
+    criterion dropped, naming it and why.
+
+    Raises
+    ------
+    DataError
+        If every criterion is missing.
+
+    """
+    gone = [
+        n
+        for n, c in profile.criteria.items()
+        if len(table) and n in table.columns and not isinstance(c.value, CategoricalValue)
+        and pd.to_numeric(table[n], errors="coerce").isna().all()
+    ]  # fmt: skip
+    if not gone:
+        return profile, []
+    keep = {n: c for n, c in profile.criteria.items() if n not in gone}
+    if not keep:
+        raise DataError(f"every criterion of profile {profile.name} is missing; its layers are absent.")
+    weights = profile.weights_
+    if profile.weights_.method != "entropy":
+        w = profile.weights
+        total = sum(w[n] for n in keep) or 1.0
+        keep = {n: c.model_copy(update={"weight": w[n] / total}) for n, c in keep.items()}
+        weights = Weights(method="direct")
+    share = sum(profile.weights[n] for n in gone) if profile.weights_.method != "entropy" else None
+    lines = [
+        f"criterion {n}: missing for every candidate (its layer is absent or covers nothing); dropped from profile "
+        f"{profile.name}"
+        + (f", the other weights renormalised (they held {1 - share:.0%} of the weight)" if share is not None else "")
+        for n in gone
+    ]
+    return profile.model_copy(update={"criteria": keep, "weights_": weights}), lines
 
 
 def rank(out: pd.DataFrame) -> pd.DataFrame:
@@ -184,6 +227,7 @@ def evaluate(table: pd.DataFrame, profile: Profile) -> Scored:
         ``rank_in_province`` and ``rank_national``; the weights used; candidates removed per constraint.
 
     """
+    profile, dropped = drop_missing_criteria(table, profile)
     keep, removed = apply_constraints(table, profile)
     out = table.loc[keep].copy()
     if len(table) and not len(out):
@@ -198,7 +242,7 @@ def evaluate(table: pd.DataFrame, profile: Profile) -> Scored:
         out[points_column(name)] = 100.0 * w[j] * values[:, j]
     out[F.SCORE] = 100.0 * mcda.AGGREGATIONS[profile.aggregation](values, w) if len(out) else np.zeros(0)
     out = rank(out)
-    return Scored(out, dict(zip(profile.criteria, w.tolist(), strict=True)), removed)
+    return Scored(out, dict(zip(profile.criteria, w.tolist(), strict=True)), removed, dropped)
 
 
 def score(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:

@@ -25,6 +25,9 @@ class SourceFile:
     url: str
     mirror_path: str
     sha256: str
+    official_format: dict | None = None
+    """How to cut the region out of the official artefact (``siting.io.extract``): ``kind``, ``url`` (with
+    ``{iso2}``/``{iso3}``), the rule's keys; None where there is no open download (see ``manual``)."""
 
     @property
     def raw_relpath(self) -> Path:

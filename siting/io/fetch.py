@@ -7,19 +7,26 @@ interrupted fetch leaves nothing half-written.
 
 from __future__ import annotations
 
+import datetime
 import http.client
+import json
 import os
 import shutil
+import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 from tqdm import tqdm
 
 from siting._errors import DataError
+from siting.io import extract
 from siting.io.catalog import SourceFile, load_catalog
 from siting.io.files import atomic_path, sha256_file
+from siting.io.regions import LOCK_FILE, RegionPack, packaged_dir
 
 MIRROR_ENV = "SITING_DATA_MIRROR"
 BASE_URL_ENV = "SITING_DATA_URL"
@@ -154,6 +161,200 @@ def fetch_all(
     todo = [f for sid in wanted for f in catalog[sid].files.values()]
     base_url = base_url or os.environ.get(BASE_URL_ENV) or None
     results = []
-    for f in tqdm(todo, desc="fetch", unit="file", disable=not progress):
-        results.append(fetch_file(f, raw_dir, mirror=mirror, base_url=base_url))
+    # leave=False and a context: the bar is cleared before any error line is printed, never sharing its line
+    with tqdm(todo, desc="fetch", unit="file", disable=not progress, leave=False) as bar:
+        for f in bar:
+            results.append(fetch_file(f, raw_dir, mirror=mirror, base_url=base_url))
     return results
+
+
+CDS_HELP = (
+    "ERA5 comes from the Copernicus Climate Data Store, which needs a free key: register at "
+    "https://cds.climate.copernicus.eu, accept the ERA5 licence and put the key in ~/.cdsapirc "
+    "(https://cds.climate.copernicus.eu/how-to-api); siting does not yet request and average the monthly means "
+    "itself, so put the 12-band climatology GeoTIFF at the catalogued path in data/raw/era5/"
+)
+
+
+def _download_resumable(url: str, dest: Path, desc: str, data: bytes | None = None, attempts: int = 3) -> None:
+    """Download ``url`` into ``dest`` once: resume a partial ``.part`` file (HTTP Range), retry on failure."""
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    last: Exception | None = None
+    for attempt in range(attempts):
+        have = part.stat().st_size if part.exists() and data is None else 0
+        req = urllib.request.Request(url, data=data, headers={"Range": f"bytes={have}-"} if have else {})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                if have and resp.status != 206:  # the server ignored the range: start again
+                    have = 0
+                total = int(resp.headers.get("Content-Length") or 0) + have or None
+                with (
+                    open(part, "ab" if have else "wb") as out,
+                    tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=desc, leave=False) as bar,
+                ):
+                    while block := resp.read(1 << 16):
+                        out.write(block)
+                        bar.update(len(block))
+            os.replace(part, dest)
+            return
+        except (OSError, http.client.HTTPException) as exc:
+            last = exc
+            time.sleep(min(2**attempt, 10) * RETRY_PAUSE_S)
+    raise DataError(
+        f"could not download {url} after {attempts} attempts ({last}); check the network (a partial download is "
+        f"kept and resumed), or pass --mirror DIR to copy the files from a local mirror."
+    )
+
+
+RETRY_PAUSE_S = 1.0
+
+
+def _official_url(spec: dict, region: extract.Region, official_base: str | None) -> str:
+    url = str(spec["url"]).format(iso2=region.iso2, iso3=region.iso3)
+    if official_base:  # a local server laid out like the official sites: keep the path, replace scheme and host
+        parts = urllib.parse.urlsplit(url)
+        url = official_base.rstrip("/") + "/" + parts.netloc + parts.path
+    return url
+
+
+def _lock_path(pack: RegionPack, raw_dir: Path) -> Path:
+    """Return the region's lock file; for a pack shipped in the package, one beside data/raw (never in it)."""
+    if pack.folder.resolve().is_relative_to(packaged_dir().resolve()):
+        return raw_dir / f"{pack.iso3}.{LOCK_FILE}"
+    return pack.lock_path
+
+
+def fetch_official(
+    raw_dir: Path,
+    cache_dir: Path,
+    pack: RegionPack,
+    official_base: str | None = None,
+    sources: Iterable[str] | None = None,
+    refresh: bool = False,
+    progress: bool = True,
+) -> tuple[list[FetchResult], list[str]]:
+    """Fetch a region from the official sources: download each artefact once, cut the region out, lock it.
+
+    Every extract's sha256 is recorded trust-on-first-use in the region's ``data.lock.json`` (with the artefact's
+    sha256, its url, the time and, for OSM, the Overpass query and its data timestamp) and verified on later
+    fetches; ``refresh`` accepts a new snapshot of a living source instead.
+
+    Returns
+    -------
+    (list of FetchResult, list of str)
+        What happened to each file, and one line a file skipped (no open download, or ERA5 without a CDS key).
+
+    """
+    catalog = load_catalog()
+    wanted = list(sources) if sources is not None else list(catalog)
+    region = extract.Region(pack.iso3, str(pack.meta.get("iso2") or ""), pack.name)
+    if not region.iso2:
+        raise DataError(f"{pack.folder / 'region.yml'} has no iso2 (ISO 3166-1 alpha-2 code); add it, e.g. iso2: PK.")
+    lock_file = _lock_path(pack, raw_dir)
+    lock: dict = json.loads(lock_file.read_text()) if lock_file.is_file() else {"region": pack.iso3, "files": {}}
+    results: list[FetchResult] = []
+    skipped: list[str] = []
+    todo = [f for sid in wanted for f in catalog[sid].files.values()]
+    run = _Run(raw_dir, cache_dir, region, lock, lock_file, official_base, refresh, set())
+    with tqdm(todo, desc="fetch", unit="file", disable=not progress, leave=False) as bar:
+        for f in bar:
+            done = _fetch_one_official(f, run)
+            if isinstance(done, str):
+                skipped.append(done)
+            else:
+                results.append(done)
+    with atomic_path(lock_file) as tmp:
+        tmp.write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    return results, skipped
+
+
+@dataclass
+class _Run:
+    """State of one official fetch: the region, its lock, and the artefacts downloaded so far."""
+
+    raw_dir: Path
+    cache_dir: Path
+    region: extract.Region
+    lock: dict
+    lock_file: Path
+    official_base: str | None
+    refresh: bool
+    downloaded: set[Path]
+
+
+def _fetch_one_official(f: SourceFile, run: _Run) -> FetchResult | str:
+    """Fetch one file from its official artefact; return its result, or the line saying why it was skipped."""
+    spec = f.official_format
+    if spec is None:
+        why = CDS_HELP if f.source == "era5" else f"no scripted open download yet; get it from {f.url}"
+        return f"{f.source}.{f.key} skipped: {why}."
+    region = run.region
+    url = _official_url(spec, region, run.official_base)
+    overpass = spec["kind"] == "overpass"
+    cache = run.cache_dir / f.source / (f"overpass_{region.iso3}.json" if overpass else Path(url).name)
+    query = extract.OVERPASS_QUERY.format(iso2=region.iso2) if overpass else None
+    dest = run.raw_dir / f.raw_relpath
+    entry = run.lock["files"].get(f"{f.source}.{f.key}")
+    if dest.exists() and entry and not run.refresh and sha256_file(dest) == entry["sha256"]:
+        return FetchResult(f, dest, "present")
+    if cache not in run.downloaded and (run.refresh or not cache.exists()):
+        body = urllib.parse.urlencode({"data": query}).encode() if query else None
+        _download_resumable(url, cache, f"{f.source}/{cache.name}", data=body)
+        run.downloaded.add(cache)
+    if spec["kind"] == "ne_zip" and spec.get("filter") == "bbox":
+        outline = run.raw_dir / load_catalog()["naturalearth"].files["admin0"].raw_relpath
+        region = extract.Region(region.iso3, region.iso2, region.name, gpd.read_file(outline))
+    with atomic_path(dest) as tmp:
+        n = extract.EXTRACTORS[spec["kind"]](cache, tmp, region, spec)
+        digest = sha256_file(tmp)
+        if entry and entry.get("trust") == "tofu" and entry["sha256"] != digest and not run.refresh:
+            raise DataError(
+                f"{f.source}.{f.key}: the extract from {url} has sha256 {digest[:12]}… but {run.lock_file} "
+                f"recorded {entry['sha256'][:12]}…; pass --refresh to accept the new snapshot, or restore the artefact."
+            )
+    record = {"path": str(f.raw_relpath), "sha256": digest, "trust": "tofu", "url": url, "features": n,
+              "artefact_sha256": sha256_file(cache), "fetched_utc": _now()}  # fmt: skip
+    if query:
+        record |= {"query": query, "osm_base_timestamp": _osm_timestamp(cache)}
+    run.lock["files"][f"{f.source}.{f.key}"] = record
+    return FetchResult(f, dest, "extracted")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _osm_timestamp(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("osm3s", {}).get("timestamp_osm_base")
+    except (OSError, ValueError):
+        return None
+
+
+REGION_MARKER = "REGION"
+"""``data/raw/REGION`` names the region whose files ``data/raw`` holds (written by every fetch)."""
+
+
+def mark_region(raw_dir: Path, iso3: str) -> None:
+    """Record which region's files ``raw_dir`` holds."""
+    with atomic_path(raw_dir / REGION_MARKER) as tmp:
+        tmp.write_text(iso3 + "\n")
+
+
+def check_region(raw_dir: Path, iso3: str) -> None:
+    """Refuse to build a region's layers from another region's files.
+
+    Raises
+    ------
+    DataError
+        If ``raw_dir/REGION`` names another region.
+
+    """
+    marker = raw_dir / REGION_MARKER
+    held = marker.read_text().strip() if marker.is_file() else "PAK"  # folders fetched before the marker: Pakistan
+    if held != iso3:
+        raise DataError(
+            f"{raw_dir} holds the files of {held}, not {iso3}; run `siting fetch --region {iso3}` (or --study) first, "
+            f"or use another --data-dir."
+        )

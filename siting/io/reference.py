@@ -1,28 +1,37 @@
-"""Reference tables shipped with siting (``siting/reference/<ISO3>/``): provinces, national facts, nodes.
+"""Reference tables of a region pack (``<pack>/*.csv``, see :mod:`siting.io.regions`): provinces, national facts.
 
-Each table carries a ``source`` column; a study config can override any value it uses.
+Each table carries a ``source`` column; a study config can override any value it uses. The packs Siting ships
+live in ``siting/regions/<ISO3>/``; a planner's own are found by the study's ``region.path`` or
+``$SITING_REGIONS_DIR``.
 """
 
 from __future__ import annotations
 
 import re
-from importlib.resources import files
+from pathlib import Path
 
 import pandas as pd
 
 from siting._errors import ConfigError
 from siting.config import Study, Surplus
+from siting.io.regions import RegionPack, find_pack
+
+
+def _read_file(folder: Path, name: str) -> pd.DataFrame:
+    path = folder / name
+    if not path.is_file():
+        raise ConfigError(
+            f"region pack {folder} has no reference table {name}; add it (see siting/regions/PAK/{name} for the "
+            f"layout)."
+        )
+    try:
+        return pd.read_csv(path, encoding="utf-8")
+    except pd.errors.EmptyDataError as exc:
+        raise ConfigError(f"{path} is empty; give it at least its header line (see siting/regions/PAK/).") from exc
 
 
 def _read(iso3: str, name: str) -> pd.DataFrame:
-    res = files("siting").joinpath("reference", iso3, name)
-    if not res.is_file():
-        raise ConfigError(
-            f"region '{iso3}' has no reference table {name}; add siting/reference/{iso3}/{name} "
-            f"(see siting/reference/PAK/ for the layout)."
-        )
-    with res.open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh)
+    return _read_file(find_pack(iso3).folder, name)
 
 
 def table(iso3: str, name: str) -> pd.DataFrame:
@@ -44,7 +53,7 @@ def national_value(iso3: str, key: str) -> float:
     """One national figure, e.g. ``national_value("PAK", "peak_demand_mw")``."""
     table = national(iso3)
     if key not in table.index:
-        raise ConfigError(f"siting/reference/{iso3}/national.csv has no row '{key}'; add it with its source.")
+        raise ConfigError(f"{find_pack(iso3).folder}/national.csv has no row '{key}'; add it with its source.")
     return float(table.loc[key, "value"])
 
 
@@ -66,7 +75,7 @@ def figure(iso3: str, key: str, overrides: dict[str, float] | None = None) -> tu
         return float(overrides[key]), "study config"
     table = national(iso3)
     if key not in table.index:
-        raise ConfigError(f"siting/reference/{iso3}/national.csv has no row '{key}'; add it with its source.")
+        raise ConfigError(f"{find_pack(iso3).folder}/national.csv has no row '{key}'; add it with its source.")
     return float(table.loc[key, "value"]), str(table.loc[key, "source"])
 
 
@@ -106,7 +115,7 @@ def _code_in(table: pd.DataFrame, iso3: str, name: object, key: str | None) -> s
         valid = ", ".join(f"{c} ({n})" for c, n in zip(table["iso_3166_2"], table["province"], strict=True))
         raise ConfigError(
             f"{key or repr(str(name))}: unknown province code or name; use one of {valid} "
-            f"(aliases are listed in siting/reference/{iso3}/provinces.csv)."
+            f"(aliases are listed in the provinces.csv of region pack {iso3})."
         )
     return code
 
@@ -141,19 +150,31 @@ class Reference:
 
     """
 
-    def __init__(self, iso3: str, tables: dict[str, pd.DataFrame], overrides: dict[str, float] | None = None):
+    def __init__(
+        self,
+        iso3: str,
+        tables: dict[str, pd.DataFrame],
+        overrides: dict[str, float] | None = None,
+        folder: Path | None = None,
+    ):
         self.iso3 = iso3
         self._tables = dict(tables)
         self.overrides = dict(overrides or {})
+        self.folder = folder
+        """The region pack the tables came from (None for tables built in memory)."""
 
     @classmethod
-    def load(cls, iso3: str, overrides: dict[str, float] | None = None) -> Reference:
-        """Read every table of ``siting/reference/<ISO3>/`` and check the override keys."""
-        folder = files("siting").joinpath("reference", iso3)
-        if not folder.is_dir():
-            raise ConfigError(f"region '{iso3}' has no reference tables; add siting/reference/{iso3}/ (see PAK).")
-        names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".csv"))
-        ref = cls(iso3, {n: _read(iso3, n) for n in names}, overrides)
+    def load(cls, pack: RegionPack | Path | str, overrides: dict[str, float] | None = None) -> Reference:
+        """Read every table of a region pack and check the override keys.
+
+        ``pack`` is a :class:`RegionPack`, a pack folder, or an ISO3 code found by :func:`find_pack`.
+        """
+        if isinstance(pack, str) and not Path(pack).is_dir():
+            pack = find_pack(pack)
+        elif not isinstance(pack, RegionPack):
+            folder = Path(pack)
+            pack = RegionPack(iso3=folder.name, folder=folder, meta={})
+        ref = cls(pack.iso3, {n: _read_file(pack.folder, n) for n in pack.tables()}, overrides, pack.folder)
         for key in ref.overrides:
             if key not in ref.national.index:
                 raise ConfigError(f"figures.{key}: unknown figure; use one of {', '.join(ref.national.index)}.")
@@ -161,17 +182,26 @@ class Reference:
 
     @classmethod
     def for_study(cls, study: Study) -> Reference:
-        """Load the reference of a study's region, with the study's ``figures:`` overrides."""
-        return cls.load(study.region.iso3, study.figures)
+        """Load the reference of a study's region (its pack, see ``region.path``) with its ``figures:`` overrides."""
+        return cls.load(find_pack(study.region.iso3, study.region.path), study.figures)
+
+    @property
+    def where(self) -> str:
+        """The pack folder, for messages."""
+        return str(self.folder) if self.folder else f"region pack {self.iso3}"
 
     def table(self, name: str) -> pd.DataFrame:
         """Return a copy of one table by file name, e.g. ``ref.table("availability.csv")``."""
         if name not in self._tables:
             raise ConfigError(
-                f"region '{self.iso3}' has no reference table {name}; add siting/reference/{self.iso3}/{name} "
-                f"(see siting/reference/PAK/ for the layout)."
+                f"region '{self.iso3}' has no reference table {name}; add {self.where}/{name} "
+                f"(see siting/regions/PAK/{name} for the layout)."
             )
         return self._tables[name].copy()
+
+    def has(self, name: str) -> bool:
+        """Whether the pack has a table by this name with at least one row."""
+        return name in self._tables and not self._tables[name].empty
 
     @property
     def national(self) -> pd.DataFrame:
@@ -189,8 +219,17 @@ class Reference:
             return float(self.overrides[key]), "study config"
         nat = self.national
         if key not in nat.index:
-            raise ConfigError(f"siting/reference/{self.iso3}/national.csv has no row '{key}'; add it with its source.")
-        return float(nat.loc[key, "value"]), str(nat.loc[key, "source"])
+            raise ConfigError(f"{self.where}/national.csv has no row '{key}'; add it with its source.")
+        value = pd.to_numeric(nat.loc[key, "value"], errors="coerce")
+        if pd.isna(value):
+            row = nat.loc[key]
+            hints = [row.get("where_published"), row.get("source")]
+            hint = next((str(h) for h in hints if isinstance(h, str) and h.strip()), "its official publication")
+            raise ConfigError(
+                f"{self.where}/national.csv: {key} is not filled in; enter the figure with its source "
+                f"(published in: {hint}), or set figures.{key} in the study."
+            )
+        return float(value), str(nat.loc[key, "source"])
 
     def province_code(self, name: object, key: str | None = None) -> str:
         """ISO 3166-2 code of a province by code, official name or alias (see :func:`province_code`)."""
@@ -204,7 +243,7 @@ class Reference:
 def normalise_province_keys(cfg: Surplus, ref: Reference | str) -> Surplus:
     """Return the study's ``surplus`` section with provinces named by alias ("Sind", "KPK") as ISO codes.
 
-    Names and aliases come from ``siting/reference/<ISO3>/provinces.csv``; an unknown one is refused with
+    Names and aliases come from the region pack's ``provinces.csv``; an unknown one is refused with
     the list of valid codes and names, and two keys naming the same province are refused.
     """
     ref = ref if isinstance(ref, Reference) else Reference.load(ref)

@@ -7,7 +7,10 @@ layer atomically and records what it read in ``layers/<ISO3>/provenance.json``.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +18,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 from tqdm import tqdm
 
 from siting._errors import DataError
 from siting.config import Study
 from siting.io import reference
 from siting.io.catalog import source_file
+from siting.io.fetch import check_region
 from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
 from siting.io.paths import layers_dir
 from siting.kernels.grids import Grid
@@ -47,12 +52,73 @@ RASTER_LAYERS = {
     "koppen_class": ("koppen.classes", 1, None),
     "landcover_class": ("modis.landcover", 1, None),
 }
+OPTIONAL_GRIDS = {
+    "elevation_m": "the elevation exclusion, the lapse-rate correction and the coast proxy are skipped",
+    "koppen_class": "the Köppen-Geiger group is left empty",
+}
+"""Grids a region may lack: what is skipped without them (the layer reads as all nodata)."""
 ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
 HUMIDITY = "humidity"
 """Built grid layer: GLDAS annual specific humidity (g/kg) at 0.25°, band 1 mean, band 2 rms (gldas.stressors)."""
 BUILT_GRIDS = {HUMIDITY: "gldas.stressors"}
 LINE_FILES = ("osm.lines_500kv", "osm.lines_220kv", "osm.lines_132kv", "osm.lines_66kv", "osm.lines_hvdc")
 GEM_FILES = {t: f"gem.{t}" for t in ("coal", "oil_gas", "hydro", "nuclear", "bioenergy")}
+
+
+def missing_why(path: Path) -> str | None:
+    """Why a raw vector or table file cannot stand for its layer (missing, no feature, header only), else None."""
+    if not path.is_file():
+        return f"no file {path.name}"
+    if path.suffix == ".csv":
+        return f"{path.name} has a header only" if len(pd.read_csv(path, nrows=1)) == 0 else None
+    if path.suffix in (".geojson", ".gpkg", ".shp") and pyogrio.read_info(path).get("features", 1) == 0:
+        return f"{path.name} covers nothing (no feature)"
+    return None
+
+
+def degraded_notes(folder: Path) -> list[str]:
+    """Return the lines saying what ``prepare`` skipped and why (``degraded`` in the layers' provenance.json)."""
+    prov = folder / "provenance.json"
+    return list(json.loads(prov.read_text()).get("degraded", [])) if prov.is_file() else []
+
+
+def _substations_file(
+    path: Path, out: Path, lines: gpd.GeoDataFrame, study: Study, degraded: list[str]
+) -> tuple[Path, str | None]:
+    """Return the OSM substations file, or (none usable) a stand-in inferred from the line ends, written beside out."""
+    why = missing_why(path)
+    if not why:
+        return path, None
+    stand_in = grid.inferred_substations(lines, study.grid.substation_min_kv)
+    path = Path(tempfile.gettempdir()) / f"siting-inferred-substations-{os.getpid()}.geojson"  # not in out: no debris
+    stand_in.to_file(path, driver="GeoJSON")
+    degraded.append(
+        f"substations: {why}; {len(stand_in)} substations inferred from the ends of lines at or above "
+        f"{study.grid.substation_min_kv:g} kV, clustered within 2 km and named '{grid.INFERRED_NAME}'"
+    )
+    return path, why
+
+
+def _line_paths(raw: Path, degraded: list[str]) -> list[Path]:
+    paths = []
+    for ref in LINE_FILES:
+        path = raw / source_file(ref).raw_relpath
+        why = missing_why(path)
+        if why:
+            degraded.append(f"lines {ref.removeprefix('osm.lines_')}: {why}; that voltage class is left out")
+        else:
+            paths.append(path)
+    if not paths:
+        raise DataError(f"no transmission line file in {raw / 'osm'}; siting needs at least one voltage class.")
+    return paths
+
+
+def _lakes(path: Path, country: gpd.GeoDataFrame, degraded: list[str]) -> gpd.GeoDataFrame:
+    why = missing_why(path)
+    if why:
+        degraded.append(f"lakes: {why}; the lake exclusion is skipped")
+        return boundaries.no_lakes()
+    return boundaries.lakes(path, country)
 
 
 def input_files(study: Study) -> list[str]:
@@ -94,41 +160,48 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
 
     """
     iso3 = study.region.iso3
+    check_region(raw, iso3)
     out = layers_dir(processed, iso3)
 
     def raw_path(ref: str) -> Path:
         return raw / source_file(ref).raw_relpath
 
-    ref_provinces = reference.provinces(iso3)
-    ke_buffer_km = reference.figure(iso3, "ke_service_buffer_km", study.figures)[0]
+    ref = reference.Reference.for_study(study)
+    ref_provinces = ref.provinces
+    ke_buffer_km = ref.value("ke_service_buffer_km")
 
     voltage_record: dict = {}
 
+    degraded: list[str] = []
+
     def substations() -> gpd.GeoDataFrame:
         units = pd.concat([plants.read_gem(raw_path(r), t) for t, r in GEM_FILES.items()], ignore_index=True)
+        path, why = _substations_file(raw_path("osm.substations"), out, built["lines"], study, degraded)
         layer, model = grid.substations_layer(
-            raw_path("osm.substations"),
+            path,
             built["lines"],
             study.grid.infer_voltage_within_km,
             units,
-            reference.table(iso3, "substation_kind_rules.csv"),
-            reference.table(iso3, "substation_kinds.csv"),
+            ref.table("substation_kind_rules.csv"),
+            ref.table("substation_kinds.csv"),
         )
         voltage_record.update(model.summary())
+        if why:
+            path.unlink()
         return layer
 
     built: dict[str, gpd.GeoDataFrame] = {}
     steps: list[tuple[str, Callable[[], gpd.GeoDataFrame]]] = [
         ("country", lambda: boundaries.country(raw_path("naturalearth.admin0"), study.region.name)),
         ("provinces", lambda: boundaries.provinces(raw_path("naturalearth.admin1"), ref_provinces)),
-        ("lakes", lambda: boundaries.lakes(raw_path("naturalearth.lakes"), built["country"])),
-        ("lines", lambda: grid.lines([raw_path(r) for r in LINE_FILES])),
+        ("lakes", lambda: _lakes(raw_path("naturalearth.lakes"), built["country"], degraded)),
+        ("lines", lambda: grid.lines(_line_paths(raw, degraded))),
         (
             "zones",
             lambda: zones.build_zones(
                 built["provinces"],
-                reference.table(iso3, "zones.csv"),
-                reference.table(iso3, "ke_service_area.csv"),
+                ref.table("zones.csv"),
+                ref.table("ke_service_area.csv"),
                 ke_buffer_km,
             ),
         ),
@@ -137,15 +210,15 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             lambda: plants.operating_plants(
                 {t: raw_path(r) for t, r in GEM_FILES.items()},
                 built["provinces"],
-                status=reference.table(iso3, "plant_status.csv"),
-                renewables=reference.table(iso3, "renewables_by_province.csv"),
+                status=ref.table("plant_status.csv"),
+                renewables=ref.table("renewables_by_province.csv"),
                 zones=built["zones"],
-                zone_overrides=reference.table(iso3, "plant_zone_overrides.csv"),
+                zone_overrides=ref.table("plant_zone_overrides.csv"),
             ),
         ),
         ("substations", substations),
         ("places", lambda: places.places(raw_path("geonames.cities"))),
-        ("connectivity_nodes", lambda: places.connectivity_nodes(reference.connectivity_nodes(iso3))),
+        ("connectivity_nodes", lambda: places.connectivity_nodes(ref.table("connectivity_nodes.csv"))),
         (
             "flood_2022",
             lambda: hazards.flood_2022(raw_path("unosat.flood_2022"), raw_path("modis.landcover"), built["lakes"]),
@@ -153,26 +226,37 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         ("faults", lambda: hazards.faults(raw_path("gem_faults.faults"))),
         ("earthquakes", lambda: hazards.earthquakes(raw_path("usgs.earthquakes"))),
     ]
-    bar = tqdm(
-        total=len(steps) + len(RASTER_LAYERS) + len(BUILT_GRIDS), desc="prepare", unit="layer", disable=not progress
-    )
-    for name, build in steps:
-        bar.set_postfix_str(name)
-        built[name] = build()
+    # a context and leave=False: the bar is cleared before an error line is printed, never sharing its line
+    with tqdm(
+        total=len(steps) + len(RASTER_LAYERS) + len(BUILT_GRIDS),
+        desc="prepare",
+        unit="layer",
+        disable=not progress,
+        leave=False,
+    ) as bar:
+        for name, build in steps:
+            bar.set_postfix_str(name)
+            built[name] = build()
+            bar.update()
+        for name, (file_ref, bands, units) in RASTER_LAYERS.items():
+            bar.set_postfix_str(name)
+            src = raw_path(file_ref)
+            if name in OPTIONAL_GRIDS and not src.is_file():
+                degraded.append(f"{name}: no file {src.name}; {OPTIONAL_GRIDS[name]}")
+                (out / f"{name}.tif").unlink(missing_ok=True)  # no stale grid of an earlier prepare
+                bar.update()
+                continue
+            climate.check_raster(src, name, bands, units)
+            if name in OPTIONAL_GRIDS and np.isnan(climate.load_grid(src).values).all():
+                degraded.append(f"{name}: {src.name} covers nothing (all nodata); {OPTIONAL_GRIDS[name]}")
+            with atomic_path(out / f"{name}.tif") as tmp:
+                shutil.copyfile(src, tmp)
+            bar.update()
+        bar.set_postfix_str(HUMIDITY)
+        values, transform = climate.humidity_grid(raw_path(BUILT_GRIDS[HUMIDITY]))
+        with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
+            climate.write_grid(tmp, values, transform, "g/kg")
         bar.update()
-    for name, (ref, bands, units) in RASTER_LAYERS.items():
-        bar.set_postfix_str(name)
-        src = raw_path(ref)
-        climate.check_raster(src, name, bands, units)
-        with atomic_path(out / f"{name}.tif") as tmp:
-            shutil.copyfile(src, tmp)
-        bar.update()
-    bar.set_postfix_str(HUMIDITY)
-    values, transform = climate.humidity_grid(raw_path(BUILT_GRIDS[HUMIDITY]))
-    with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
-        climate.write_grid(tmp, values, transform, "g/kg")
-    bar.update()
-    bar.close()
     for name, gdf in built.items():
         write_parquet(out / f"{name}.parquet", gdf)
     write_json(
@@ -182,7 +266,9 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             "inputs": {
                 ref: {"file": str(source_file(ref).raw_relpath), "sha256": sha256_file(raw_path(ref))}
                 for ref in input_files(study)
+                if raw_path(ref).is_file()
             },
+            "degraded": degraded,
             "layers": {name: len(gdf) for name, gdf in built.items()},
             "grids": {
                 HUMIDITY: {
@@ -264,7 +350,11 @@ class Layers:
         grid (it stands in for ERA5's own orography in the lapse-rate correction).
         """
         if name not in self._grids:
-            if name == ERA5_CELL_ELEVATION:
+            absent = name in OPTIONAL_GRIDS and not self.raster(name).is_file()
+            if absent or (name == ERA5_CELL_ELEVATION and not self.raster("elevation_m").is_file()):
+                t2m = self.grid("t2m_monthly_c")  # a grid the region lacks: all nodata on the ERA5 grid
+                self._grids[name] = Grid(np.full((1, *t2m.shape), np.nan), t2m.transform, f"layer '{name}' (none)")
+            elif name == ERA5_CELL_ELEVATION:
                 values, transform = climate.average_onto(self.raster("elevation_m"), self.raster("t2m_monthly_c"))
                 self._grids[name] = Grid(values[None], transform, f"layer '{name}'")
             elif name in RASTER_LAYERS or name in BUILT_GRIDS:

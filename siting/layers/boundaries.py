@@ -54,7 +54,7 @@ def provinces(admin1_path: Path, reference: pd.DataFrame) -> gpd.GeoDataFrame:
     if unknown:
         raise DataError(
             f"{admin1_path} has province code {unknown[0]!r} that the reference table does not map; add it "
-            f"to source_codes in siting/reference/<ISO3>/provinces.csv."
+            f"to source_codes in siting/regions/<ISO3>/provinces.csv."
         )
     src = src.assign(**{F.ISO_3166_2: src["iso_3166_2"].map(code_map)})[[F.ISO_3166_2, "geometry"]]
     out = src.dissolve(by=F.ISO_3166_2, as_index=False)
@@ -77,6 +77,11 @@ def country(admin0_path: Path, name: str) -> gpd.GeoDataFrame:
     out[F.AREA_KM2] = geodesic_area_km2(out.geometry)
     check_schema(out, {F.NAME: "s", F.AREA_KM2: "f"}, "country", ("Polygon", "MultiPolygon"))
     return out
+
+
+def no_lakes() -> gpd.GeoDataFrame:
+    """Return an empty lakes layer (``area_km2, geometry``), for a region without a lakes file."""
+    return gpd.GeoDataFrame({F.AREA_KM2: pd.Series([], dtype=float)}, geometry=gpd.GeoSeries([], crs=4326))
 
 
 def lakes(lakes_path: Path, outline: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

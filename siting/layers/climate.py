@@ -107,7 +107,7 @@ def humidity_grid(csv_path: Path) -> tuple[NDArray[np.float64], Affine]:
 
     The pvcz table lists land cells by centre, rounded to two decimals (``23.62, 68.9``); each is snapped to
     its 0.25° cell (``floor(x / 0.25)``). Only the cells listed carry values: the GLDAS land mask leaves the
-    coastal fringe (Karachi's own cell) empty, and the compute takes the nearest listed cell there.
+    coastal fringe (a port city's own cell) empty, and the compute takes the nearest listed cell there.
     """
     import pandas as pd
 

@@ -215,3 +215,37 @@ def substations_layer(
     subs = gpd.GeoDataFrame(subs, geometry="geometry", crs=4326)
     check_schema(subs, CONNECTION_SCHEMA, "substations", ("Point",))
     return subs, model
+
+
+INFERRED_NAME = "inferred from line ends"
+"""The name (and source) of a substation stood in by line ends when the region has no substation layer."""
+
+
+def inferred_substations(line_layer: gpd.GeoDataFrame, min_kv: float, cluster_km: float = 2.0) -> gpd.GeoDataFrame:
+    """Stand-in substations where a region has none: the ends of lines at or above ``min_kv``, clustered.
+
+    Line ends within ``cluster_km`` of one another (single linkage) are one substation at their mean position,
+    with the highest voltage of the lines ending there; each is flagged by ``source`` and ``name``
+    (:data:`INFERRED_NAME`) and a negative ``osm_id``. The frame has the columns of an OSM substations file.
+    """
+    from sklearn.cluster import DBSCAN
+
+    ends = _line_ends(line_layer[line_layer[F.VOLTAGE_KV] >= min_kv])
+    if ends.empty:
+        return gpd.GeoDataFrame({"osm_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    labels = DBSCAN(eps=cluster_km / 6371.0088, min_samples=1, metric="haversine", algorithm="ball_tree").fit_predict(
+        np.radians(ends[["lat", "lon"]].to_numpy())
+    )
+    g = ends.assign(cluster=labels).groupby("cluster").agg(lon=("lon", "mean"), lat=("lat", "mean"), kv=("kv", "max"))
+    return gpd.GeoDataFrame(
+        {
+            "source": INFERRED_NAME,
+            "osm_id": -np.arange(1, len(g) + 1),
+            "osm_type": "inferred",
+            "kind": "substation",
+            "name": INFERRED_NAME,
+            "voltage": (g["kv"] * 1000).round().astype(int).astype(str).to_numpy(),
+        },
+        geometry=gpd.points_from_xy(g["lon"], g["lat"]),
+        crs=4326,
+    )

@@ -4,7 +4,7 @@ GEM trackers differ in column names (``Capacity (MW)`` / ``capacity-(mw)`` / ``c
 is mapped onto one schema here. Province labels in the files are inconsistent ("Punjab province", blanks),
 so the province comes from the plant's coordinates.
 
-At prepare time the roster is corrected from ``reference/<ISO3>/plant_status.csv`` (each row sourced):
+At prepare time the roster is corrected from ``regions/<ISO3>/plant_status.csv`` (each row sourced):
 matched operating GEM units (tracker, name pattern, optional GEM unit/location ids) take the row's
 ``status`` and ``counts``; a counted row that matches no operating unit (Suki Kinari, still "construction" in
 GEM) is added at the row's coordinates. Wind and solar come from ``renewables_by_province.csv`` as one row per

@@ -6,7 +6,7 @@ Guddu) carries 500 kV but has no transformation down to a new load (shared/docs/
 as connection points"), so only ``grid_station`` rows are connection points for the criteria and the
 allocation. The rule, in order, the first that applies winning:
 
-1. ``override``: ``reference/<ISO3>/substation_kinds.csv`` sets the kind of an OSM id, with its reason and
+1. ``override``: ``regions/<ISO3>/substation_kinds.csv`` sets the kind of an OSM id, with its reason and
    source (it corrects the rule where the research found it wrong, e.g. "Moro Converter Station" is a
    500 kV switching station with no HVDC line, and "Sahiwal" is the Yousafwala grid station);
 2. ``rule: name`` / ``rule: operator``: the regular expressions of ``substation_kind_rules.csv`` on the

@@ -1,6 +1,6 @@
 """Network zones: NTDC north, NTDC south and K-Electric, as polygons built reproducibly from the layers.
 
-The rule (``reference/<ISO3>/zones.csv``): the K-Electric zone is the union of ``ke_service_buffer_km``
+The rule (``regions/<ISO3>/zones.csv``): the K-Electric zone is the union of ``ke_service_buffer_km``
 buffers (in UTM zone 42N) around the licence-area places of ``ke_service_area.csv`` that have coordinates,
 clipped to the provinces it serves (Sindh, Balochistan); every other zone is the union of its provinces
 minus the K-Electric polygon. A study may replace the layer with its own file (``surplus.zones_file``).

@@ -120,9 +120,11 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
         lake[in_lake] = True
         excluded["lake or reservoir"] = int((lake & keep).sum())
         keep &= ~lake
-    high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
-    excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
-    keep &= ~high
+    # null in the study, or a region without a DEM (all nodata): no elevation exclusion
+    if params.max_elevation_m is not None and not df[F.ELEVATION_M].isna().all():
+        high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
+        excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
+        keep &= ~high
     lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
     add_hazard_columns(df, layers)
     for rule in params.exclusions:

@@ -45,12 +45,12 @@ Humidity
     In Pakistan the humid season (monsoon) is the hot one, so the sign is right; the phase is not (the
     monsoon peaks in August, the heat in May-June), and diurnal and synoptic variance make ``σ_q`` an upper
     bound of the seasonal swing. ``humidity_shape = 0`` keeps the annual dew point all year, which is the
-    more conservative choice for Karachi (1.33 instead of 1.30).
+    more conservative choice for a humid coastal city (a PUE of 1.33 instead of 1.30).
 
 PUE
     A monthly air-side-economiser model (:func:`monthly_pue`); its structure follows the thermodynamics-based,
     economiser-dependent PUE models of Lei & Masanet (2020), Energy 201:117556. Every coefficient is a row of
-    ``siting/reference/<ISO3>/cooling_coefficients.csv`` with its source (read by :func:`cooling_params`):
+    ``siting/regions/<ISO3>/cooling_coefficients.csv`` with its source (read by :func:`cooling_params`):
 
     - Fixed overheads per kW of IT (assumptions): power chain losses 0.05, fans 0.03, other 0.02: the
       free-cooling floor is PUE 1.10.

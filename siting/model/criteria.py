@@ -168,26 +168,32 @@ def cooling_columns(lon: np.ndarray, lat: np.ndarray, layers: Layers, study: Stu
     return out
 
 
-COAST_MAX_LAT = 25.9  # the sea lies south of this in Pakistan (Gwadar 25.1 °N, Karachi 24.9 °N)
-COAST_MAX_LON = 68.3  # Sir Creek, where the India border meets the sea; east of it the DEM gaps are the Rann
 COAST_NEAR_SEA_KM = 12.0  # a DEM sea cell (1/12°, ~9 km) lies within this of a coastal stretch of the outline
 
 
 def coast_distance_km(
-    lon: np.ndarray, lat: np.ndarray, country: gpd.GeoDataFrame, dem: Grid, tiles: PointTiles | None = None
+    lon: np.ndarray,
+    lat: np.ndarray,
+    country: gpd.GeoDataFrame,
+    dem: Grid,
+    tiles: PointTiles | None = None,
+    sea_box: tuple[float, float] = (np.inf, np.inf),
 ) -> np.ndarray:
     """Great-circle distance (km) to the coastline, a proxy built from the country outline and the DEM's sea.
 
     The mirror has no coastline layer and the Natural Earth outline does not say which of its edges are
     coast. The DEM has no value over the sea, so the coast is taken as the outline's segments within
-    12 km of a DEM sea cell south of 25.9 °N and west of 68.3 °E (Sir Creek; east of it the DEM's gaps are the
-    Rann of Kutch in India). A few km of the Iran border next to Gwadar Bay may count as coast. NaN if no
+    12 km of a DEM sea cell south of ``sea_box[0]`` °N and west of ``sea_box[1]`` °E (the region pack's
+    ``coast_sea_max_lat`` and ``coast_sea_max_lon``: for Pakistan 25.9 °N and Sir Creek, east of which the DEM's
+    gaps are the Rann of Kutch in India). A few km of a land border next to a bay may count as coast. NaN if no
     sea cell is found (a landlocked region).
     """
+    if np.isnan(dem.values[0]).all():  # no DEM: no sea to find, the proxy is skipped
+        return np.full(len(lon), np.nan)
     rows, cols = np.nonzero(np.isnan(dem.values[0]))
     t = dem.transform
     sea_lon, sea_lat = t.c + t.a * (cols + 0.5), t.f + t.e * (rows + 0.5)
-    keep = (sea_lat < COAST_MAX_LAT) & (sea_lon <= COAST_MAX_LON)
+    keep = (sea_lat < sea_box[0]) & (sea_lon <= sea_box[1])
     if not keep.any():
         return np.full(len(lon), np.nan)
     outline = country.geometry.iloc[0]
@@ -209,7 +215,7 @@ def connectivity(
     """Distances to the nearest internet exchange, cable landing and terrestrial fibre route; latency.
 
     ``latency_ms`` is the round trip over fibre to the region's latency anchor (the connectivity node flagged
-    ``latency_anchor`` in ``connectivity_nodes.csv``; for Pakistan the Karachi cable landing):
+    ``latency_anchor`` in ``connectivity_nodes.csv``, for Pakistan its main cable landing):
     ``2 × great-circle km × fibre_route_factor / (c / fibre_refractive_index)``, switching delay excluded.
     """
     iso3 = ref.iso3
@@ -222,7 +228,7 @@ def connectivity(
         if sel.empty:
             raise DataError(
                 f"no {kind.replace('_', ' ')} in the connectivity nodes of {iso3}; add one to "
-                f"siting/reference/{iso3}/connectivity_nodes.csv."
+                f"siting/regions/{iso3}/connectivity_nodes.csv."
             )
         km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
         out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]
@@ -363,7 +369,8 @@ def compute(
         sub = nearest_substation(lon, lat, layers.substations, study.grid.substation_min_kv, capacity, tiles)
         quake = seismic(lon, lat, layers, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
-        cool[F.COAST_DIST_KM] = coast_distance_km(lon, lat, layers.country, layers.grid("elevation_m"), tiles)
+        sea_box = (ref.value("coast_sea_max_lat"), ref.value("coast_sea_max_lon"))
+        cool[F.COAST_DIST_KM] = coast_distance_km(lon, lat, layers.country, layers.grid("elevation_m"), tiles, sea_box)
         parts = [
             pd.DataFrame(
                 {

@@ -3,7 +3,7 @@
     headroom_mw = firm_mva × power_factor × (1 − loading),    firm_mva = (n − 1) / n × nameplate_mva
 
 with ``n`` transformers (shared/docs/FACTS.md, "N-1": a station's firm capacity is (n−1)/n of its
-nameplate). The figures, from ``reference/<ISO3>/``:
+nameplate). The figures, from ``regions/<ISO3>/``:
 
 - nameplate and ``n``: a station named in ``constrained_grid_stations.csv`` (matched by its OSM name or id,
   at the row's voltage class) with a published transformer set ("4 x 450 MVA") or MVA uses it; every other

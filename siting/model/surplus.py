@@ -14,12 +14,12 @@ For each province ``p`` and month ``m``::
     surplus[p, m]   = available[p, m] − demand[p, m]
 
 Capacity is the operating Global Energy Monitor units located in the province (point in polygon), plus the
-wind and solar the GEM files lack (``reference/<ISO3>/capacity_additions.csv``). Hydro follows a seasonal
+wind and solar the GEM files lack (``regions/<ISO3>/capacity_additions.csv``). Hydro follows a seasonal
 availability profile, thermal and nuclear an availability factor (``availability.csv``). The national
 monthly peak comes from ``demand_monthly.csv`` (the published summer peak and winter trough, interpolated).
 
 Deliverability, kept simple and explicit: provinces form two zones, the exporting south (Sindh,
-Balochistan: Thar coal, Karachi nuclear, the gas fleet, Jhimpir wind) and the north. Within a zone power
+Balochistan: Thar coal, the coastal nuclear units, the gas fleet, Jhimpir wind) and the north. Within a zone power
 moves freely; between zones at most ``south_north_transfer_mw``. A zone's net balance after that transfer
 is what new loads in the zone can use: in a zone left in deficit nothing is deliverable, however much one of
 its provinces generates; in a zone left in surplus the net is shared among its surplus provinces in
@@ -154,7 +154,7 @@ def _availability(study: Study, ref: Reference) -> tuple[pd.DataFrame, dict[str,
     avail = table[MONTHS].astype(float).reindex(list(FUELS))
     if avail.isna().any().any():
         missing = avail.index[avail.isna().any(axis=1)][0]
-        raise ConfigError(f"siting/reference/{study.region.iso3}/availability.csv lacks fuel '{missing}'; add a row.")
+        raise ConfigError(f"siting/regions/{study.region.iso3}/availability.csv lacks fuel '{missing}'; add a row.")
     basis = table["basis"].to_dict()
     for fuel, values in study.surplus.availability.items():
         if fuel not in FUELS:
@@ -170,7 +170,7 @@ def _monthly_peak(study: Study, ref: Reference) -> tuple[np.ndarray, str]:
     if cfg.monthly_peak_demand_mw is not None:
         return np.asarray(cfg.monthly_peak_demand_mw, dtype=float), "study config"
     profile = ref.table("demand_monthly.csv").sort_values("month")["peak_demand_mw"].to_numpy(float)
-    basis = "siting/reference/" + iso3 + "/demand_monthly.csv (NEPRA peak, Ministry of Energy trough, interpolated)"
+    basis = "siting/regions/" + iso3 + "/demand_monthly.csv (NEPRA peak, Ministry of Energy trough, interpolated)"
     if cfg.national_peak_demand_mw is not None:
         profile = profile * cfg.national_peak_demand_mw / profile.max()
         basis = "study config (national peak; monthly shape from demand_monthly.csv)"

@@ -27,7 +27,7 @@ def test_unknown_override_key_is_refused_in_one_sentence() -> None:
 
 def test_missing_table_and_missing_figure_name_the_file() -> None:
     ref = Reference.load("PAK")
-    with pytest.raises(ConfigError, match=r"siting/reference/PAK/nope\.csv"):
+    with pytest.raises(ConfigError, match=r"regions/PAK/nope\.csv"):
         ref.table("nope.csv")
     with pytest.raises(ConfigError, match=r"national\.csv has no row 'nope'"):
         ref.figure("nope")

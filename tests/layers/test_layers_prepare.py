@@ -66,7 +66,7 @@ def test_study_grid_radius_reaches_the_substations(tmp_path: Path, raw_dir: Path
 def test_missing_raw_file_fails_before_writing_anything(tmp_path: Path, raw_dir: Path) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(raw_dir, raw)
-    f = source_file("osm.substations")
+    f = source_file("geonames.cities")  # required (a missing substation file degrades, see tests/test_degraded.py)
     (raw / f.raw_relpath).unlink()
     with pytest.raises(DataError) as err:
         prepare(Study(name="test"), raw, tmp_path / "processed", progress=False)

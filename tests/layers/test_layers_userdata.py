@@ -134,7 +134,7 @@ def test_unknown_province_lists_the_valid_names() -> None:
         "surplus.population.Sindhh: unknown province code or name; use one of PK-PB (Punjab), PK-SD (Sindh), "
         "PK-KP (Khyber Pakhtunkhwa), PK-BA (Balochistan), PK-IS (Islamabad Capital Territory), "
         "PK-GB (Gilgit-Baltistan), PK-JK (Azad Jammu and Kashmir) (aliases are listed in "
-        "siting/reference/PAK/provinces.csv)."
+        "the provinces.csv of region pack PAK)."
     )
 
 

@@ -117,3 +117,11 @@ def test_hazard_layers_are_recorded_in_provenance(processed_dir, layers) -> None
     assert prov["layers"]["faults"] == 285 and prov["layers"]["earthquakes"] == 259
     assert prov["layers"]["flood_2022"] > 6000
     assert (layers.folder / "landcover_class.tif").is_file()
+
+
+def test_max_elevation_null_keeps_the_high_cells(layers) -> None:
+    with_limit = candidates.build(layers, Candidates(h3_resolution=RES, exclusions=[]))
+    without = candidates.build(layers, Candidates(h3_resolution=RES, exclusions=[], max_elevation_m=None))
+    assert not any(k.startswith("elevation") for k in without.excluded)
+    high = next(n for k, n in with_limit.excluded.items() if k.startswith("elevation"))
+    assert high > 0 and len(without.cells) == len(with_limit.cells) + high

@@ -495,9 +495,11 @@ def test_coast_distance_proxy_of_known_places(layers, towns) -> None:
 
     names = ["Gwadar", "Pasni", "Karachi", "Hyderabad", "Mithi", "Quetta"]
     pts = towns.loc[names]
+    ref = Reference.load("PAK")
+    box = (ref.value("coast_sea_max_lat"), ref.value("coast_sea_max_lon"))
+    dem = layers.grid("elevation_m")
     km = pd.Series(
-        coast_distance_km(pts["lon"].to_numpy(), pts["lat"].to_numpy(), layers.country, layers.grid("elevation_m")),
-        index=names,
+        coast_distance_km(pts["lon"].to_numpy(), pts["lat"].to_numpy(), layers.country, dem, None, box), index=names
     )
     assert (km[["Gwadar", "Pasni"]] < 3).all()  # port towns on the shore
     assert 2 < km["Karachi"] < 10  # the city centre (geonames point) is ~5 km from Kiamari's waterfront

@@ -43,7 +43,7 @@ def make_data_dir(dest: Path, processed_dir: Path, study: Study) -> Path:
 
 
 def score_into(data: Path, study: Study):
-    profile = load_profile(str(REPO / "configs" / f"{study.profile}.yml"))
+    profile = load_profile(str(REPO / "siting" / "defaults" / "profiles" / f"{study.profile}.yml"))
     paths = Paths(data, study)
     layers = Layers(paths.layers)
     result = score_study(study, profile, layers)
@@ -419,7 +419,7 @@ def test_number_formats() -> None:
 
 def test_missing_scores_say_to_run_score(tmp_path) -> None:
     study = Study(name="nothing")
-    profile = load_profile(str(REPO / "configs" / "bitcoin_mining.yml"))
+    profile = load_profile(str(REPO / "siting" / "defaults" / "profiles" / "bitcoin_mining.yml"))
     paths = Paths(tmp_path, study)
     with pytest.raises(DataError, match="siting score"):
         maps.build_map(paths, study, profile, Layers(paths.layers))
