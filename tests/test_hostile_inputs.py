@@ -257,8 +257,8 @@ STUDIES = {
         "name: a\nsurplus:\n  surplus_mw: {PK-SD: 1, PK-SD: 2}\n",
         "{p} repeats the key 'PK-SD' (line 3 and line 3); keep one of them.",
     ),
-    "empty": ("", "{p} is empty; write at least the key `name:` (see configs/studies/pakistan.yml)."),
-    "only_comment": ("# nothing\n", "{p} is empty; write at least the key `name:` (see configs/studies/pakistan.yml)."),
+    "empty": ("", "{p} is empty; write at least the key `name:` (see siting/defaults/studies/pakistan.yml)."),
+    "only_comment": ("# nothing\n", "{p} is empty; write at least the key `name:` (see siting/defaults/studies/pakistan.yml)."),
     "a_list": ("- name: a\n", "{p} must contain a mapping of keys to values, not a list."),
     "nested_too_deep": (
         "name: a\nx: " + "[" * 5000 + "]" * 5000 + "\n",
