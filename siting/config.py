@@ -644,7 +644,9 @@ def _read_yaml(path: Path) -> dict:
     except RecursionError as exc:
         raise ConfigError(f"{path} is nested too deeply to be a study or profile; check its structure.") from exc
     if doc is None:
-        raise ConfigError(f"{path} is empty; write at least the key `name:` (see siting/defaults/studies/pakistan.yml).")
+        raise ConfigError(
+            f"{path} is empty; write at least the key `name:` (see siting/defaults/studies/pakistan.yml)."
+        )
     if not isinstance(doc, dict):
         raise ConfigError(f"{path} must contain a mapping of keys to values, not a {type(doc).__name__}.")
     return doc

@@ -36,6 +36,7 @@ from siting._errors import DataError
 from siting.config import AllocationRules
 from siting.fields import F
 from siting.kernels import voltage
+from siting.model.zones import incidence
 
 FIRM = "firm_surplus_mw"
 HEADROOM = "substation_headroom_mw"
@@ -54,11 +55,7 @@ class ZonalCaps:
 
     def incidence(self) -> np.ndarray:
         """``(zones, arcs)``: +1 where the arc enters the zone, −1 where it leaves."""
-        a = np.zeros((len(self.zones), len(self.arcs)))
-        for j, (fr, to) in enumerate(self.arcs):
-            a[self.zones.index(fr), j] -= 1.0
-            a[self.zones.index(to), j] += 1.0
-        return a
+        return incidence(self.zones, self.arcs)
 
 
 FLOW_COST = 1e-6  # a tiny cost on flows makes them the least that serves the load, so Δflow is meaningful

@@ -53,6 +53,15 @@ SHED_PENALTY = 1000.0
 BLOCK_MW = 100.0
 
 
+def incidence(zones: list[str], arcs: list[tuple[str, str]]) -> np.ndarray:
+    """``(zones, arcs)`` incidence of directed interfaces: +1 where the arc enters the zone, −1 where it leaves."""
+    a = np.zeros((len(zones), len(arcs)))
+    for j, (fr, to) in enumerate(arcs):
+        a[zones.index(fr), j] -= 1.0
+        a[zones.index(to), j] += 1.0
+    return a
+
+
 @dataclass
 class Network:
     """Zones, directed arcs and their limits (MW), with the corridors behind each arc."""
@@ -64,11 +73,7 @@ class Network:
 
     def incidence(self) -> np.ndarray:
         """``(zones, arcs)``: +1 where the arc enters the zone, −1 where it leaves."""
-        a = np.zeros((len(self.zones), len(self.arcs)))
-        for j, (fr, to) in enumerate(self.arcs):
-            a[self.zones.index(fr), j] -= 1.0
-            a[self.zones.index(to), j] += 1.0
-        return a
+        return incidence(self.zones, self.arcs)
 
 
 @dataclass
