@@ -102,3 +102,23 @@ def open_offline(
             yield page, report
         finally:
             context.close()
+
+
+def click_a_top_site(page) -> Any:
+    """Click the first top-site marker not covered by another, with the mouse; return its open popup (a locator)."""
+    spot = page.evaluate(
+        """() => {
+        for (const el of document.querySelectorAll('.siting-site-icon')) {
+          const r = el.getBoundingClientRect();
+          const x = r.left + r.width / 2, y = r.top + r.height / 2;
+          const hit = document.elementFromPoint(x, y);
+          if (hit && hit.closest('.siting-site-icon') === el) return [x, y];
+        }
+        return null;
+      }"""
+    )
+    assert spot, "no top-site marker can be clicked"
+    page.mouse.click(*spot)
+    popup = page.locator(".leaflet-popup-content .siting-site")
+    popup.wait_for(timeout=5000)
+    return popup

@@ -7,28 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.config import AllocationRules, Study
+from siting.config import AllocationRules
 from siting.decide import allocation
 from siting.fields import F
 from siting.io.reference import Reference
 from siting.model import headroom
 
 NOT_CONNECTION_POINTS = ("Matiari-Lahore HVDC Converter station", "Moro Converter Station", "Tarbela")
-
-
-@pytest.fixture(scope="module")
-def study(national6) -> Study:
-    return national6.study
-
-
-@pytest.fixture(scope="module")
-def profile(national6):
-    return national6.profile
-
-
-@pytest.fixture(scope="module")
-def result(national6):
-    return national6.result
 
 
 @pytest.fixture(scope="module")

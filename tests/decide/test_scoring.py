@@ -6,24 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from siting.config import LinearValue, Study
+from siting.config import LinearValue
 from siting.decide.scoring import linear_value, points_column, score
 from siting.fields import F
-
-
-@pytest.fixture(scope="module")
-def study(national6) -> Study:
-    return national6.study
-
-
-@pytest.fixture(scope="module")
-def profile(national6):
-    return national6.profile
-
-
-@pytest.fixture(scope="module")
-def result(national6):
-    return national6.result
 
 
 def test_linear_value_benefit_and_cost() -> None:

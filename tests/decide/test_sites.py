@@ -7,25 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.config import AllocationRules, SiteRules, Study
+from siting.config import AllocationRules, SiteRules
 from siting.decide import allocation, sensitivity, sites
 from siting.fields import F
 from siting.outputs.reports import sensitivity_table
-
-
-@pytest.fixture(scope="module")
-def study(national6) -> Study:
-    return national6.study
-
-
-@pytest.fixture(scope="module")
-def profile(national6):
-    return national6.profile
-
-
-@pytest.fixture(scope="module")
-def result(national6):
-    return national6.result
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from browser import find_chromium, open_offline
+from browser import click_a_top_site, find_chromium, open_offline
 
 from siting.config import Study, load_profile
 from siting.fields import F
@@ -57,7 +57,7 @@ def test_markup_in_names_renders_as_text(tmp_path_factory, processed_dir) -> Non
     maps.write_study_map(paths, study, profile, Layers(paths.layers))
     assert html.escape(XSS) in (paths.out / "map.html").read_text()
     with open_offline(paths.out / "map.html") as (page, report):
-        popup = _click_a_top_site(page)
+        popup = click_a_top_site(page)
         assert XSS in popup.inner_text()  # shown, literally
         assert popup.locator("img").count() == 0
         page.locator(".siting-site-icon").first.hover(force=True)
@@ -137,29 +137,9 @@ def test_national_map_draws_provinces_and_the_surface(opened, national) -> None:
     assert box and box["width"] > 300 and box["height"] > 300
 
 
-def _click_a_top_site(page) -> str:
-    """Click the first top-site marker not covered by another, with the mouse; return the popup's text."""
-    spot = page.evaluate(
-        """() => {
-        for (const el of document.querySelectorAll('.siting-site-icon')) {
-          const r = el.getBoundingClientRect();
-          const x = r.left + r.width / 2, y = r.top + r.height / 2;
-          const hit = document.elementFromPoint(x, y);
-          if (hit && hit.closest('.siting-site-icon') === el) return [x, y];
-        }
-        return null;
-      }"""
-    )
-    assert spot, "no top-site marker can be clicked"
-    page.mouse.click(*spot)
-    popup = page.locator(".leaflet-popup-content .siting-site")
-    popup.wait_for(timeout=5000)
-    return popup
-
-
 def test_clicking_a_top_site_opens_its_score_breakdown(opened, national) -> None:
     page = opened[0]
-    popup = _click_a_top_site(page)
+    popup = click_a_top_site(page)
     cell = popup.get_attribute("data-cell")
     text = popup.inner_text()
     top = pd.read_csv(national.out / "top_sites.csv").set_index(F.CELL)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from browser import find_chromium, open_offline
+from browser import click_a_top_site, find_chromium, open_offline
 
 from siting import stages
 from siting.config import Study, load_profile
@@ -210,20 +210,7 @@ def test_top_sites_show_their_robustness_and_the_top_share_layer(data, tmp_path)
     members = pd.read_parquet(out / "site_cells.parquet").set_index(F.CELL)["site_id"]
     with open_offline(html) as (page, report):
         page.wait_for_function(READY)
-        spot = page.evaluate(
-            """() => {
-            for (const el of document.querySelectorAll('.siting-site-icon')) {
-              const r = el.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
-              const hit = document.elementFromPoint(x, y);
-              if (hit && hit.closest('.siting-site-icon') === el) return [x, y];
-            }
-            return null;
-          }"""
-        )
-        assert spot, "no top-site marker can be clicked"
-        page.mouse.click(*spot)
-        popup = page.locator(".leaflet-popup-content .siting-site")
-        popup.wait_for(timeout=5000)
+        popup = click_a_top_site(page)
         cell, text = popup.get_attribute("data-cell"), " ".join(popup.inner_text().split())
         row = sens.loc[members.loc[cell]]
         assert f"in the province top {study.ranking.top_n} in {100 * row['p_top_n']:.0f} % of weight draws" in text
