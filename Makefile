@@ -18,7 +18,7 @@ PACK_CSV  := $(wildcard $(dir $(PACK))*.csv)
 
 # Offline: copy the Pakistan extracts from ../shared/data/mirror when it exists and SITING_DATA_MIRROR is unset
 # (the mirror holds Pakistan only: another region is cut out of the official downloads).
-SITING_DATA_MIRROR ?= $(if $(filter PAK,$(ISO3)),$(if $(wildcard ../shared/data/mirror/SHA256SUMS),../shared/data/mirror,),)
+SITING_DATA_MIRROR ?= $(if $(filter PAK,$(ISO3)),$(if $(wildcard ../shared/data/mirror/SHA256SUMS),$(abspath ../shared/data/mirror),),)
 export SITING_DATA_MIRROR
 export SITING_DATA_DIR := $(DATA)
 

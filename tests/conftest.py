@@ -24,7 +24,7 @@ DEFAULT_MIRROR = REPO.parent / "shared" / "data" / "mirror"
 
 
 def _mirror_path() -> Path:
-    return Path(os.environ.get("SITING_DATA_MIRROR") or DEFAULT_MIRROR)
+    return Path(os.environ.get("SITING_DATA_MIRROR") or DEFAULT_MIRROR).resolve()
 
 
 @pytest.fixture(scope="session")
