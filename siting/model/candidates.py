@@ -37,14 +37,34 @@ def h3_cells(polygon: shapely.Geometry, resolution: int) -> pd.DataFrame:
     """
     coarse_res = min(5, resolution)
     shape = h3.geo_to_h3shape(polygon.__geo_interface__)
-    cover = h3i.h3shape_to_cells_experimental(shape, coarse_res, contain="overlap")
-    cells = np.unique(h3i.uncompact_cells(cover, resolution))
+    cover = np.sort(h3i.h3shape_to_cells_experimental(shape, coarse_res, contain="overlap"))
+    cells = h3i.uncompact_cells(cover, resolution)  # children of sorted, distinct parents: sorted and distinct
+    if len(cells) > 1 and not (np.diff(cells.astype(np.int64)) > 0).all():
+        cells = np.unique(cells)
     latlng = np.array([h3i.cell_to_latlng(c) for c in cells], dtype=np.float64).reshape(-1, 2)
     shapely.prepare(polygon)
     inside = shapely.contains_xy(polygon, latlng[:, 1], latlng[:, 0])
     cells, latlng = cells[inside], latlng[inside]
-    ids = np.char.mod("%x", cells.astype(np.int64)).astype(object)  # H3 indexes fit in 63 bits
-    return pd.DataFrame({F.CELL: ids, F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+    return pd.DataFrame({F.CELL: hex_ids(cells), F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def hex_ids(cells: np.ndarray) -> np.ndarray:
+    """H3 indexes (integers) as their lower-case hex strings (``"%x"``), vectorised; an object array.
+
+    An H3 cell index has 15 hex digits (mode 1 in the top bits), so every string has the same length.
+    """
+    v = np.asarray(cells).astype(np.uint64)
+    if not len(v):
+        return np.zeros(0, dtype=object)
+    digits = 15
+    if not ((v >> np.uint64(56) > 0) & (v >> np.uint64(60) == 0)).all():  # not all 15 digits: the general path
+        return np.char.mod("%x", v.astype(np.int64)).astype(object)
+    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    nibbles = ((v[:, None] >> shifts[None, :]) & np.uint64(15)).astype(np.uint8)
+    return _HEX[nibbles].view(f"S{digits}").ravel().astype(f"U{digits}").astype(object)
 
 
 def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFrame) -> np.ndarray:
@@ -68,23 +88,39 @@ def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFram
     return out
 
 
-def in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
-    """Mask of the points inside any of ``polygons`` (one vectorised STRtree query; boundaries count)."""
+def in_polygons(
+    lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame, points: np.ndarray | None = None
+) -> np.ndarray:
+    """Mask of the points inside any of ``polygons`` (boundaries count).
+
+    One STRtree query on bounding boxes, then the exact test against the prepared polygons, vectorised over
+    the (point, polygon) pairs: the polygons are prepared once, where a predicate query would prepare the
+    points. ``points`` are the shapely points of ``lon, lat`` when the caller has them.
+    """
+    return _hits(lon, lat, polygons, points, shapely.intersects_xy)
+
+
+def _hits(lon, lat, polygons: gpd.GeoDataFrame, points, test) -> np.ndarray:
     inside = np.zeros(len(lon), dtype=bool)
     if len(polygons) and len(lon):
-        hits = shapely.STRtree(polygons.geometry.values).query(shapely.points(lon, lat), predicate="intersects")[0]
-        inside[hits] = True
+        geoms = np.asarray(polygons.geometry.values, dtype=object)
+        shapely.prepare(geoms)
+        pts = shapely.points(lon, lat) if points is None else points
+        pt, poly = shapely.STRtree(geoms).query(pts)
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        ok = test(geoms[poly], lon[pt], lat[pt])
+        inside[pt[ok]] = True
     return inside
 
 
-def add_hazard_columns(df: pd.DataFrame, layers: Layers) -> None:
+def add_hazard_columns(df: pd.DataFrame, layers: Layers, points: np.ndarray | None = None) -> None:
     """Add the 2022 flood flag and the land-cover class of each point, in place.
 
     ``flooded_2022`` is 1 inside the 2022 flood extent (permanent water removed), else 0; ``landcover_class``
     is the MODIS IGBP class at the point, NaN off the grid.
     """
     lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
-    df[F.FLOODED_2022] = in_polygons(lon, lat, layers.flood_2022).astype(np.int64)
+    df[F.FLOODED_2022] = in_polygons(lon, lat, layers.flood_2022, points).astype(np.int64)
     df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
 
 
@@ -112,19 +148,16 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
     excluded: dict[str, int] = {}
     keep = np.ones(total, dtype=bool)
     df[F.ELEVATION_M] = layers.grid("elevation_m").sample(df[F.LON], df[F.LAT])[:, 0]
+    lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
+    points = shapely.points(lon, lat)  # once: the lake and flood queries and the candidates' geometry share them
     if params.exclude_lakes and len(layers.lakes):
-        in_lake = shapely.STRtree(layers.lakes.geometry.values).query(
-            shapely.points(df[F.LON], df[F.LAT]), predicate="within"
-        )[0]
-        lake = np.zeros(total, dtype=bool)
-        lake[in_lake] = True
+        lake = _hits(lon, lat, layers.lakes, points, shapely.contains_xy)  # a point within: in the interior
         excluded["lake or reservoir"] = int((lake & keep).sum())
         keep &= ~lake
     high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
     excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
     keep &= ~high
-    lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
-    add_hazard_columns(df, layers)
+    add_hazard_columns(df, layers, points)
     for rule in params.exclusions:
         if not rule.enabled:
             continue
@@ -135,11 +168,12 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
         excluded[rule.name] = excluded.get(rule.name, 0) + int((hit & keep).sum())
         keep &= ~hit
     df = df[keep].reset_index(drop=True)
+    points = points[keep]
     prov = layers.provinces
     idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
     df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[F.LON], df[F.LAT]), crs=4326)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(points, index=df.index, crs=4326), crs=4326)
     return CandidateSet(gdf, excluded)
 
 
@@ -159,7 +193,7 @@ def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) ->
     df = pd.DataFrame(points.drop(columns="geometry"))
     lon, lat = df[F.LON].to_numpy(float), df[F.LAT].to_numpy(float)
     cells = np.array([h3i.latlng_to_cell(y, x, params.h3_resolution) for x, y in zip(lon, lat, strict=True)])
-    df.insert(0, F.CELL, np.char.mod("%x", cells.astype(np.int64)).astype(object))
+    df.insert(0, F.CELL, hex_ids(cells) if len(cells) else np.zeros(0, dtype=object))
     df[F.ELEVATION_M] = layers.grid("elevation_m").sample(lon, lat)[:, 0]
     add_hazard_columns(df, layers)
     prov = layers.provinces

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.optimize import linprog
 
 from siting._errors import ConfigError, DataError
@@ -378,8 +379,33 @@ def interruptible_demand(model: ZoneModel, curtailment: float) -> np.ndarray:
 
 
 def cell_zones(lon: np.ndarray, lat: np.ndarray, zones: gpd.GeoDataFrame) -> np.ndarray:
-    """Zone of each point (nearest zone for a point outside all, e.g. on a border)."""
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    joined = gpd.sjoin_nearest(pts.to_crs(3857), zones[[F.ZONE, "geometry"]].to_crs(3857), how="left")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined.loc[pts.index, F.ZONE].astype(str).to_numpy()
+    """Zone of each point (nearest zone for a point outside all, e.g. on a border), measured in Web Mercator.
+
+    A point in (or on) a zone polygon takes the first such zone, tested against the prepared polygons inside
+    each one's bounding box; only the few points outside every zone go to the nearest-zone join.
+    """
+    merc = zones[[F.ZONE, "geometry"]].to_crs(3857)
+    x, y = _to_mercator(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    out = np.full(len(x), -1, dtype=np.int64)
+    for i, poly in enumerate(merc.geometry.values):
+        shapely.prepare(poly)
+        x0, y0, x1, y1 = poly.bounds
+        box = np.flatnonzero((out < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        out[box[shapely.intersects_xy(poly, x[box], y[box])]] = i
+    names = merc[F.ZONE].astype(str).to_numpy()
+    orphans = np.flatnonzero(out < 0)
+    result = np.empty(len(x), dtype=object)
+    result[out >= 0] = names[out[out >= 0]]
+    if orphans.size:
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x[orphans], y[orphans]), crs=3857)
+        joined = gpd.sjoin_nearest(pts, merc, how="left")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        result[orphans] = joined.loc[pts.index, F.ZONE].astype(str).to_numpy()
+    return result
+
+
+def _to_mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat to EPSG:3857 with the transformer geopandas' ``to_crs`` uses (the same floats)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(4326, 3857, always_xy=True).transform(lon, lat)
