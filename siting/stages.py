@@ -6,13 +6,15 @@ The command line and the notebooks call these; each stage reads only what the st
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -22,10 +24,11 @@ from siting._errors import ConfigError
 from siting.config import Profile, Study
 from siting.decide import scoring
 from siting.decide.sites import build as build_sites
+from siting.decide.sites import build_from as sites_from
 from siting.fields import F
 from siting.io import reference
 from siting.io.catalog import load_catalog
-from siting.io.files import sha256_file, write_csv, write_gpkg, write_json, write_parquet
+from siting.io.files import sha256_file, write_atomic, write_csv, write_json, write_parquet
 from siting.io.paths import SITE_CELLS_FILE, Paths
 from siting.kernels.geodesy import PointIndex
 from siting.layers import Layers
@@ -74,6 +77,15 @@ class Result:
     weights: dict[str, float] | None = None  # the weights used (direct, AHP or entropy)
     sites: pd.DataFrame | None = None  # siting.decide.sites: adjacent high-scoring cells merged, ranked, spaced
     site_cells: pd.Series | None = None  # index: H3 cell, value: the site it belongs to
+    province_shapes: gpd.GeoDataFrame | None = None  # the province polygons, for the GeoPackage
+    scores_dataset: Path | None = None  # a partitioned run: the staged dataset; ``scored`` holds its top cells
+    n_scored: int | None = None  # a partitioned run: candidates scored (``len(scored)`` in process)
+    partitions: dict | None = None  # a partitioned run: how many, parent resolution, workers' peak RSS
+
+    @property
+    def count(self) -> int:
+        """Candidates scored."""
+        return len(self.scored) if self.n_scored is None else self.n_scored
 
 
 def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
@@ -116,6 +128,38 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         constraints=evaluated.removed, weights=evaluated.weights,
         sites=None if built is None else built.table,
         site_cells=None if built is None else built.members,
+        province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]],
+    )  # fmt: skip
+
+
+def score_study_partitioned(
+    study: Study, profile: Profile, layers: Layers, client, staging: Path, polygons: bool = False
+) -> Result:
+    """:func:`score_study` partition by partition on a dask.distributed cluster (:mod:`siting.cluster`).
+
+    The cells go to ``staging`` (a folder of GeoParquet parts, committed by :func:`write_outputs`); the small
+    tables (top cells, sites, provinces) are reduced from the partitions and equal the in-process ones.
+    """
+    from siting import cluster
+
+    ref = reference.Reference.for_study(study)
+    layers.load()
+    zones, plants = study_zones(study, layers, ref)
+    model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
+    run = cluster.score_partitioned(
+        client, layers, study, profile, model.provinces, ref, model.zones, staging, polygons
+    )
+    top_cells = scoring.top_sites(run.top, study.ranking.top_n)
+    top = _with_nearest_place(top_cells, layers.places)
+    built = sites_from(run.high, profile.sites, study.ranking.top_n)
+    return Result(
+        gpd.GeoDataFrame(top_cells, geometry=gpd.points_from_xy(top_cells[F.LON], top_cells[F.LAT]), crs=4326),
+        model.provinces, province_summary(model.provinces, run.counts, top), top, run.excluded, model,
+        constraints=run.removed, weights=run.weights, sites=built.table, site_cells=built.members,
+        province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]], scores_dataset=run.dataset,
+        n_scored=run.n_scored,
+        partitions={"count": run.n_partitions, "parent_resolution": run.parent_resolution,
+                    "worker_peak_rss_mb": run.worker_peak_rss_mb},
     )  # fmt: skip
 
 
@@ -149,9 +193,12 @@ def _with_nearest_place(top: pd.DataFrame, places: gpd.GeoDataFrame) -> pd.DataF
     return out
 
 
-def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
-    """One row a province: surplus figures, candidate count, best score and best site."""
-    counts = scored.groupby(F.ISO_3166_2).size()
+def province_summary(table: pd.DataFrame, scored: pd.DataFrame | pd.Series, top: pd.DataFrame) -> pd.DataFrame:
+    """One row a province: surplus figures, candidate count, best score and best site.
+
+    ``scored``: the scored cells, or (a partitioned run) their count per province.
+    """
+    counts = scored if isinstance(scored, pd.Series) else scored.groupby(F.ISO_3166_2).size()
     best = top[top[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
     cols = [F.ISO_3166_2, F.PROVINCE, F.POPULATION, F.CAPACITY_MW, F.PEAK_DEMAND_MW, "zone"]
     cols += [F.FIRM_SURPLUS_MW, F.SURPLUS_MW, F.SURPLUS_ENERGY_GWH, "worst_month"]
@@ -167,29 +214,83 @@ def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFram
     return out.sort_values(F.SURPLUS_MW, ascending=False).reset_index(drop=True)
 
 
-def remove_stale_parts(folder: Path) -> list[Path]:
-    """Delete the temporary files (``.<name>.*.part*``) a run killed mid-write left in ``folder``."""
-    stale = sorted(folder.glob(".*.part*")) if folder.is_dir() else []
+def remove_stale_parts(folder: Path, keep: Path | None = None) -> list[Path]:
+    """Delete the temporary files and folders (``.<name>.*.part*``) a run killed mid-write left in ``folder``.
+
+    ``keep``: this run's own staging folder.
+    """
+    stale = sorted(p for p in folder.glob(".*.part*") if p != keep) if folder.is_dir() else []
     for p in stale:
-        p.unlink(missing_ok=True)
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
     return stale
 
 
-def hexagons(cells: pd.Series) -> np.ndarray:
-    """H3 cell polygons (lon/lat) for a series of cell ids.
+def staging_dir(dest: Path) -> Path:
+    """Return a temporary folder beside ``dest`` (``.<name>.<random>.part``) that :func:`remove_stale_parts` knows."""
+    return dest.with_name(f".{dest.stem}.{uuid.uuid4().hex[:8]}.part")
 
-    The boundaries come from h3 one cell at a time; the polygons are made in one vectorised call per vertex
-    count (6 for a hexagon, 5 for a pentagon, more where a cell crosses an icosahedron edge).
+
+def commit_folder(staging: Path, dest: Path) -> Path:
+    """Rename a finished folder (or file) onto ``dest``; what was there is moved aside first, then removed."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.stem}.{uuid.uuid4().hex[:8]}.old.part")
+        os.replace(dest, old)
+    os.replace(staging, dest)
+    if old is not None:
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    return dest
+
+
+def _sha256_dataset(folder: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in sorted(folder.glob("*.parquet")):
+        h.update(part.name.encode() + b"\0" + sha256_file(part).encode())
+    return h.hexdigest()
+
+
+def hexagons(cells: pd.Series) -> np.ndarray:
+    """H3 cell polygons (lon/lat) for a series of cell ids: :func:`siting.model.candidates.cell_polygons`."""
+    return candidates.cell_polygons(cells)
+
+
+POLYGONS_AUTO_MAX = 250_000  # scores.parquet holds hexagons up to this many cells (or with --polygons), else centres
+
+
+def gis_layers(result: Result, study: Study, profile: Profile) -> dict[str, gpd.GeoDataFrame]:
+    """Return the GeoPackage layers a GIS user opens: ``sites``, ``top_cells`` and ``provinces``.
+
+    Sites are the union of their member hexagons; the top cells (``top_sites.csv``) are hexagons (points for
+    the planner's own candidates); provinces carry the province summary. The full cell table is
+    ``scores.parquet``.
     """
-    bounds = [h3.cell_to_boundary(c) for c in cells]
-    sizes = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
-    out = np.empty(len(bounds), dtype=object)
-    for n in np.unique(sizes):
-        idx = np.flatnonzero(sizes == n)
-        latlng = np.array([bounds[i] for i in idx], dtype=np.float64).reshape(len(idx), n, 2)
-        ring = np.concatenate([latlng, latlng[:, :1]], axis=1)[:, :, ::-1]  # closed, (lng, lat)
-        out[idx] = shapely.polygons(np.ascontiguousarray(ring))
+    top = result.top.drop(columns="geometry", errors="ignore")
+    user_points = "candidate_id" in top.columns
+    geom = gpd.points_from_xy(top[F.LON], top[F.LAT]) if user_points else hexagons(top[F.CELL])
+    out = {"top_cells": gpd.GeoDataFrame(top, geometry=geom, crs=4326)}
+    if result.sites is not None and result.site_cells is not None and len(result.sites):
+        members = pd.DataFrame({"site_id": result.site_cells.to_numpy(), "g": hexagons(result.site_cells.index)})
+        shapes = members.groupby("site_id", sort=False)["g"].agg(lambda g: shapely.union_all(g.to_numpy()))
+        sites = result.sites.copy()
+        out["sites"] = gpd.GeoDataFrame(sites, geometry=shapes.reindex(sites["site_id"]).to_numpy(), crs=4326)
+    if result.province_shapes is not None:
+        shapes = result.province_shapes.set_index(F.ISO_3166_2).geometry
+        prov = result.provinces.round(CSV_DECIMALS)
+        out["provinces"] = gpd.GeoDataFrame(prov, geometry=shapes.reindex(prov[F.ISO_3166_2]).to_numpy(), crs=4326)
     return out
+
+
+def _write_gis(dest: Path, gis: dict[str, gpd.GeoDataFrame]) -> Path:
+    def writer(p: Path) -> None:
+        for i, (layer, gdf) in enumerate(gis.items()):
+            gdf.to_file(p, layer=layer, driver="GPKG", engine="pyogrio", **({"append": True} if i else {}))
+
+    return write_atomic(dest, writer)
 
 
 CSV_DECIMALS = 4  # tables for people: 0.1 m, 0.0001 MW, 0.0001 °C are far below the data's precision
@@ -228,12 +329,20 @@ def _surplus_tables(out: Path, result: Result) -> dict[str, Path]:
 
 
 def write_outputs(
-    paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict, extra: dict | None = None
+    paths: Paths,
+    study: Study,
+    profile: Profile,
+    result: Result,
+    inputs: dict,
+    extra: dict | None = None,
+    polygons: bool | None = None,
 ) -> dict[str, Path]:
-    """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance.
+    """Write scores (GeoParquet), the GIS layers (GeoPackage), province summary, top sites and provenance.
 
     Temporary files a killed earlier run left in the output folder (``.<name>.*.part*``) are removed first.
     ``extra`` is merged into ``provenance.json`` (the command line records the command and any user files).
+    ``scores.parquet`` holds hexagons with ``polygons=True``, cell centres with ``False``; by default
+    (``None``) hexagons up to ``POLYGONS_AUTO_MAX`` cells. The GeoPackage holds :func:`gis_layers`.
 
     Returns
     -------
@@ -242,17 +351,25 @@ def write_outputs(
 
     """
     out = paths.out
-    remove_stale_parts(out)
+    remove_stale_parts(out, keep=result.scores_dataset)
+    if result.scores_dataset is None and paths.scores.is_dir():  # a partitioned run's dataset before
+        shutil.rmtree(paths.scores)
     scored = result.scored.drop(columns="geometry")
     crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
     user_points = "candidate_id" in scored.columns  # the planner's own points stay points
-    geometry = result.scored.geometry.values if user_points else hexagons(scored[F.CELL])
+    draw = not user_points and (len(scored) <= POLYGONS_AUTO_MAX if polygons is None else polygons)
+    draw = draw and result.scores_dataset is None  # a partitioned run wrote its cells already
+    geometry = hexagons(scored[F.CELL]) if draw else result.scored.geometry.values
     scored_hex = gpd.GeoDataFrame(scored, geometry=geometry, crs=4326)
-    top = result.top.drop(columns="geometry")
+    top = result.top.drop(columns="geometry", errors="ignore")
     top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
     files = {
-        "scores": write_parquet(paths.scores, scored_hex),
-        "scores_gpkg": write_gpkg(out / "scores.gpkg", scored_hex, layer=f"{study.name}_{profile.name}"),
+        "scores": (
+            write_parquet(paths.scores, scored_hex)
+            if result.scores_dataset is None
+            else commit_folder(result.scores_dataset, paths.scores)
+        ),
+        "scores_gpkg": _write_gis(out / "scores.gpkg", gis_layers(result, study, profile)),
         "provinces": write_csv(out / "provinces.csv", result.provinces.round(CSV_DECIMALS)),
         "surplus": write_csv(out / "surplus.csv", result.surplus.round(CSV_DECIMALS)),
         **_surplus_tables(out, result),
@@ -283,10 +400,13 @@ def write_outputs(
             sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}
             for sid, s in catalog.items()
         },
-        "candidates": {"scored": len(result.scored), "excluded": result.excluded, "constraints": result.constraints},
+        "candidates": {"scored": result.count, "excluded": result.excluded, "constraints": result.constraints},
         "outputs": {
-            name: {"file": p.name, "sha256": sha256_file(p)} for name, p in files.items() if name != "scores_gpkg"
-        },  # GeoPackage embeds a write time, so no stable hash
+            name: {"file": p.name, "sha256": _sha256_dataset(p) if p.is_dir() else sha256_file(p)}
+            for name, p in files.items()
+            if name != "scores_gpkg"
+        },  # GeoPackage embeds a write time, so no stable hash; a dataset's hash is over its parts' hashes
+        **({"partitions": result.partitions} if result.partitions else {}),
         **(extra or {}),
     }
     files["provenance"] = write_json(out / "provenance.json", prov)
@@ -302,7 +422,7 @@ class ScoreRun:
     warnings: list[str]
 
 
-def score(
+def score(  # noqa: PLR0913  (the files a planner may bring, then how to partition)
     data: Path,
     study: Study,
     profile: Profile,
@@ -310,13 +430,24 @@ def score(
     substations_file: Path | None = None,
     drop_outside: bool = False,
     study_ref: str | None = None,
+    polygons: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    worker_memory: str | None = None,
+    partition_above: int | None = None,
 ) -> ScoreRun:
     """Run the ``score`` stage: score a study and write its outputs, with the planner's own files if given.
 
     ``candidates_file`` replaces the H3 cells by the planner's points (outputs in ``<profile>_user/``);
     ``substations_file`` replaces the OpenStreetMap substations for this run. Both are recorded with their
     sha256 in ``provenance.json``, with the command that reruns the stage (``study_ref``: the study as the
-    user named it, a name or a file; default its name).
+    user named it, a name or a file; default its name). ``polygons``: hexagons in ``scores.parquet`` (True),
+    cell centres (False), or hexagons up to ``POLYGONS_AUTO_MAX`` cells (None).
+
+    Partitioned on dask.distributed (:func:`score_study_partitioned`) with ``workers`` (a LocalCluster, each
+    worker limited to ``worker_memory``), ``scheduler`` (an existing cluster's address), or when the study's
+    estimated cells exceed ``partition_above`` (default ``siting.cluster.PARTITION_ABOVE_CELLS``); the
+    planner's own candidates are always scored in process.
 
     Returns
     -------
@@ -349,10 +480,36 @@ def score(
         points, warnings = read_points(candidates_file, outline, study.region.name, drop_outside)
         command += ["--candidates", str(candidates_file)] + (["--drop-outside"] if drop_outside else [])
         user_files["candidates"] = _file_record(candidates_file)
-    result = score_study(study, profile, layers, points)
+    if points is None and _partitioned(layers, study, workers, scheduler, partition_above):
+        from siting import cluster
+
+        client = cluster.client_for(workers, scheduler, worker_memory or cluster.DEFAULT_WORKER_MEMORY)
+        try:
+            result = score_study_partitioned(study, profile, layers, client, staging_dir(paths.scores), bool(polygons))
+        finally:
+            cl = client.cluster if scheduler is None else None
+            client.close()
+            if cl is not None:
+                cl.close()
+        command += [f"--workers={workers}"] if workers else []
+    else:
+        result = score_study(study, profile, layers, points)
     inputs = json.loads((paths.layers / "provenance.json").read_text())["inputs"]
     extra = {"rerun": shlex.join(command), "user_files": user_files}
-    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), list(warnings))
+    if polygons:
+        command += ["--polygons"]
+    files = write_outputs(paths, study, profile, result, inputs, extra, polygons=polygons)
+    return ScoreRun(result, files, list(warnings))
+
+
+def _partitioned(layers: Layers, study: Study, workers, scheduler, above: int | None) -> bool:
+    if workers or scheduler:
+        return True
+    from siting import cluster
+
+    res = study.candidates.h3_resolution
+    estimate = cluster.estimated_cells(candidates.cover(layers.country.geometry.iloc[0], res), res)
+    return estimate > (cluster.PARTITION_ABOVE_CELLS if above is None else above)
 
 
 def _file_record(path: Path) -> dict[str, str]:

@@ -49,7 +49,7 @@ def read_outputs(paths: Paths) -> MapInputs:
                 f"--profile {paths.study.profile}{own}` before `siting map`."
             )
     try:
-        cells = gpd.read_parquet(paths.scores, columns=[F.SCORE, "geometry"])
+        cells = _read_cells(paths.scores)
     except Exception as exc:
         raise DataError(f"{paths.scores} could not be read ({type(exc).__name__}); rerun `siting score`.") from exc
     top = read_table(out / "top_sites.csv", "top sites")
@@ -58,7 +58,8 @@ def read_outputs(paths: Paths) -> MapInputs:
     )
     surplus_path = out / "surplus.csv"
     mtime = paths.scores.stat().st_mtime
-    user_sites = gpd.read_parquet(paths.scores) if len(cells) and (cells.geom_type == "Point").all() else None
+    point_sites = "geometry" in cells.columns and bool(len(cells)) and bool((cells.geom_type == "Point").all())
+    user_sites = gpd.read_parquet(paths.scores) if point_sites else None
     return MapInputs(
         cells=cells,
         provinces=read_table(out / "provinces.csv", "province summary"),
@@ -68,6 +69,22 @@ def read_outputs(paths: Paths) -> MapInputs:
         weights=_weights_used(out / "provenance.json"),
         user_sites=user_sites,
     )
+
+
+def _read_cells(scores: Path) -> gpd.GeoDataFrame:
+    """Scores with hexagons; for cell centres (``--centres``, a partitioned dataset), ``h3_cell, lon, lat, score``.
+
+    The score image draws the hexagons of the centres itself, a slice at a time; a planner's own points
+    (``candidate_id``) keep their point geometry.
+    """
+    import pyarrow.dataset as pads
+
+    schema = pads.dataset(scores, format="parquet").schema
+    geo = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
+    kinds = set(geo.get("columns", {}).get("geometry", {}).get("geometry_types", []))
+    if "candidate_id" in schema.names or not kinds or kinds - {"Point"}:
+        return gpd.read_parquet(scores, columns=[F.SCORE, "geometry"])
+    return gpd.GeoDataFrame(pd.read_parquet(scores, columns=[F.CELL, F.LON, F.LAT, F.SCORE]))
 
 
 def _weights_used(path: Path) -> dict[str, float] | None:

@@ -20,6 +20,7 @@ from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
 from siting.layers import Layers
+from siting.model.candidates import cell_polygons
 from siting.outputs.maps.data import MapInputs
 from siting.outputs.maps.style import _EARTH_RADIUS_M, MAX_IMAGE_PX, score_colormap
 
@@ -84,20 +85,24 @@ def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap
     """
     if cells.empty:
         raise DataError("the scores hold no candidate, so there is no score surface to map; check the study.")
-    merc = cells.to_crs(3857)
-    x0, y0, x1, y1 = merc.total_bounds
+    centres = "geometry" not in cells.columns  # h3_cell, lon, lat, score: hexagons drawn a slice at a time
+    merc = None if centres else cells.to_crs(3857)
+    x0, y0, x1, y1 = _centre_bounds(cells) if merc is None else merc.total_bounds
     pixel_m = max(pixel_m, (x1 - x0) / MAX_IMAGE_PX, (y1 - y0) / MAX_IMAGE_PX)
     width = max(1, math.ceil((x1 - x0) / pixel_m))
     height = max(1, math.ceil((y1 - y0) / pixel_m))
     x1, y0 = x0 + width * pixel_m, y1 - height * pixel_m
-    codes = np.clip(np.rint(merc[F.SCORE].to_numpy(dtype=float)), 0, 100).astype(np.uint8) + 1  # 0: no data
-    grid = features.rasterize(
-        zip(merc.geometry.values, codes, strict=True),
-        out_shape=(height, width),
-        transform=from_origin(x0, y1, pixel_m, pixel_m),
-        fill=0,
-        dtype="uint8",
-    )
+    grid = np.zeros((height, width), dtype=np.uint8)
+    for shapes, score in [(merc.geometry.values, merc[F.SCORE])] if merc is not None else _hexagon_slices(cells):
+        codes = np.clip(np.rint(np.asarray(score, dtype=float)), 0, 100).astype(np.uint8) + 1  # 0: no data
+        features.rasterize(
+            zip(shapes, codes, strict=True),
+            out_shape=(height, width),
+            transform=from_origin(x0, y1, pixel_m, pixel_m),
+            fill=0,
+            dtype="uint8",
+            out=grid,
+        )
     palette = {0: (0, 0, 0, 0)} | {code: (*cmap.rgb_bytes_tuple(code - 1), 255) for code in range(1, 102)}
     with warnings.catch_warnings(), MemoryFile() as mem:
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -111,6 +116,32 @@ def score_image(cells: gpd.GeoDataFrame, pixel_m: float, cmap: cm.LinearColormap
     return ScoreImage(
         png=png, bounds=[[south, west], [north, east]], width=width, height=height, mercator=(x0, y0, x1, y1)
     )
+
+
+SLICE_CELLS = 250_000  # hexagons drawn and burnt at a time, so the image of millions of cells stays lean
+
+
+def _hexagon_slices(cells):
+    """(Web-Mercator hexagons, scores) of ``cells`` (``h3_cell``, ``score``), ``SLICE_CELLS`` at a time."""
+    for i in range(0, len(cells), SLICE_CELLS):
+        part = cells.iloc[i : i + SLICE_CELLS]
+        yield gpd.GeoSeries(cell_polygons(part[F.CELL]), crs=4326).to_crs(3857).values, part[F.SCORE].to_numpy()
+
+
+def _centre_bounds(cells) -> np.ndarray:
+    """Web-Mercator bounds of the hexagons of ``cells``, drawing only those whose centre is near an edge."""
+    lon, lat = cells[F.LON].to_numpy(float), cells[F.LAT].to_numpy(float)
+    res = h3.get_resolution(cells[F.CELL].iloc[0])
+    margin = (
+        3.0
+        * h3.average_hexagon_edge_length(res, unit="km")
+        / 111.0
+        / max(0.2, math.cos(math.radians(float(np.abs(lat).max()))))
+    )  # degrees, generous: a cell reaches about one edge beyond its centre
+    edge = (lon <= lon.min() + margin) | (lon >= lon.max() - margin) | (lat <= lat.min() + margin)
+    edge |= lat >= lat.max() - margin
+    part = cells[edge]
+    return gpd.GeoSeries(cell_polygons(part[F.CELL]), crs=4326).to_crs(3857).total_bounds
 
 
 def score_rgba(image: ScoreImage) -> np.ndarray:

@@ -8,8 +8,8 @@ import branca.colormap as cm
 import numpy as np
 import pandas as pd
 
-from siting.kernels import voltage
 from siting.fields import F, label
+from siting.kernels import voltage
 
 MAP_FILE = "map.html"
 PNG_FILE = "map.png"
