@@ -40,7 +40,7 @@ from siting.layers import Layers
 from siting.model import candidates, criteria
 
 PARTITION_ABOVE_CELLS = 3_000_000  # estimated cells above which `siting score` partitions by default
-CELLS_PER_PARTITION = 120_000  # the parent resolution (3-5) is chosen to give about this many cells a partition
+CELLS_PER_PARTITION = 250_000  # cells a partition holds at most (about 1 GB of a worker's memory)
 DEFAULT_WORKER_MEMORY = "4GB"
 PART_PREFIX = "part-"
 
@@ -51,16 +51,36 @@ def estimated_cells(coarse: np.ndarray, resolution: int) -> int:
     return len(coarse) * 7 ** (resolution - res)
 
 
-def parent_resolution(resolution: int) -> int:
-    """Resolution 3-5 of the partitions' parent cells, about ``CELLS_PER_PARTITION`` cells under each."""
-    return int(min(5, max(3, resolution - round(math.log(CELLS_PER_PARTITION, 7)))))
+def parent_resolution(resolution: int, cells: int = CELLS_PER_PARTITION) -> int:
+    """Resolution 3-5 of the partitions' parent cells: the coarsest with at most ``cells`` cells under one."""
+    return int(min(5, max(3, resolution - math.floor(math.log(cells, 7)))))
 
 
-def partitions(coarse: np.ndarray, resolution: int) -> dict[int, np.ndarray]:
-    """Coarse cover cells grouped by their parent cell, parents in id order (so are the cells within)."""
-    pres = min(parent_resolution(resolution), int(h3i.get_resolution(coarse[0])) if len(coarse) else 5)
+def partitions(coarse: np.ndarray, resolution: int, cells: int = CELLS_PER_PARTITION) -> dict[int, np.ndarray]:
+    """Coarse cover cells by parent cell, neighbouring parents (in id order) joined up to ``cells`` cells a partition.
+
+    The key is the first parent of the partition; parents and the cells within come in id order, so the
+    partitions' cells concatenate, in key order, to the in-process order.
+    """
+    coarse_res = int(h3i.get_resolution(coarse[0])) if len(coarse) else 5
+    pres = min(parent_resolution(resolution, cells), coarse_res)
     parents = np.array([h3i.cell_to_parent(c, pres) for c in coarse], dtype=np.uint64)
-    return {int(p): coarse[parents == p] for p in np.unique(parents)}
+    per_coarse = 7 ** (resolution - coarse_res)
+    out: dict[int, np.ndarray] = {}
+    group: list[np.ndarray] = []
+    size, first = 0, 0
+    for p in np.unique(parents):
+        members = coarse[parents == p]
+        if group and size + len(members) * per_coarse > cells:
+            out[first] = np.concatenate(group)
+            group, size = [], 0
+        if not group:
+            first = int(p)
+        group.append(members)
+        size += len(members) * per_coarse
+    if group:
+        out[first] = np.concatenate(group)
+    return out
 
 
 def check_partitionable(profile: Profile) -> None:
@@ -191,6 +211,7 @@ def score_partitioned(
     zonal: object | None,
     staging: Path,
     polygons: bool = False,
+    cells_per_partition: int = CELLS_PER_PARTITION,
 ) -> PartitionedRun:
     """Score a study partition by partition on ``client``'s cluster; the dataset goes to ``staging``.
 
@@ -208,7 +229,7 @@ def score_partitioned(
     layers.load()
     outline = layers.country.geometry.iloc[0]
     res = study.candidates.h3_resolution
-    parts = partitions(candidates.cover(outline, res), res)
+    parts = partitions(candidates.cover(outline, res), res, cells_per_partition)
     staging.mkdir(parents=True, exist_ok=False)
     ctx = client.scatter(Context(layers, study, profile, surplus, ref, zonal, polygons), broadcast=True, hash=False)
     keys = all_keys = sorted(parts)
@@ -220,6 +241,8 @@ def score_partitioned(
         got = {k: first[k].result() for k in keys}
         del first
         keys = [k for k in all_keys if len(got[k]["cell"])]  # an empty partition has no second step
+        if not keys:
+            raise DataError(f"the constraints of profile {profile.name} remove every candidate; relax them.")
         bar.update(len(all_keys) - len(keys))
         cell = np.concatenate([got[k]["cell"] for k in keys])
         iso = np.concatenate([got[k]["iso"] for k in keys])
@@ -261,6 +284,6 @@ def score_partitioned(
         removed=removed,
         weights=got[keys[0]]["weights"],
         n_partitions=len(all_keys),
-        parent_resolution=min(parent_resolution(res), min(5, res)),
+        parent_resolution=min(parent_resolution(res, cells_per_partition), min(5, res)),
         worker_peak_rss_mb=sorted(peak.values()),
     )

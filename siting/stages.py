@@ -116,7 +116,10 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
     table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
+    excluded = cand.excluded
+    del cand  # the criteria table holds a copy of the candidates' columns: free them before scoring copies it
     evaluated = scoring.evaluate(crit, profile)
+    del crit
     scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
     top = scoring.top_sites(scored, study.ranking.top_n)
     top = _with_nearest_place(top, layers.places)
@@ -124,7 +127,7 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         None if points is not None else build_sites(scored.drop(columns="geometry"), profile.sites, study.ranking.top_n)
     )
     return Result(
-        scored, table, province_summary(table, scored, top), top, cand.excluded, model,
+        scored, table, province_summary(table, scored, top), top, excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
         sites=None if built is None else built.table,
         site_cells=None if built is None else built.members,
@@ -133,7 +136,13 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
 
 
 def score_study_partitioned(
-    study: Study, profile: Profile, layers: Layers, client, staging: Path, polygons: bool = False
+    study: Study,
+    profile: Profile,
+    layers: Layers,
+    client,
+    staging: Path,
+    polygons: bool = False,
+    cells_per_partition: int | None = None,
 ) -> Result:
     """:func:`score_study` partition by partition on a dask.distributed cluster (:mod:`siting.cluster`).
 
@@ -147,8 +156,9 @@ def score_study_partitioned(
     zones, plants = study_zones(study, layers, ref)
     model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
     run = cluster.score_partitioned(
-        client, layers, study, profile, model.provinces, ref, model.zones, staging, polygons
-    )
+        client, layers, study, profile, model.provinces, ref, model.zones, staging, polygons,
+        cells_per_partition or cluster.CELLS_PER_PARTITION,
+    )  # fmt: skip
     top_cells = scoring.top_sites(run.top, study.ranking.top_n)
     top = _with_nearest_place(top_cells, layers.places)
     built = sites_from(run.high, profile.sites, study.ranking.top_n)
@@ -435,6 +445,7 @@ def score(  # noqa: PLR0913  (the files a planner may bring, then how to partiti
     scheduler: str | None = None,
     worker_memory: str | None = None,
     partition_above: int | None = None,
+    partition_cells: int | None = None,
 ) -> ScoreRun:
     """Run the ``score`` stage: score a study and write its outputs, with the planner's own files if given.
 
@@ -447,7 +458,8 @@ def score(  # noqa: PLR0913  (the files a planner may bring, then how to partiti
     Partitioned on dask.distributed (:func:`score_study_partitioned`) with ``workers`` (a LocalCluster, each
     worker limited to ``worker_memory``), ``scheduler`` (an existing cluster's address), or when the study's
     estimated cells exceed ``partition_above`` (default ``siting.cluster.PARTITION_ABOVE_CELLS``); the
-    planner's own candidates are always scored in process.
+    planner's own candidates are always scored in process. ``partition_cells``: cells a partition holds
+    at most (default ``siting.cluster.CELLS_PER_PARTITION``).
 
     Returns
     -------
@@ -485,7 +497,9 @@ def score(  # noqa: PLR0913  (the files a planner may bring, then how to partiti
 
         client = cluster.client_for(workers, scheduler, worker_memory or cluster.DEFAULT_WORKER_MEMORY)
         try:
-            result = score_study_partitioned(study, profile, layers, client, staging_dir(paths.scores), bool(polygons))
+            result = score_study_partitioned(
+                study, profile, layers, client, staging_dir(paths.scores), bool(polygons), partition_cells
+            )
         finally:
             cl = client.cluster if scheduler is None else None
             client.close()

@@ -15,7 +15,15 @@ pytest.importorskip("distributed")
 from siting import cluster, stages
 from siting._errors import DataError
 
-SMALL_TABLES = ("top_sites.csv", "sites.csv", "sites.parquet", "site_cells.parquet", "provinces.csv", "surplus.csv")
+SMALL_TABLES = (
+    "sensitivity.csv",
+    "top_sites.csv",
+    "sites.csv",
+    "sites.parquet",
+    "site_cells.parquet",
+    "provinces.csv",
+    "surplus.csv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +53,10 @@ def runs(data_dir, client, tmp_path_factory) -> tuple[Path, Path, stages.ScoreRu
     out = stages.Paths(data_dir, st).out
     keep = tmp_path_factory.mktemp("runs")
     stages.score(data_dir, st, prof, polygons=False)
+    stages.sensitivity(data_dir, st, prof, runs=40)
     shutil.copytree(out, keep / "inproc")
-    part = stages.score(data_dir, st, prof, scheduler=client.scheduler.address)
+    part = stages.score(data_dir, st, prof, scheduler=client.scheduler.address, partition_cells=2_000)
+    stages.sensitivity(data_dir, st, prof, runs=40)  # reads the dataset one part at a time
     shutil.copytree(out, keep / "part")
     return keep / "inproc", keep / "part", part
 
@@ -114,3 +124,14 @@ def test_stale_staging_folders_are_removed(tmp_path) -> None:
 
 def test_parent_resolution_is_chosen_by_size() -> None:
     assert [cluster.parent_resolution(r) for r in (6, 8, 9, 10, 11, 12)] == [3, 3, 3, 4, 5, 5]
+
+
+def test_partitions_keep_the_cell_order() -> None:
+    import h3.api.numpy_int as h3i
+
+    coarse = np.sort(h3i.grid_disk(h3i.latlng_to_cell(27.0, 68.0, 5), 12))
+    parts = cluster.partitions(coarse, 8, cells=50_000)
+    assert len(parts) > 1 and list(parts) == sorted(parts)
+    joined = np.concatenate([parts[k] for k in parts])
+    assert np.array_equal(joined, coarse)
+    assert all(len(v) * 7**3 <= 50_000 or len(v) == 1 for v in parts.values())

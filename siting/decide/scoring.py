@@ -188,7 +188,7 @@ def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scor
 
     """
     keep, removed = apply_constraints(table, profile)
-    out = table.loc[keep].copy()
+    out = table.loc[keep]  # a new frame already (boolean take): no second copy of every column
     if ranked and len(table) and not len(out):
         raise DataError(
             f"the constraints of profile {profile.name} remove every candidate ("

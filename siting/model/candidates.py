@@ -43,7 +43,7 @@ def h3_cells(polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | No
     sorted by id, so the cells of sorted partitions concatenate to those of the whole polygon.
     """
     coarse = cover(polygon, resolution) if coarse is None else np.sort(np.asarray(coarse, dtype=np.uint64))
-    cells = h3i.uncompact_cells(coarse, resolution)  # children of sorted, distinct parents: sorted and distinct
+    cells = np.sort(h3i.uncompact_cells(coarse, resolution))  # children of distinct parents are distinct
     if len(cells) > 1 and not (np.diff(cells.astype(np.int64)) > 0).all():
         cells = np.unique(cells)
     latlng = np.array([h3i.cell_to_latlng(c) for c in cells], dtype=np.float64).reshape(-1, 2)
