@@ -7,7 +7,8 @@ Usage (after ``siting fetch`` and ``siting prepare``)::
 
 Each case runs ``siting score`` in its own process (``--runs`` times) on a study file ``res<N>`` with
 ``candidates: {h3_resolution: N}``; the table gives the cells scored, the wall time (min-max over the runs),
-the peak RSS of the process that ran the command and, for partitioned runs, of every dask worker
+the peak RSS of the command's process tree (the largest of the command and its workers) and, for
+partitioned runs, of every dask worker
 (``provenance.json`` records them), and the ratio of the wall time to the in-process case at the same
 resolution when there is one. The machine's load is printed too: timings on a shared machine are noisy.
 """
@@ -88,8 +89,9 @@ def main() -> None:
         secs = [x["seconds"] for x in g]
         workers = "/".join(f"{m:.0f}" for m in r["worker_peak_rss_mb"]) or "-"
         ratio = f"{min(secs) / inproc[r['res']]:.2f}" if r["res"] in inproc else "-"
+        peak = max(x["peak_rss_mb"] for x in g)
         print(f"{r['res']:>3} {r['mode']:<10} {r['cells']:>10,} {min(secs):>8.1f}-{max(secs):<8.1f} "
-              f"{max(x['peak_rss_mb'] for x in g):>8.0f} {workers:>16} {r['partitions'] or '-':>5} {ratio:>9}")  # fmt: skip
+              f"{peak:>8.0f} {workers:>16} {r['partitions'] or '-':>5} {ratio:>9}")  # fmt: skip
 
 
 if __name__ == "__main__":
