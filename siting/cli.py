@@ -205,8 +205,33 @@ def prepare(obj: dict, study: str) -> None:
 )
 @click.option("--drop-outside", is_flag=True, help="Drop --candidates points outside the region instead of failing.")
 @click.option("--layer", default=None, help="The layer of a --candidates file with several (a GeoPackage).")
+@click.option(
+    "--polygons/--centres",
+    default=None,
+    help="scores.parquet holds the cells' hexagons (--polygons) or their centre points (--centres); default "
+    "hexagons up to 250,000 cells. A hexagon is derivable from h3_cell either way.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Score partition by partition on a local "
+    "dask.distributed cluster of N worker processes (default: above --partition-above cells).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Score partition by partition on an existing dask cluster, e.g. tcp://10.0.0.5:8786.",
+)
+@click.option("--worker-memory", default=None, help="Memory limit of each local worker (default 4GB).")
+@click.option(
+    "--partition-above",
+    type=click.IntRange(0),
+    default=None,
+    help="Partition when the study has more cells than this (default 3,000,000: H3 res 9 and finer for Pakistan).",
+)
 @click.pass_obj
-def score(
+def score(  # noqa: PLR0913
     obj: dict,
     study: str,
     profile: str | None,
@@ -214,6 +239,11 @@ def score(
     substations_file: Path | None,
     drop_outside: bool,
     layer: str | None,
+    polygons: bool | None,
+    workers: int | None,
+    scheduler: str | None,
+    worker_memory: str | None,
+    partition_above: int | None,
 ) -> None:
     """Score candidates and write scores, province summary, top sites and provenance."""
     from siting import stages
@@ -221,13 +251,15 @@ def score(
     st, prof = _run(stages.load_study, study, profile)
     with _stage(f"score {st.name}/{prof.name}"):
         run = _run(
-            stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study, layer
-        )
+            stages.score, obj["data_dir"], st, prof, candidates_file, substations_file, drop_outside, study, layer,
+            polygons, workers=workers, scheduler=scheduler, worker_memory=worker_memory,
+            partition_above=partition_above,
+        )  # fmt: skip
     for warning in run.warnings:
         _say(f"warning: {warning}")
     result, files = run.result, run.files
     _echo(
-        f"{len(result.scored):,} candidates scored"
+        f"{result.count:,} candidates scored"
         + ("; excluded: " if result.excluded else "")
         + ", ".join(f"{n:,} {why}" for why, n in result.excluded.items())
     )

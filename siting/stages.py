@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -23,10 +22,11 @@ from siting._errors import ConfigError, DataError
 from siting.config import Profile, Study
 from siting.decide import scoring
 from siting.decide.sites import build as build_sites
+from siting.decide.sites import build_from as sites_from
 from siting.fields import F
 from siting.io import reference
 from siting.io.catalog import load_catalog
-from siting.io.files import sha256_file, write_csv, write_gpkg, write_json, write_parquet
+from siting.io.files import sha256_file, sha256_path, write_atomic, write_csv, write_json, write_parquet
 from siting.io.outputset import (
     OutputSet,
     interruptible,
@@ -92,6 +92,15 @@ class Result:
     sites: pd.DataFrame | None = None  # siting.decide.sites: adjacent high-scoring cells merged, ranked, spaced
     site_cells: pd.Series | None = None  # index: H3 cell, value: the site it belongs to
     dropped: list[str] | None = None  # criteria dropped because their layer is missing, one line each
+    province_shapes: gpd.GeoDataFrame | None = None  # the province polygons, for the GeoPackage
+    scores_dataset: Path | None = None  # a partitioned run: the staged dataset; ``scored`` holds its top cells
+    n_scored: int | None = None  # a partitioned run: candidates scored (``len(scored)`` in process)
+    partitions: dict | None = None  # a partitioned run: how many, parent resolution, workers' peak RSS
+
+    @property
+    def count(self) -> int:
+        """Candidates scored."""
+        return len(self.scored) if self.n_scored is None else self.n_scored
 
 
 def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoDataFrame | None = None) -> Result:
@@ -122,7 +131,10 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
     table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
+    excluded = cand.excluded
+    del cand  # the criteria table holds a copy of the candidates' columns: free them before scoring copies it
     evaluated = scoring.evaluate(crit, profile)
+    del crit
     scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
     top = scoring.top_sites(scored, study.ranking.top_n)
     top = _with_nearest_place(top, layers.places)
@@ -130,10 +142,49 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         None if points is not None else build_sites(scored.drop(columns="geometry"), profile.sites, study.ranking.top_n)
     )
     return Result(
-        scored, table, province_summary(table, scored, top), top, cand.excluded, model,
+        scored, table, province_summary(table, scored, top), top, excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
         sites=None if built is None else built.table,
         site_cells=None if built is None else built.members, dropped=evaluated.dropped,
+        province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]],
+    )  # fmt: skip
+
+
+def score_study_partitioned(
+    study: Study,
+    profile: Profile,
+    layers: Layers,
+    client,
+    staging: Path,
+    polygons: bool = False,
+    cells_per_partition: int | None = None,
+) -> Result:
+    """:func:`score_study` partition by partition on a dask.distributed cluster (:mod:`siting.cluster`).
+
+    The cells go to ``staging`` (a folder of GeoParquet parts, committed by :func:`write_outputs`); the small
+    tables (top cells, sites, provinces) are reduced from the partitions and equal the in-process ones.
+    """
+    from siting import cluster
+
+    ref = reference.Reference.for_study(study)
+    layers.load()
+    zones, plants = study_zones(study, layers, ref)
+    model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
+    run = cluster.score_partitioned(
+        client, layers, study, profile, model.provinces, ref, model.zones, staging, polygons,
+        cells_per_partition or cluster.CELLS_PER_PARTITION,
+    )  # fmt: skip
+    top_cells = scoring.top_sites(run.top, study.ranking.top_n)
+    top = _with_nearest_place(top_cells, layers.places)
+    built = sites_from(run.high, profile.sites, study.ranking.top_n)
+    return Result(
+        gpd.GeoDataFrame(top_cells, geometry=gpd.points_from_xy(top_cells[F.LON], top_cells[F.LAT]), crs=4326),
+        model.provinces, province_summary(model.provinces, run.counts, top), top, run.excluded, model,
+        constraints=run.removed, weights=run.weights, sites=built.table, site_cells=built.members,
+        province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]], scores_dataset=run.dataset,
+        n_scored=run.n_scored,
+        partitions={"count": run.n_partitions, "parent_resolution": run.parent_resolution,
+                    "worker_peak_rss_mb": run.worker_peak_rss_mb},
     )  # fmt: skip
 
 
@@ -167,9 +218,12 @@ def _with_nearest_place(top: pd.DataFrame, places: gpd.GeoDataFrame) -> pd.DataF
     return out
 
 
-def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
-    """One row a province: surplus figures, candidate count, best score and best site."""
-    counts = scored.groupby(F.ISO_3166_2).size()
+def province_summary(table: pd.DataFrame, scored: pd.DataFrame | pd.Series, top: pd.DataFrame) -> pd.DataFrame:
+    """One row a province: surplus figures, candidate count, best score and best site.
+
+    ``scored``: the scored cells, or (a partitioned run) their count per province.
+    """
+    counts = scored if isinstance(scored, pd.Series) else scored.groupby(F.ISO_3166_2).size()
     best = top[top[F.RANK_IN_PROVINCE] == 1].set_index(F.ISO_3166_2)
     cols = [F.ISO_3166_2, F.PROVINCE, F.POPULATION, F.CAPACITY_MW, F.PEAK_DEMAND_MW, "zone"]
     cols += [F.FIRM_SURPLUS_MW, F.SURPLUS_MW, F.SURPLUS_ENERGY_GWH, "worst_month"]
@@ -186,20 +240,42 @@ def province_summary(table: pd.DataFrame, scored: pd.DataFrame, top: pd.DataFram
 
 
 def hexagons(cells: pd.Series) -> np.ndarray:
-    """H3 cell polygons (lon/lat) for a series of cell ids.
+    """H3 cell polygons (lon/lat) for a series of cell ids: :func:`siting.model.candidates.cell_polygons`."""
+    return candidates.cell_polygons(cells)
 
-    The boundaries come from h3 one cell at a time; the polygons are made in one vectorised call per vertex
-    count (6 for a hexagon, 5 for a pentagon, more where a cell crosses an icosahedron edge).
+
+POLYGONS_AUTO_MAX = 250_000  # scores.parquet holds hexagons up to this many cells (or with --polygons), else centres
+
+
+def gis_layers(result: Result, study: Study, profile: Profile) -> dict[str, gpd.GeoDataFrame]:
+    """Return the GeoPackage layers a GIS user opens: ``sites``, ``top_cells`` and ``provinces``.
+
+    Sites are the union of their member hexagons; the top cells (``top_sites.csv``) are hexagons (points for
+    the planner's own candidates); provinces carry the province summary. The full cell table is
+    ``scores.parquet``.
     """
-    bounds = [h3.cell_to_boundary(c) for c in cells]
-    sizes = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
-    out = np.empty(len(bounds), dtype=object)
-    for n in np.unique(sizes):
-        idx = np.flatnonzero(sizes == n)
-        latlng = np.array([bounds[i] for i in idx], dtype=np.float64).reshape(len(idx), n, 2)
-        ring = np.concatenate([latlng, latlng[:, :1]], axis=1)[:, :, ::-1]  # closed, (lng, lat)
-        out[idx] = shapely.polygons(np.ascontiguousarray(ring))
+    top = result.top.drop(columns="geometry", errors="ignore")
+    user_points = "candidate_id" in top.columns
+    geom = gpd.points_from_xy(top[F.LON], top[F.LAT]) if user_points else hexagons(top[F.CELL])
+    out = {"top_cells": gpd.GeoDataFrame(top, geometry=geom, crs=4326)}
+    if result.sites is not None and result.site_cells is not None and len(result.sites):
+        members = pd.DataFrame({"site_id": result.site_cells.to_numpy(), "g": hexagons(result.site_cells.index)})
+        shapes = members.groupby("site_id", sort=False)["g"].agg(lambda g: shapely.union_all(g.to_numpy()))
+        sites = result.sites.copy()
+        out["sites"] = gpd.GeoDataFrame(sites, geometry=shapes.reindex(sites["site_id"]).to_numpy(), crs=4326)
+    if result.province_shapes is not None:
+        shapes = result.province_shapes.set_index(F.ISO_3166_2).geometry
+        prov = result.provinces.round(CSV_DECIMALS)
+        out["provinces"] = gpd.GeoDataFrame(prov, geometry=shapes.reindex(prov[F.ISO_3166_2]).to_numpy(), crs=4326)
     return out
+
+
+def _write_gis(dest: Path, gis: dict[str, gpd.GeoDataFrame]) -> Path:
+    def writer(p: Path) -> None:
+        for i, (layer, gdf) in enumerate(gis.items()):
+            gdf.to_file(p, layer=layer, driver="GPKG", engine="pyogrio", **({"append": True} if i else {}))
+
+    return write_atomic(dest, writer)
 
 
 CSV_DECIMALS = 4  # tables for people: 0.1 m, 0.0001 MW, 0.0001 °C are far below the data's precision
@@ -238,14 +314,23 @@ def _surplus_tables(out: Path, result: Result) -> dict[str, Path]:
 
 
 def write_outputs(
-    paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict, extra: dict | None = None
+    paths: Paths,
+    study: Study,
+    profile: Profile,
+    result: Result,
+    inputs: dict,
+    extra: dict | None = None,
+    polygons: bool | None = None,
+    staged: OutputSet | None = None,
 ) -> dict[str, Path]:
-    """Write scores (GeoParquet, GeoPackage), province summary, top sites and provenance as one set.
+    """Write scores (GeoParquet), the GIS layers (GeoPackage), province summary, top sites and provenance as one set.
 
     The set is written into a staging folder and swapped in whole under the folder's lock
     (:mod:`siting.io.outputset`), ``provenance.json`` last with every output's sha256; outputs of later
     stages in the folder (map, sensitivity, allocation) belonged to the previous scores and go with them.
     ``extra`` is merged into ``provenance.json`` (the command line records the command and any user files).
+    ``scores.parquet`` holds hexagons with ``polygons=True``, cell centres with ``False``; by default
+    (``None``) hexagons up to ``POLYGONS_AUTO_MAX`` cells. The GeoPackage holds :func:`gis_layers`.
 
     Returns
     -------
@@ -253,25 +338,42 @@ def write_outputs(
         Output name to path.
 
     """
-    with locked(paths.out, "siting score"), OutputSet(paths.out) as staged:
-        files = _write_set(staged.staging, paths, study, profile, result, inputs, extra)
+    if staged is not None:  # a partitioned run staged its cell dataset in this set already
+        files = _write_set(staged.staging, paths, study, profile, result, inputs, extra, polygons)
         staged.commit()
+    else:
+        with locked(paths.out, "siting score"), OutputSet(paths.out) as staged:
+            files = _write_set(staged.staging, paths, study, profile, result, inputs, extra, polygons)
+            staged.commit()
     return {name: paths.out / p.name for name, p in files.items()}
 
 
 def _write_set(
-    out: Path, paths: Paths, study: Study, profile: Profile, result: Result, inputs: dict, extra: dict | None
+    out: Path,
+    paths: Paths,
+    study: Study,
+    profile: Profile,
+    result: Result,
+    inputs: dict,
+    extra: dict | None,
+    polygons: bool | None,
 ) -> dict[str, Path]:
     scored = result.scored.drop(columns="geometry")
     crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
     user_points = "candidate_id" in scored.columns  # the planner's own points stay points
-    geometry = result.scored.geometry.values if user_points else hexagons(scored[F.CELL])
+    draw = not user_points and (len(scored) <= POLYGONS_AUTO_MAX if polygons is None else polygons)
+    draw = draw and result.scores_dataset is None  # a partitioned run wrote its cells already
+    geometry = hexagons(scored[F.CELL]) if draw else result.scored.geometry.values
     scored_hex = gpd.GeoDataFrame(scored, geometry=geometry, crs=4326)
-    top = result.top.drop(columns="geometry")
+    top = result.top.drop(columns="geometry", errors="ignore")
     top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
     files = {
-        "scores": write_parquet(out / paths.scores.name, scored_hex),
-        "scores_gpkg": write_gpkg(out / "scores.gpkg", scored_hex, layer=f"{study.name}_{profile.name}"),
+        "scores": (
+            write_parquet(out / paths.scores.name, scored_hex)
+            if result.scores_dataset is None
+            else result.scores_dataset
+        ),
+        "scores_gpkg": _write_gis(out / "scores.gpkg", gis_layers(result, study, profile)),
         "provinces": write_csv(out / "provinces.csv", result.provinces.round(CSV_DECIMALS)),
         "surplus": write_csv(out / "surplus.csv", result.surplus.round(CSV_DECIMALS)),
         **_surplus_tables(out, result),
@@ -302,10 +404,11 @@ def _write_set(
             for sid, s in catalog.items()
             if any(ref.partition(".")[0] == sid for ref in inputs)  # only the sources actually used
         },
-        "candidates": {"scored": len(result.scored), "excluded": result.excluded, "constraints": result.constraints},
+        "candidates": {"scored": result.count, "excluded": result.excluded, "constraints": result.constraints},
         "outputs": {
-            name: {"file": p.name, "sha256": sha256_file(p)} for name, p in files.items() if name != "scores_gpkg"
-        },  # GeoPackage embeds a write time, so no stable hash
+            name: {"file": p.name, "sha256": sha256_path(p)} for name, p in files.items() if name != "scores_gpkg"
+        },  # GeoPackage embeds a write time, so no stable hash; a dataset's hash is over its parts' hashes
+        **({"partitions": result.partitions} if result.partitions else {}),
         **(extra or {}),
     }
     files["provenance"] = write_json(out / "provenance.json", prov)
@@ -321,7 +424,7 @@ class ScoreRun:
     warnings: list[str]
 
 
-def score(
+def score(  # noqa: PLR0913  (the files a planner may bring, then how to partition)
     data: Path,
     study: Study,
     profile: Profile,
@@ -330,6 +433,12 @@ def score(
     drop_outside: bool = False,
     study_ref: str | None = None,
     layer: str | None = None,
+    polygons: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    worker_memory: str | None = None,
+    partition_above: int | None = None,
+    partition_cells: int | None = None,
 ) -> ScoreRun:
     """Run the ``score`` stage: score a study and write its outputs, with the planner's own files if given.
 
@@ -337,7 +446,16 @@ def score(
     ``substations_file`` replaces the OpenStreetMap substations for this run. Both are recorded with their
     sha256 in ``provenance.json``, with the command that reruns the stage (``study_ref``: the study as the
     user named it, a name or a file; default its name). ``layer`` names the layer of a candidates file with
-    several. The output folder is locked for the whole run (:func:`siting.io.outputset.locked`).
+    several. ``polygons``: hexagons in ``scores.parquet`` (True), cell centres (False), or hexagons up to
+    ``POLYGONS_AUTO_MAX`` cells (None). The output folder is locked for the whole run
+    (:func:`siting.io.outputset.locked`).
+
+    Partitioned on dask.distributed (:func:`score_study_partitioned`) with ``workers`` (a LocalCluster, each
+    worker limited to ``worker_memory``), ``scheduler`` (an existing cluster's address), or when the study's
+    estimated cells exceed ``partition_above`` (default ``siting.cluster.PARTITION_ABOVE_CELLS``); the
+    planner's own candidates are always scored in process. ``partition_cells``: cells a partition holds
+    at most (default ``siting.cluster.CELLS_PER_PARTITION``). The cell dataset is written partition by
+    partition into the output set's staging folder, so a killed run leaves the previous set whole.
 
     Returns
     -------
@@ -346,7 +464,22 @@ def score(
     """
     paths = Paths(data, study, "_user" if candidates_file else "")
     with interruptible(paths.out), locked(paths.out, "siting score"):  # the whole run, so two runs never mix
-        return _score(paths, data, study, profile, candidates_file, substations_file, drop_outside, study_ref, layer)
+        opts = ScoreOptions(polygons, workers, scheduler, worker_memory, partition_above, partition_cells)
+        return _score(
+            paths, data, study, profile, candidates_file, substations_file, drop_outside, study_ref, layer, opts
+        )
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How the ``score`` stage writes cells and whether it partitions (see :func:`score`)."""
+
+    polygons: bool | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    worker_memory: str | None = None
+    partition_above: int | None = None
+    partition_cells: int | None = None
 
 
 def _score(
@@ -359,6 +492,7 @@ def _score(
     drop_outside: bool,
     study_ref: str | None,
     layer: str | None,
+    opts: ScoreOptions,
 ) -> ScoreRun:
     from siting.layers.userdata import read_points, read_substations
 
@@ -386,13 +520,55 @@ def _score(
         command += ["--candidates", str(candidates_file)] + (["--drop-outside"] if drop_outside else [])
         command += ["--layer", layer] if layer else []
         user_files["candidates"] = _file_record(candidates_file)
-    result = score_study(study, profile, layers, points)
     inputs = _layer_inputs(paths.layers / "provenance.json")
-    notes = degraded(paths.layers) + (
-        result.dropped or []
-    )  # what prepare skipped, criteria dropped: a warning each, and a `degraded` note in provenance
-    extra = {"rerun": shlex.join(command), "user_files": user_files, "degraded": notes}
-    return ScoreRun(result, write_outputs(paths, study, profile, result, inputs, extra), [*warnings, *notes])
+    command += {True: ["--polygons"], False: ["--centres"], None: []}[opts.polygons]
+    if points is None and _partitioned(layers, study, opts):
+        command += [f"--workers={opts.workers}"] if opts.workers else []
+        result, files = _score_partitioned(paths, study, profile, layers, inputs, command, user_files, opts)
+    else:
+        result = score_study(study, profile, layers, points)
+        extra = _extra(paths, result, command, user_files)
+        files = write_outputs(paths, study, profile, result, inputs, extra, opts.polygons)
+    return ScoreRun(result, files, [*warnings, *(_notes(paths, result))])
+
+
+def _notes(paths: Paths, result: Result) -> list[str]:
+    """Return what prepare skipped and the criteria dropped: a warning each, and a ``degraded`` note in provenance."""
+    return degraded(paths.layers) + (result.dropped or [])
+
+
+def _extra(paths: Paths, result: Result, command: list[str], user_files: dict) -> dict:
+    return {"rerun": shlex.join(command), "user_files": user_files, "degraded": _notes(paths, result)}
+
+
+def _score_partitioned(
+    paths: Paths,
+    study: Study,
+    profile: Profile,
+    layers: Layers,
+    inputs: dict,
+    command: list[str],
+    user_files: dict,
+    opts: ScoreOptions,
+) -> tuple[Result, dict[str, Path]]:
+    """Score on a dask cluster into the output set's staging folder, then write the rest of the set there."""
+    from siting import cluster
+
+    with locked(paths.out, "siting score"), OutputSet(paths.out) as staged:
+        memory = opts.worker_memory or cluster.DEFAULT_WORKER_MEMORY
+        client = cluster.client_for(opts.workers, opts.scheduler, memory)
+        try:
+            result = score_study_partitioned(
+                study, profile, layers, client, staged.staging / paths.scores.name, bool(opts.polygons),
+                opts.partition_cells,
+            )  # fmt: skip
+        finally:
+            cl = client.cluster if opts.scheduler is None else None
+            client.close()
+            if cl is not None:
+                cl.close()
+        extra = _extra(paths, result, command, user_files)
+        return result, write_outputs(paths, study, profile, result, inputs, extra, opts.polygons, staged=staged)
 
 
 def _layer_inputs(path: Path) -> dict:
@@ -408,6 +584,18 @@ def _layer_inputs(path: Path) -> dict:
             f"{path} (layers provenance) is corrupt ({type(exc).__name__}); run `siting prepare` again."
         ) from exc
     return inputs
+
+
+def _partitioned(layers: Layers, study: Study, opts: ScoreOptions) -> bool:
+    """Whether to score on a cluster: asked for, or the study's estimated cells exceed the threshold."""
+    if opts.workers or opts.scheduler:
+        return True
+    from siting import cluster
+
+    res = study.candidates.h3_resolution
+    estimate = cluster.estimated_cells(candidates.cover(layers.country.geometry.iloc[0], res), res)
+    above = opts.partition_above
+    return estimate > (cluster.PARTITION_ABOVE_CELLS if above is None else above)
 
 
 def _file_record(path: Path) -> dict[str, str]:

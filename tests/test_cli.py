@@ -141,3 +141,18 @@ def test_every_output_column_is_registered(pipeline_dir, study_file) -> None:
             if field is None or not field.label or not field.description:
                 missing.setdefault(column, path.name)
     assert not missing, f"unregistered columns (add them to siting/fields.py): {missing}"
+
+
+def test_geopackage_holds_sites_top_cells_and_provinces(pipeline_dir) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    out = pipeline_dir / "processed" / "small" / "bitcoin_mining"
+    layers = [name for name, _ in pyogrio.list_layers(out / "scores.gpkg")]
+    assert layers == ["top_cells", "sites", "provinces"]
+    top = gpd.read_file(out / "scores.gpkg", layer="top_cells")
+    assert len(top) == len(pd.read_csv(out / "top_sites.csv")) and (top.geom_type == "Polygon").all()
+    sites = gpd.read_file(out / "scores.gpkg", layer="sites")
+    assert len(sites) == len(pd.read_csv(out / "sites.csv"))
+    cells = gpd.read_parquet(out / "scores.parquet", columns=["h3_cell", "geometry"])
+    assert (cells.geom_type == "Polygon").all()  # a small study keeps its hexagons in scores.parquet

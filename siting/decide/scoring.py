@@ -210,8 +210,11 @@ def rank(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def evaluate(table: pd.DataFrame, profile: Profile) -> Scored:
+def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scored:
     """Apply constraints, value functions, weights and aggregation; rank what remains.
+
+    ``ranked=False`` (one partition of a partitioned run) leaves out the ranks and accepts a partition the
+    constraints empty: ranks and that check need every partition's scores.
 
     Parameters
     ----------
@@ -229,8 +232,8 @@ def evaluate(table: pd.DataFrame, profile: Profile) -> Scored:
     """
     profile, dropped = drop_missing_criteria(table, profile)
     keep, removed = apply_constraints(table, profile)
-    out = table.loc[keep].copy()
-    if len(table) and not len(out):
+    out = table.loc[keep]  # a new frame already (boolean take): no second copy of every column
+    if ranked and len(table) and not len(out):
         raise DataError(
             f"the constraints of profile {profile.name} remove every candidate ("
             + ", ".join(f"{k}: {n:,}" for k, n in removed.items())
@@ -241,7 +244,7 @@ def evaluate(table: pd.DataFrame, profile: Profile) -> Scored:
     for j, name in enumerate(profile.criteria):
         out[points_column(name)] = 100.0 * w[j] * values[:, j]
     out[F.SCORE] = 100.0 * mcda.AGGREGATIONS[profile.aggregation](values, w) if len(out) else np.zeros(0)
-    out = rank(out)
+    out = rank(out) if ranked else out
     return Scored(out, dict(zip(profile.criteria, w.tolist(), strict=True)), removed, dropped)
 
 

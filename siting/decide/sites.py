@@ -119,7 +119,12 @@ def build(scored: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
         ``best_cell`` with its ``best_lat``/``best_lon`` and grid connection.
 
     """
-    cand = scored.loc[high_scoring(scored, rules)].reset_index(drop=True)
+    return build_from(scored.loc[high_scoring(scored, rules)], rules, top_n)
+
+
+def build_from(high: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
+    """:func:`build` from the high-scoring cells alone (a partitioned run gathers only these), in cell order."""
+    cand = high.reset_index(drop=True)
     if cand.empty:
         empty = pd.DataFrame(columns=[SITE_ID, F.ISO_3166_2, F.SCORE])
         return Sites(empty, pd.Series(dtype=str, name=SITE_ID), pd.Series(dtype=str, name=SITE_ID))

@@ -33,6 +33,17 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def sha256_path(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file, or of a folder of parquet parts (over each part's name and sha256)."""
+    path = Path(path)
+    if not path.is_dir():
+        return sha256_file(path)
+    h = hashlib.sha256()
+    for part in sorted(path.glob("*.parquet")):
+        h.update(part.name.encode() + b"\0" + sha256_file(part).encode())
+    return h.hexdigest()
+
+
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; rename it onto ``dest`` only if the block succeeds.

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from siting._errors import BusyError, DataError, Interrupted
-from siting.io.files import sha256_file
+from siting.io.files import sha256_path
 
 LOCK_WAIT_ENV = "SITING_LOCK_WAIT"
 MANIFEST = "provenance.json"
@@ -290,7 +290,7 @@ def verify_output_set(folder: Path) -> dict:
         If the manifest is missing or unreadable, or an output it lists is missing or differs from its sha256.
 
     """
-    if not (folder / "scores.parquet").is_file():
+    if not (folder / "scores.parquet").exists():  # a file, or a partitioned run's folder of parts
         return {}
 
     def refuse(why: str) -> DataError:
@@ -306,8 +306,8 @@ def verify_output_set(folder: Path) -> dict:
         raise refuse(f"{MANIFEST} is unreadable or lists no outputs ({type(exc).__name__})") from exc
     for name, digest in sorted(listed.items()):
         path = folder / name
-        if Path(name).name != name or not path.is_file():
+        if Path(name).name != name or not path.exists():
             raise refuse(f"{name} is missing")
-        if sha256_file(path) != digest:
+        if sha256_path(path) != digest:
             raise refuse(f"{name} does not match its checksum in {MANIFEST}")
     return prov

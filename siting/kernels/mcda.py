@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
+from siting.kernels.linalg import row_dot
+
 # ---------------------------------------------------------------------------------------------------------
 # value functions
 
@@ -178,8 +180,8 @@ def entropy_weights(matrix: np.ndarray) -> np.ndarray:
 
 
 def weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``Σ_j w_j v_ij`` (WSM / simple additive weighting)."""
-    return np.asarray(values, dtype=float) @ np.asarray(weights, dtype=float)
+    """``Σ_j w_j v_ij`` (WSM / simple additive weighting), summed in criterion order (the same bits in any batch)."""
+    return row_dot(values, weights)
 
 
 def weighted_product(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

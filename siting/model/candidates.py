@@ -28,17 +28,22 @@ class CandidateSet:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-def h3_cells(polygon: shapely.Geometry, resolution: int) -> pd.DataFrame:
+def cover(polygon: shapely.Geometry, resolution: int) -> np.ndarray:
+    """Sorted coarse H3 cells (resolution 5 or the target, whichever is coarser) overlapping ``polygon``."""
+    shape = h3.geo_to_h3shape(polygon.__geo_interface__)
+    return np.sort(h3i.h3shape_to_cells_experimental(shape, min(5, resolution), contain="overlap"))
+
+
+def h3_cells(polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | None = None) -> pd.DataFrame:
     """H3 cells whose centres fall inside ``polygon``: ``h3_cell`` (hex string), ``lon``, ``lat``.
 
-    The polygon is covered with coarse cells (resolution 5 or the target, whichever is coarser), which are
-    expanded to the target resolution, and their centres tested against the polygon in one vectorised
-    pass: the same cells as ``h3.geo_to_cells`` about six times faster at resolution 8.
+    The polygon is covered with coarse cells (:func:`cover`; ``coarse``: some of them, for one partition),
+    which are expanded to the target resolution, and their centres tested against the polygon in one
+    vectorised pass: the same cells as ``h3.geo_to_cells`` about six times faster at resolution 8. Cells come
+    sorted by id, so the cells of sorted partitions concatenate to those of the whole polygon.
     """
-    coarse_res = min(5, resolution)
-    shape = h3.geo_to_h3shape(polygon.__geo_interface__)
-    cover = np.sort(h3i.h3shape_to_cells_experimental(shape, coarse_res, contain="overlap"))
-    cells = h3i.uncompact_cells(cover, resolution)  # children of sorted, distinct parents: sorted and distinct
+    coarse = cover(polygon, resolution) if coarse is None else np.sort(np.asarray(coarse, dtype=np.uint64))
+    cells = h3i.uncompact_cells(coarse, resolution)  # children of sorted, distinct parents: sorted and distinct
     if len(cells) > 1 and not (np.diff(cells.astype(np.int64)) > 0).all():
         cells = np.unique(cells)
     latlng = np.array([h3i.cell_to_latlng(c) for c in cells], dtype=np.float64).reshape(-1, 2)
@@ -65,6 +70,23 @@ def hex_ids(cells: np.ndarray) -> np.ndarray:
     shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
     nibbles = ((v[:, None] >> shifts[None, :]) & np.uint64(15)).astype(np.uint8)
     return _HEX[nibbles].view(f"S{digits}").ravel().astype(f"U{digits}").astype(object)
+
+
+def cell_polygons(cells) -> np.ndarray:
+    """H3 cell polygons (lon/lat, shapely) for a sequence of hex cell ids.
+
+    The boundaries come from h3 one cell at a time; the polygons are made in one vectorised call per vertex
+    count (6 for a hexagon, 5 for a pentagon, more where a cell crosses an icosahedron edge).
+    """
+    bounds = [h3.cell_to_boundary(c) for c in cells]
+    sizes = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
+    out = np.empty(len(bounds), dtype=object)
+    for n in np.unique(sizes):
+        idx = np.flatnonzero(sizes == n)
+        latlng = np.array([bounds[i] for i in idx], dtype=np.float64).reshape(len(idx), n, 2)
+        ring = np.concatenate([latlng, latlng[:, :1]], axis=1)[:, :, ::-1]  # closed, (lng, lat)
+        out[idx] = shapely.polygons(np.ascontiguousarray(ring))
+    return out
 
 
 def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFrame) -> np.ndarray:
@@ -124,7 +146,7 @@ def add_hazard_columns(df: pd.DataFrame, layers: Layers, points: np.ndarray | No
     df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
 
 
-def build(layers: Layers, params: Candidates) -> CandidateSet:
+def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) -> CandidateSet:
     """Draw candidate cells for the region and apply the study's exclusions.
 
     Parameters
@@ -133,6 +155,8 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
         The region's standard layers.
     params
         The study's ``candidates`` section.
+    coarse
+        Only the cells under these coarse cells (of :func:`cover`): one partition of a partitioned run.
 
     Returns
     -------
@@ -143,7 +167,7 @@ def build(layers: Layers, params: Candidates) -> CandidateSet:
 
     """
     outline = layers.country.geometry.iloc[0]
-    df = h3_cells(outline, params.h3_resolution)
+    df = h3_cells(outline, params.h3_resolution, coarse)
     total = len(df)
     excluded: dict[str, int] = {}
     keep = np.ones(total, dtype=bool)

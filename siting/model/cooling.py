@@ -96,6 +96,7 @@ from scipy import ndimage
 from siting._errors import ConfigError, DataError
 from siting.config import CoolingParams
 from siting.kernels.grids import Grid
+from siting.kernels.linalg import row_dot
 
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 HOURS_PER_YEAR = 8760.0
@@ -147,7 +148,7 @@ def cooling_degree_days(
     months whose mean is near the base.
     """
     monthly = np.asarray(monthly_c, dtype=float)
-    return np.maximum(monthly - base_c, 0.0) @ np.asarray(days_in_month, dtype=float)
+    return row_dot(np.maximum(monthly - base_c, 0.0), np.asarray(days_in_month, dtype=float))
 
 
 def mechanical_fraction(t_month_c: ArrayLike, params: CoolingParams = CoolingParams()) -> NDArray[np.float64]:
@@ -301,7 +302,7 @@ def pue_annual(
 ) -> NDArray[np.float64]:
     """Annual PUE: day-weighted mean of the monthly PUEs of ``(..., 12)`` monthly temperatures (and dew points)."""
     days = np.asarray(days_in_month, dtype=float)
-    return monthly_pue(monthly_c, params, monthly_dew_c) @ days / days.sum()
+    return row_dot(monthly_pue(monthly_c, params, monthly_dew_c), days) / days.sum()
 
 
 def cooling_overhead_kwh_per_kw_it_year(pue: ArrayLike) -> NDArray[np.float64]:
@@ -441,7 +442,7 @@ def cooling_criteria(
     q_monthly = monthly_specific_humidity(q_mean, q_sd, corrected, params.humidity_shape)
     dew_monthly = dew_point_c(vapour_pressure_hpa(q_monthly, p_site[:, None]))
     days = DAYS_IN_MONTH
-    econ = economiser_share(corrected, dew_monthly, params) @ days / days.sum()
+    econ = row_dot(economiser_share(corrected, dew_monthly, params), days) / days.sum()
     pue = pue_annual(corrected, params, monthly_dew_c=dew_monthly)
     hottest = corrected.max(axis=1)
 

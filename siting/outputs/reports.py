@@ -27,13 +27,40 @@ SENSITIVITY_CELLS_FILE = "sensitivity_cells.parquet"
 TOP_SHARE_COLUMN = "p_top_5pct"
 
 
-def read_scores(out: Path) -> pd.DataFrame:
-    """Read the scores table of a profile's output folder, without geometry."""
+def read_scores(out: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read the scores table of a profile's output folder (a file, or a partitioned run's folder), no geometry."""
     path = out / "scores.parquet"
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path} does not exist; run `siting score` for this study and profile first.")
-    table = pd.read_parquet(path)
+    table = pd.read_parquet(path, columns=columns)
     return table.drop(columns="geometry", errors="ignore")
+
+
+def _partitioned_sensitivity_inputs(
+    path: Path, profile: Profile, site_cells: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Values of the site cells and each criterion's min and max, one part file at a time (never all cells).
+
+    Returns the member cells' values (in ``site_cells`` order), the profile's weights (direct or AHP: a
+    partitioned run has no entropy weights) and the column minimum and maximum over every cell.
+    """
+    import pyarrow.dataset as pads
+
+    cols = [F.CELL, *profile.criteria]
+    wanted = pd.Index(site_cells[F.CELL])
+    rows = np.full((len(wanted), len(profile.criteria)), np.nan)
+    vmin = np.full(len(profile.criteria), np.inf)
+    vmax = np.full(len(profile.criteria), -np.inf)
+    for frag in pads.dataset(path, format="parquet").get_fragments():
+        part = frag.to_table(columns=cols).to_pandas()
+        values = value_matrix(part, profile)
+        if len(values):
+            vmin, vmax = np.minimum(vmin, values.min(axis=0)), np.maximum(vmax, values.max(axis=0))
+        pos = wanted.get_indexer(part[F.CELL])
+        rows[pos[pos >= 0]] = values[pos >= 0]
+    if np.isnan(rows).any():
+        raise DataError("the sites do not match the scores; run `siting score` again for this study and profile.")
+    return rows, resolve_weights(profile, rows), vmin, vmax
 
 
 def sensitivity_table(
@@ -65,16 +92,29 @@ def _read_outputs(out: Path, *names: str) -> list[pd.DataFrame]:
 def write_sensitivity(out: Path, study: Study, profile: Profile, **kw) -> dict[str, Path]:
     """``sensitivity.csv`` and ``sensitivity.png`` in the profile's output folder."""
     site_table, site_cells = _read_outputs(out, "sites.parquet", SITE_CELLS_FILE)
-    scored = read_scores(out)
-    table = sensitivity_table(study, profile, scored, site_table, site_cells, **kw)
+    scored = None
+    if (out / "scores.parquet").is_dir():  # a partitioned run: one part at a time
+        rows, weights, vmin, vmax = _partitioned_sensitivity_inputs(out / "scores.parquet", profile, site_cells)
+        member_site = pd.Index(site_table[sites.SITE_ID]).get_indexer(site_cells[sites.SITE_ID])
+        table = sensitivity.run(
+            rows, weights, list(profile.criteria), profile.aggregation, member_site, site_table,
+            top_n=study.ranking.top_n, vmin=vmin, vmax=vmax, **kw,
+        )  # fmt: skip
+    else:
+        scored = read_scores(out)
+        table = sensitivity_table(study, profile, scored, site_table, site_cells, **kw)
     csv = write_csv(out / "sensitivity.csv", table.round(CSV_DECIMALS))
-    cells = write_parquet(out / SENSITIVITY_CELLS_FILE, cell_top_share_table(profile, scored, **kw))
+    files = {"sensitivity": csv}
+    if scored is not None:  # each cell's share of national top-5 % draws needs every cell's score per draw
+        files["sensitivity_cells"] = write_parquet(
+            out / SENSITIVITY_CELLS_FILE, cell_top_share_table(profile, scored, **kw)
+        )
     title = (
         f"{study.name} / {profile.name}: {kw.get('runs', 500)} Dirichlet weight draws "
         f"(concentration {kw.get('concentration', 100.0):g}, seed {kw.get('seed', 0)})"
     )
     png = write_atomic(out / "sensitivity.png", lambda p: sensitivity.plot(table, study.ranking.top_n, p, title))
-    return {"sensitivity": csv, "sensitivity_plot": png, "sensitivity_cells": cells}
+    return files | {"sensitivity_plot": png}
 
 
 def cell_top_share_table(profile: Profile, scored: pd.DataFrame, **kw) -> pd.DataFrame:

@@ -68,14 +68,14 @@ def read_outputs(paths: Paths) -> MapInputs:
     """
     out = paths.out
     for name in ("scores.parquet", "provinces.csv", "top_sites.csv"):
-        if not (out / name).is_file():
+        if not (out / name).exists():  # scores.parquet: a file, or a partitioned run's folder of parts
             own = " --candidates FILE" if paths.variant == "_user" else ""
             raise DataError(
                 f"{out / name} is missing; run `siting score --study {paths.study.name} "
                 f"--profile {paths.study.profile}{own}` before `siting map`."
             )
     try:
-        cells = gpd.read_parquet(paths.scores, columns=[F.SCORE, "geometry"])
+        cells = _read_cells(paths.scores)
     except Exception as exc:
         raise DataError(f"{paths.scores} could not be read ({type(exc).__name__}); rerun `siting score`.") from exc
     top = read_table(out / "top_sites.csv", "top sites")
@@ -84,7 +84,8 @@ def read_outputs(paths: Paths) -> MapInputs:
     )
     surplus_path = out / "surplus.csv"
     mtime = paths.scores.stat().st_mtime
-    user_sites = gpd.read_parquet(paths.scores) if len(cells) and (cells.geom_type == "Point").all() else None
+    point_sites = "geometry" in cells.columns and bool(len(cells)) and bool((cells.geom_type == "Point").all())
+    user_sites = gpd.read_parquet(paths.scores) if point_sites else None
     if user_sites is not None and len(user_sites) > MAX_USER_SITES:  # a marker and popup each: bound the page
         user_sites = user_sites.nlargest(MAX_USER_SITES, F.SCORE, keep="first")
     return MapInputs(
@@ -129,6 +130,22 @@ def _top_share(out: Path) -> pd.Series | None:
         return None
     table = pd.read_parquet(path)
     return pd.Series(table["p_top_5pct"].to_numpy(dtype=float), index=table[F.CELL].astype(str).to_numpy())
+
+
+def _read_cells(scores: Path) -> gpd.GeoDataFrame:
+    """Scores with hexagons; for cell centres (``--centres``, a partitioned dataset), ``h3_cell, lon, lat, score``.
+
+    The score image draws the hexagons of the centres itself, a slice at a time; a planner's own points
+    (``candidate_id``) keep their point geometry.
+    """
+    import pyarrow.dataset as pads
+
+    schema = pads.dataset(scores, format="parquet").schema
+    geo = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
+    kinds = set(geo.get("columns", {}).get("geometry", {}).get("geometry_types", []))
+    if "candidate_id" in schema.names or not kinds or kinds - {"Point"}:
+        return gpd.read_parquet(scores, columns=[F.SCORE, "geometry"])
+    return gpd.GeoDataFrame(pd.read_parquet(scores, columns=[F.CELL, F.LON, F.LAT, F.SCORE]))
 
 
 def _weights_used(path: Path) -> dict[str, float] | None:

@@ -20,6 +20,7 @@ from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
 from siting.layers import Layers
+from siting.model.candidates import cell_polygons
 from siting.outputs.maps.data import MapInputs
 from siting.outputs.maps.style import _EARTH_RADIUS_M, MAX_IMAGE_PX, score_colormap
 
@@ -122,18 +123,19 @@ def cell_grid(cells: gpd.GeoDataFrame, pixel_m: float) -> CellGrid:
     """
     if cells.empty:
         raise DataError("the scores hold no candidate, so there is no score surface to map; check the study.")
-    merc = cells.to_crs(3857)
-    x0, y0, x1, y1 = merc.total_bounds
+    centres = "geometry" not in cells.columns  # h3_cell, lon, lat, score: hexagons drawn a slice at a time
+    merc = None if centres else cells.to_crs(3857)
+    x0, y0, x1, y1 = _centre_bounds(cells) if merc is None else merc.total_bounds
     pixel_m = max(pixel_m, (x1 - x0) / MAX_IMAGE_PX, (y1 - y0) / MAX_IMAGE_PX)
     width = max(1, math.ceil((x1 - x0) / pixel_m))
     height = max(1, math.ceil((y1 - y0) / pixel_m))
-    index = features.rasterize(
-        zip(merc.geometry.values, np.arange(1, len(merc) + 1, dtype=np.uint32), strict=True),
-        out_shape=(height, width),
-        transform=from_origin(x0, y1, pixel_m, pixel_m),
-        fill=0,
-        dtype="uint32",
-    )
+    index = np.zeros((height, width), dtype=np.uint32)
+    transform = from_origin(x0, y1, pixel_m, pixel_m)
+    for shapes, start in [(merc.geometry.values, 0)] if merc is not None else _hexagon_slices(cells):
+        rows = np.arange(start + 1, start + len(shapes) + 1, dtype=np.uint32)
+        features.rasterize(
+            zip(shapes, rows, strict=True), out_shape=(height, width), transform=transform, fill=0, out=index
+        )
     return CellGrid(index=index, x0=float(x0), y1=float(y1), pixel_m=float(pixel_m))
 
 
@@ -155,6 +157,32 @@ def palette_image(codes: np.ndarray, grid: CellGrid, cmap: cm.LinearColormap) ->
     return ScoreImage(
         png=png, bounds=[[south, west], [north, east]], width=width, height=height, mercator=(x0, y0, x1, y1)
     )
+
+
+SLICE_CELLS = 250_000  # hexagons drawn and burnt at a time, so the image of millions of cells stays lean
+
+
+def _hexagon_slices(cells):
+    """(Web-Mercator hexagons, position of the first) of ``cells`` (``h3_cell``), ``SLICE_CELLS`` at a time."""
+    for i in range(0, len(cells), SLICE_CELLS):
+        part = cells[F.CELL].iloc[i : i + SLICE_CELLS]
+        yield gpd.GeoSeries(cell_polygons(part), crs=4326).to_crs(3857).values, i
+
+
+def _centre_bounds(cells) -> np.ndarray:
+    """Web-Mercator bounds of the hexagons of ``cells``, drawing only those whose centre is near an edge."""
+    lon, lat = cells[F.LON].to_numpy(float), cells[F.LAT].to_numpy(float)
+    res = h3.get_resolution(cells[F.CELL].iloc[0])
+    margin = (
+        3.0
+        * h3.average_hexagon_edge_length(res, unit="km")
+        / 111.0
+        / max(0.2, math.cos(math.radians(float(np.abs(lat).max()))))
+    )  # degrees, generous: a cell reaches about one edge beyond its centre
+    edge = (lon <= lon.min() + margin) | (lon >= lon.max() - margin) | (lat <= lat.min() + margin)
+    edge |= lat >= lat.max() - margin
+    part = cells[edge]
+    return gpd.GeoSeries(cell_polygons(part[F.CELL]), crs=4326).to_crs(3857).total_bounds
 
 
 def score_rgba(image: ScoreImage) -> np.ndarray:
