@@ -33,8 +33,8 @@ import shapely
 from siting._errors import DataError
 from siting.config import Study
 from siting.io import extract, rasters
-from siting.io.catalog import load_catalog
-from siting.io.fetch import check_region, fetch_official, mark_region
+from siting.io.catalog import load_catalog, sources_used
+from siting.io.fetch import check_region, fetch_official, fetched_products, mark_region
 from siting.io.regions import find_pack
 
 TOL = 1e-6
@@ -328,6 +328,16 @@ def test_layers_from_the_official_extracts_match_the_mirrors(fetched: tuple, mir
         assert len(a) == len(b), name
         size = lambda g: float(g.to_crs(6933).area.sum() + g.to_crs(6933).length.sum())  # noqa: E731
         assert size(a) == pytest.approx(size(b), rel=TOL), name
+    # the DEM cut from Copernicus GLO-90 is credited as such from the layers on (attribution: tests/test_attribution.py)
+    inputs = json.loads((layers_dir(data / "processed", "PAK") / "provenance.json").read_text())["inputs"]
+    assert inputs["dem.altitude"]["product"]["attribution"].startswith("© DLR")
+    assert "product" not in inputs["koppen.classes"]  # the Beck et al. map is the catalogued product
+    assert sources_used(inputs)["dem"]["attribution"] == inputs["dem.altitude"]["product"]["attribution"]
+    assert "wri_gppd" not in sources_used(inputs)  # fetched, but no layer reads it
+    assert set(fetched_products(data / "raw", find_pack("PAK"))) == {"dem.altitude"}
+    dem = catalog["dem"].files["altitude"]
+    shutil.copyfile(mirror / dem.mirror_path, data / "raw" / dem.raw_relpath)  # the mirror's DEM: its own credit
+    assert fetched_products(data / "raw", find_pack("PAK")) == {}
 
 
 def test_prepare_refuses_another_regions_files(tmp_path: Path) -> None:
