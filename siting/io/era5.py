@@ -224,9 +224,10 @@ def read_series(path: Path, rule: dict) -> tuple[list[NDArray[np.float64]], list
     var = str(rule["variable"])
     if zipfile.is_zipfile(path):  # the CDS zips variables of different step types into one archive each
         with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                member = Path(zf.extract(name, tmp))
-                if member.is_file() and (found := _series_of(member, var, rule)) is not None:
+            for i, info in enumerate(m for m in zf.infolist() if not m.is_dir()):
+                member = Path(tmp) / f"member_{i}"  # a fixed name: no path from the archive is used
+                member.write_bytes(zf.read(info))
+                if (found := _series_of(member, var, rule)) is not None:
                     return found
     elif (found := _series_of(path, var, rule)) is not None:
         return found
