@@ -25,7 +25,7 @@ from siting.decide.sites import build as build_sites
 from siting.decide.sites import build_from as sites_from
 from siting.fields import F
 from siting.io import reference
-from siting.io.catalog import load_catalog
+from siting.io.catalog import sources_used
 from siting.io.files import sha256_file, sha256_path, write_atomic, write_csv, write_json, write_parquet
 from siting.io.outputset import (
     OutputSet,
@@ -385,7 +385,6 @@ def _write_set(
     if result.site_cells is not None:  # which cell belongs to which site: sensitivity reads these, never rebuilds
         cells = pd.DataFrame({F.CELL: result.site_cells.index.to_numpy(), "site_id": result.site_cells.to_numpy()})
         files["site_cells"] = write_parquet(out / SITE_CELLS_FILE, cells)
-    catalog = load_catalog()
     pack = reference.Reference.for_study(study)
     prov = {
         "siting_version": __version__,
@@ -399,11 +398,7 @@ def _write_set(
             "params": cooling.cooling_params(pack.table(cooling.REFERENCE_TABLE), study.cooling).as_dict(),
         },
         "inputs": inputs,
-        "sources": {
-            sid: {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official}
-            for sid, s in catalog.items()
-            if any(ref.partition(".")[0] == sid for ref in inputs)  # only the sources actually used
-        },
+        "sources": sources_used(inputs),  # only the sources actually used, as the product actually fetched
         "candidates": {"scored": result.count, "excluded": result.excluded, "constraints": result.constraints},
         "outputs": {
             name: {"file": p.name, "sha256": sha256_path(p)} for name, p in files.items() if name != "scores_gpkg"

@@ -2,8 +2,10 @@
 archives in the official formats, built here from the mirror (each with a neighbour that must be cut away).
 
 Asserted: the extracts match the mirror's Pakistan extracts in feature counts and areas/lengths (tolerance
-1e-6 relative: a shapefile round trip), the lock file records every extract trust-on-first-use (OSM with its
-Overpass query and data timestamp), a second fetch does no work, a changed snapshot is refused, and the layers
+1e-6 relative: a shapefile round trip), the rasters (Köppen-Geiger from a Beck et al.-style zip, the DEM from
+GLO-90-style 1° tiles, ERA5 through a fake CDS client) match the mirror's grids in CRS, cell size and values over
+the region's box, the lock file records every extract trust-on-first-use (OSM with its Overpass query and data
+timestamp, ERA5 with its CDS request), a second fetch does no work, a changed snapshot is refused, and the layers
 prepared from the official extracts match those prepared from the mirror.
 """
 
@@ -12,21 +14,27 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
+import sys
 import threading
+import urllib.parse
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import official_rasters
 import pandas as pd
 import pytest
+import rasterio
+import rasterio.windows
 import shapely
 
 from siting._errors import DataError
 from siting.config import Study
-from siting.io import extract
-from siting.io.catalog import load_catalog
-from siting.io.fetch import check_region, fetch_official, mark_region
+from siting.io import extract, rasters
+from siting.io.catalog import load_catalog, sources_used
+from siting.io.fetch import check_region, fetch_official, fetched_products, mark_region
 from siting.io.regions import find_pack
 
 TOL = 1e-6
@@ -115,15 +123,7 @@ def _official_site(mirror: Path, root: Path) -> None:
         rows = pd.read_csv(mirror / f.mirror_path, dtype=str, keep_default_na=False)
         col = next(c for c in rows.columns if c.lower().startswith("country"))
         neighbour = rows.iloc[[0]].assign(**{col: "India"})
-        dest = (
-            root
-            / "github.com"
-            / "GlobalEnergyMonitor"
-            / "maps"
-            / "raw"
-            / "094c98b"
-            / Path(f.official_format["url"]).name
-        )
+        dest = _served(root, f.official_format["url"])
         dest.parent.mkdir(parents=True, exist_ok=True)
         pd.concat([rows, neighbour]).to_csv(dest, index=False)
     wri = pd.read_csv(mirror / catalog["wri_gppd"].files["plants"].mirror_path, dtype=str, keep_default_na=False)
@@ -137,6 +137,22 @@ def _official_site(mirror: Path, root: Path) -> None:
     overpass = root / "overpass-api.de" / "api" / "interpreter"
     overpass.parent.mkdir(parents=True)
     overpass.write_text(json.dumps(_overpass(mirror)))
+    official_rasters.koppen_zip(mirror, _served(root, catalog["koppen"].files["classes"].official_format["url"]))
+    dem = catalog["dem"].files["altitude"].official_format
+    bounds, _, _ = rasters.dem_grid(_pakistan(mirror), dem)
+    template = str(_served(root, dem["url"]))
+    assert official_rasters.dem_tiles(mirror, rasters.tiles(bounds), template) > 100
+
+
+def _served(root: Path, url: str) -> Path:
+    """Where the loopback site keeps the file of an official url (``<root>/<host>/<path>``)."""
+    parts = urllib.parse.urlsplit(url)
+    return root / parts.netloc / parts.path.lstrip("/")
+
+
+def _pakistan(mirror: Path) -> extract.Region:
+    outline = gpd.read_file(mirror / load_catalog()["naturalearth"].files["admin0"].mirror_path)
+    return extract.Region("PAK", "PK", "Pakistan", outline)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -162,17 +178,31 @@ def server(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Iterator[s
     httpd.shutdown()
 
 
-OFFICIAL = ["naturalearth", "osm", "gem", "wri_gppd", "geonames"]
+OFFICIAL = ["naturalearth", "osm", "gem", "wri_gppd", "geonames", "koppen", "dem"]
+RASTERS = {"koppen.classes": official_rasters.KOPPEN, "dem.altitude": official_rasters.DEM}
 
 
 @pytest.fixture(scope="module")
-def fetched(tmp_path_factory: pytest.TempPathFactory, server: str) -> tuple[Path, list, list]:
+def no_cds_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No CDS key anywhere (whatever the machine's ~/.cdsapirc): ERA5 is skipped with one message."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDSAPI_RC", str(tmp_path_factory.mktemp("nokey") / ".cdsapirc"))
+        mp.delenv("CDSAPI_URL", raising=False)
+        mp.delenv("CDSAPI_KEY", raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def fetched(tmp_path_factory: pytest.TempPathFactory, server: str, no_cds_key: None) -> tuple[Path, list, list]:
     data = tmp_path_factory.mktemp("data")
     results, skipped = fetch_official(data / "raw", data / "cache", find_pack("PAK"), server, None, progress=False)
     return data, results, skipped
 
 
 def _measure(path: Path) -> tuple[int, float]:
+    if path.suffix == ".tif":
+        with rasterio.open(path) as src:
+            return src.count, float(src.res[0])
     if path.suffix == ".csv":
         return len(pd.read_csv(path)), 0.0
     layer = gpd.read_file(path)
@@ -204,8 +234,65 @@ def test_lock_records_each_extract_trust_on_first_use(fetched: tuple) -> None:
     assert sub["osm_base_timestamp"] == OSM_TIMESTAMP and 'area["ISO3166-1"="PK"]' in sub["query"]
     assert _Handler.posted and "ISO3166-1" in _Handler.posted[0]
     assert len(_Handler.posted) == 1  # one Overpass query for the six OSM files
-    era5 = next(s for s in skipped if s.startswith("era5.t2m"))
-    assert "cds.climate.copernicus.eu" in era5 and "~/.cdsapirc" in era5
+    (era5,) = [s for s in skipped if "era5" in s]  # one message for both ERA5 files
+    assert era5.startswith("era5.t2m, era5.tp skipped:")
+    assert "https://cds.climate.copernicus.eu" in era5 and "~/.cdsapirc" in era5 and "mirror" in era5
+
+
+def _mirror_window(mirror_file: Path, extract_file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The extract's values and the mirror's over the same box; both grids checked for CRS and cell size."""
+    with rasterio.open(extract_file) as got, rasterio.open(mirror_file) as want:
+        assert got.crs == want.crs and got.count == want.count
+        assert got.res == pytest.approx(want.res, rel=1e-9) and got.dtypes == want.dtypes
+        assert got.nodata == want.nodata or (np.isnan(got.nodata) and np.isnan(want.nodata))
+        window = rasterio.windows.from_bounds(*got.bounds, transform=want.transform).round_offsets().round_lengths()
+        assert (window.height, window.width) == got.shape
+        assert window.col_off >= 0 and window.row_off >= 0  # the box lies inside the mirror's grid
+        return got.read(), want.read(window=window)
+
+
+def test_rasters_match_the_mirror_grids_over_the_region_box(fetched: tuple, mirror: Path) -> None:
+    data, _, _ = fetched
+    catalog = load_catalog()
+    region = _pakistan(mirror)
+    for ref, mirror_path in RASTERS.items():
+        f = catalog[ref.split(".")[0]].files[ref.split(".")[1]]
+        got, want = _mirror_window(mirror / mirror_path, data / "raw" / f.raw_relpath)
+        np.testing.assert_array_equal(got, want, err_msg=ref)
+        pad = f.official_format["pad_deg"]
+        with rasterio.open(data / "raw" / f.raw_relpath) as src:  # the box: the outline, the margin, snapped out
+            b, (minx, miny, maxx, maxy) = src.bounds, region.outline.total_bounds
+            assert b.left <= minx - pad < b.left + src.res[0] and b.top - src.res[1] < maxy + pad <= b.top, ref
+            assert b.right - src.res[0] < maxx + pad <= b.right and b.bottom <= miny - pad < b.bottom + src.res[1]
+    lock = json.loads((data / "raw" / "PAK.data.lock.json").read_text())
+    dem = lock["files"]["dem.altitude"]
+    assert dem["tiles"] > 100 and dem["tiles_missing"] > 0  # the sea has no tiles
+    assert dem["product"]["attribution"].startswith("© DLR")  # GLO-90 is attributed as such
+
+
+def test_era5_through_the_cds_api_with_a_key(tmp_path: Path, server: str, mirror: Path, monkeypatch) -> None:
+    fake = official_rasters.FakeCds(mirror)
+    monkeypatch.setitem(sys.modules, "cdsapi", fake)
+    monkeypatch.setenv("CDSAPI_URL", "https://cds.example/api")
+    monkeypatch.setenv("CDSAPI_KEY", "not-a-real-key")
+    pack = find_pack("PAK")
+    results, skipped = fetch_official(
+        tmp_path / "raw", tmp_path / "cache", pack, server, ["naturalearth", "era5"], progress=False
+    )
+    assert skipped == [] and {r.action for r in results} == {"extracted"}
+    (name, request), *more = fake.requests
+    assert more == [] and name == "reanalysis-era5-single-levels-monthly-means"  # one request for both variables
+    assert request["variable"] == ["2m_temperature", "total_precipitation"] and len(request["year"]) == 26
+    for var in ("t2m", "tp"):
+        f = load_catalog()["era5"].files[var]
+        got, want = _mirror_window(mirror / f.mirror_path, tmp_path / "raw" / f.raw_relpath)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4, err_msg=var)
+        with rasterio.open(tmp_path / "raw" / f.raw_relpath) as src:
+            assert src.tags()["units"] == f.official_format["units"] and src.tags(1)["month"] == "1"
+    lock = json.loads((tmp_path / "raw" / "PAK.data.lock.json").read_text())
+    assert lock["files"]["era5.tp"]["request"] == request and lock["files"]["era5.tp"]["trust"] == "tofu"
+    again, _ = fetch_official(tmp_path / "raw", tmp_path / "cache", pack, server, ["era5"], progress=False)
+    assert {r.action for r in again} == {"present"} and len(fake.requests) == 1
 
 
 def test_second_fetch_does_nothing_and_a_changed_snapshot_is_refused(fetched: tuple, server: str) -> None:
@@ -228,9 +315,9 @@ def test_layers_from_the_official_extracts_match_the_mirrors(fetched: tuple, mir
 
     data, _, _ = fetched
     catalog = load_catalog()
-    for source in catalog.values():  # the files with no scripted official download: supplied from the mirror
+    for source in catalog.values():  # the files not fetched (no scripted download, ERA5 without a key): the mirror's
         for f in source.files.values():
-            if f.official_format is None:
+            if not (data / "raw" / f.raw_relpath).exists():
                 (data / "raw" / f.raw_relpath).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(mirror / f.mirror_path, data / "raw" / f.raw_relpath)
     mark_region(data / "raw", "PAK")
@@ -241,6 +328,16 @@ def test_layers_from_the_official_extracts_match_the_mirrors(fetched: tuple, mir
         assert len(a) == len(b), name
         size = lambda g: float(g.to_crs(6933).area.sum() + g.to_crs(6933).length.sum())  # noqa: E731
         assert size(a) == pytest.approx(size(b), rel=TOL), name
+    # the DEM cut from Copernicus GLO-90 is credited as such from the layers on (attribution: tests/test_attribution.py)
+    inputs = json.loads((layers_dir(data / "processed", "PAK") / "provenance.json").read_text())["inputs"]
+    assert inputs["dem.altitude"]["product"]["attribution"].startswith("© DLR")
+    assert "product" not in inputs["koppen.classes"]  # the Beck et al. map is the catalogued product
+    assert sources_used(inputs)["dem"]["attribution"] == inputs["dem.altitude"]["product"]["attribution"]
+    assert "wri_gppd" not in sources_used(inputs)  # fetched, but no layer reads it
+    assert set(fetched_products(data / "raw", find_pack("PAK"))) == {"dem.altitude"}
+    dem = catalog["dem"].files["altitude"]
+    shutil.copyfile(mirror / dem.mirror_path, data / "raw" / dem.raw_relpath)  # the mirror's DEM: its own credit
+    assert fetched_products(data / "raw", find_pack("PAK")) == {}
 
 
 def test_prepare_refuses_another_regions_files(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ def _split(spec: str) -> tuple[str, str]:
 def test_pip_and_conda_dependencies_match() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extras = pyproject["optional-dependencies"]
-    pip = dict(_split(s) for s in pyproject["dependencies"] + extras["notebooks"] + extras["dev"])
+    assert set(extras) == {"notebooks", "era5", "dev"}  # every extra is in environment.yml too
+    pip = dict(_split(s) for s in pyproject["dependencies"] + [spec for extra in extras.values() for spec in extra])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = {}
     for item in env["dependencies"]:

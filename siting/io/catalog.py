@@ -87,3 +87,45 @@ def source_file(ref: str) -> SourceFile:
         known = ", ".join(f"{s}.{k}" for s in catalog for k in catalog[s].files)
         raise ConfigError(f"'{ref}' is not a file in the source catalog; use one of: {known}.")
     return catalog[sid].files[key]
+
+
+def sources_used(inputs: dict) -> dict[str, dict]:
+    """Return the provenance record of each source the inputs were read from, in catalog order.
+
+    Parameters
+    ----------
+    inputs
+        ``{"<source>.<key>": record}`` as the layers' provenance.json lists them; a record with a ``product``
+        (a file cut from another product than the catalogued one, e.g. the DEM from Copernicus GLO-90) gives that
+        product's title, attribution, licence, official page and vintage instead of the catalog's.
+
+    Returns
+    -------
+    dict
+        ``{source id: {"title", "licence", "attribution", "official", "vintage"}}``; no other source.
+
+    """
+    catalog = load_catalog()
+    out: dict[str, dict] = {}
+    for sid, s in catalog.items():
+        refs = [ref for ref in inputs if ref.partition(".")[0] == sid]
+        if not refs:
+            continue
+        out[sid] = {"title": s.title, "licence": s.licence, "attribution": s.attribution, "official": s.official,
+                    "vintage": s.vintage}  # fmt: skip
+        for ref in refs:
+            product = inputs[ref].get("product") if isinstance(inputs[ref], dict) else None
+            if isinstance(product, dict):
+                out[sid] |= {k: str(v) for k, v in product.items() if k in out[sid]}
+    return out
+
+
+def as_sources(records: dict) -> dict[str, Source]:
+    """Turn the ``sources`` of an output's provenance.json back into :class:`Source` objects, in catalog order."""
+    order = list(load_catalog())  # provenance.json is written with sorted keys: back to the catalog's order
+    out = {}
+    for sid, r in sorted(records.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
+        if isinstance(r, dict):
+            text = {k: str(r.get(k, "")) for k in ("title", "official", "licence", "attribution", "vintage")}
+            out[sid] = Source(id=sid, files={}, **text)
+    return out

@@ -11,6 +11,8 @@ The kinds (``official_format.kind`` in ``catalog.yml``):
   (by country name), the WRI Global Power Plant Database (``country == ISO3``).
 - ``overpass``: an Overpass API JSON response (``out geom``) → substations (points; areas by their centroid) or
   lines of one voltage class (``class``: 500, 220, 132, 66 kV or ``hvdc``).
+- ``koppen_zip``, ``dem_tiles``: global rasters cut to the region's bounding box (:mod:`siting.io.rasters`).
+- ``cds``: ERA5 monthly means from the Copernicus Climate Data Store → 12-band climatology (:mod:`siting.io.era5`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 import shapely
 
 from siting._errors import DataError
+from siting.io import era5, rasters
 
 GEONAMES_COLUMNS = [
     "geonameid", "name", "asciiname", "alternatenames", "latitude", "longitude", "feature_class", "feature_code",
@@ -230,4 +233,15 @@ def overpass(artefact: Path, dest: Path, region: Region, rule: dict) -> int:
     return len(out)
 
 
-EXTRACTORS = {"ne_zip": ne_zip, "geonames_zip": geonames_zip, "table": table, "overpass": overpass}
+EXTRACTORS = {
+    "ne_zip": ne_zip,
+    "geonames_zip": geonames_zip,
+    "table": table,
+    "overpass": overpass,
+    "koppen_zip": rasters.koppen_zip,
+    "dem_tiles": rasters.dem_tiles,
+    "cds": era5.climatology,
+}
+"""Extractor of each ``official_format.kind``: ``(artefact, dest, region, rule) -> number of features or cells``."""
+NEEDS_OUTLINE = ("koppen_zip", "dem_tiles", "cds")
+"""Kinds cut by the bounding box of the region's admin-0 outline (as ``ne_zip`` with ``filter: bbox``)."""

@@ -8,11 +8,13 @@ interrupted fetch leaves nothing half-written.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import http.client
 import json
 import os
 import shutil
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
@@ -23,7 +25,7 @@ import geopandas as gpd
 from tqdm import tqdm
 
 from siting._errors import DataError
-from siting.io import extract
+from siting.io import era5, extract, rasters
 from siting.io.catalog import SourceFile, load_catalog
 from siting.io.files import atomic_path, sha256_file
 from siting.io.regions import LOCK_FILE, RegionPack, packaged_dir
@@ -168,16 +170,20 @@ def fetch_all(
     return results
 
 
-CDS_HELP = (
-    "ERA5 comes from the Copernicus Climate Data Store, which needs a free key: register at "
-    "https://cds.climate.copernicus.eu, accept the ERA5 licence and put the key in ~/.cdsapirc "
-    "(https://cds.climate.copernicus.eu/how-to-api); siting does not yet request and average the monthly means "
-    "itself, so put the 12-band climatology GeoTIFF at the catalogued path in data/raw/era5/"
-)
+def _download_resumable(
+    url: str,
+    dest: Path,
+    desc: str,
+    data: bytes | None = None,
+    attempts: int = 3,
+    missing_ok: bool = False,
+    hint: str = "",
+) -> bool:
+    """Download ``url`` into ``dest`` once: resume a partial ``.part`` file (HTTP Range), retry on failure.
 
-
-def _download_resumable(url: str, dest: Path, desc: str, data: bytes | None = None, attempts: int = 3) -> None:
-    """Download ``url`` into ``dest`` once: resume a partial ``.part`` file (HTTP Range), retry on failure."""
+    A 404 (no such file) is not retried: it returns False when ``missing_ok``, and fails otherwise, ``hint``
+    (what to do about that url) ending the message.
+    """
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     last: Exception | None = None
@@ -197,7 +203,16 @@ def _download_resumable(url: str, dest: Path, desc: str, data: bytes | None = No
                         out.write(block)
                         bar.update(len(block))
             os.replace(part, dest)
-            return
+            return True
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404 and missing_ok:
+                return False
+            if exc.code == 404:
+                raise DataError(
+                    f"{url} answered 404 (no such file){hint or '; check the url in siting/io/catalog.yml'}."
+                ) from exc
+            last = exc
+            time.sleep(min(2**attempt, 10) * RETRY_PAUSE_S)
         except (OSError, http.client.HTTPException) as exc:
             last = exc
             time.sleep(min(2**attempt, 10) * RETRY_PAUSE_S)
@@ -211,7 +226,7 @@ RETRY_PAUSE_S = 1.0
 
 
 def _official_url(spec: dict, region: extract.Region, official_base: str | None) -> str:
-    url = str(spec["url"]).format(iso2=region.iso2, iso3=region.iso3)
+    url = str(spec["url"]).replace("{iso2}", region.iso2).replace("{iso3}", region.iso3)
     if official_base:  # a local server laid out like the official sites: keep the path, replace scheme and host
         parts = urllib.parse.urlsplit(url)
         url = official_base.rstrip("/") + "/" + parts.netloc + parts.path
@@ -237,13 +252,14 @@ def fetch_official(
     """Fetch a region from the official sources: download each artefact once, cut the region out, lock it.
 
     Every extract's sha256 is recorded trust-on-first-use in the region's ``data.lock.json`` (with the artefact's
-    sha256, its url, the time and, for OSM, the Overpass query and its data timestamp) and verified on later
-    fetches; ``refresh`` accepts a new snapshot of a living source instead.
+    sha256, its url, the time and, for OSM, the Overpass query and its data timestamp; for ERA5 the CDS request;
+    for DEM tiles their number) and verified on later fetches; ``refresh`` accepts a new snapshot instead.
 
     Returns
     -------
     (list of FetchResult, list of str)
-        What happened to each file, and one line a file skipped (no open download, or ERA5 without a CDS key).
+        What happened to each file, and one line a file (or source) skipped: no open download, or ERA5 without a
+        CDS key (one line for all its files).
 
     """
     catalog = load_catalog()
@@ -254,8 +270,8 @@ def fetch_official(
     lock_file = _lock_path(pack, raw_dir)
     lock: dict = json.loads(lock_file.read_text()) if lock_file.is_file() else {"region": pack.iso3, "files": {}}
     results: list[FetchResult] = []
-    skipped: list[str] = []
     todo = [f for sid in wanted for f in catalog[sid].files.values()]
+    todo, skipped = _without_cds_key(todo)
     run = _Run(raw_dir, cache_dir, region, lock, lock_file, official_base, refresh, set())
     with tqdm(todo, desc="fetch", unit="file", disable=not progress, leave=False) as bar:
         for f in bar:
@@ -267,6 +283,16 @@ def fetch_official(
     with atomic_path(lock_file) as tmp:
         tmp.write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
     return results, skipped
+
+
+def _without_cds_key(todo: list[SourceFile]) -> tuple[list[SourceFile], list[str]]:
+    """Leave out the CDS files when no request can be made; one line says why, for all of them."""
+    cds = [f for f in todo if (f.official_format or {}).get("kind") == "cds"]
+    why = era5.missing_key() if cds else None
+    if why is None:
+        return todo, []
+    names = ", ".join(f"{f.source}.{f.key}" for f in cds)
+    return [f for f in todo if f not in cds], [f"{names} skipped: {why}."]
 
 
 @dataclass
@@ -282,31 +308,29 @@ class _Run:
     refresh: bool
     downloaded: set[Path]
 
+    def fresh(self, cache: Path) -> bool:
+        """Whether ``cache`` must be downloaded (again) in this run."""
+        return cache not in self.downloaded and (self.refresh or not cache.exists())
+
 
 def _fetch_one_official(f: SourceFile, run: _Run) -> FetchResult | str:
     """Fetch one file from its official artefact; return its result, or the line saying why it was skipped."""
     spec = f.official_format
     if spec is None:
-        why = CDS_HELP if f.source == "era5" else f"no scripted open download yet; get it from {f.url}"
-        return f"{f.source}.{f.key} skipped: {why}."
-    region = run.region
-    url = _official_url(spec, region, run.official_base)
-    overpass = spec["kind"] == "overpass"
-    cache = run.cache_dir / f.source / (f"overpass_{region.iso3}.json" if overpass else Path(url).name)
-    query = extract.OVERPASS_QUERY.format(iso2=region.iso2) if overpass else None
+        return f"{f.source}.{f.key} skipped: no scripted open download yet; get it from {f.url}."
     dest = run.raw_dir / f.raw_relpath
     entry = run.lock["files"].get(f"{f.source}.{f.key}")
     if dest.exists() and entry and not run.refresh and sha256_file(dest) == entry["sha256"]:
         return FetchResult(f, dest, "present")
-    if cache not in run.downloaded and (run.refresh or not cache.exists()):
-        body = urllib.parse.urlencode({"data": query}).encode() if query else None
-        _download_resumable(url, cache, f"{f.source}/{cache.name}", data=body)
-        run.downloaded.add(cache)
-    if spec["kind"] == "ne_zip" and spec.get("filter") == "bbox":
+    region = run.region
+    if spec["kind"] in extract.NEEDS_OUTLINE or spec.get("filter") == "bbox":
         outline = run.raw_dir / load_catalog()["naturalearth"].files["admin0"].raw_relpath
+        if not outline.is_file():
+            raise DataError(f"{f.source}.{f.key} is cut by the region's outline; fetch naturalearth.admin0 first.")
         region = extract.Region(region.iso3, region.iso2, region.name, gpd.read_file(outline))
+    artefact, url, record = ARTEFACTS.get(spec["kind"], _single_artefact)(f, spec, region, run)
     with atomic_path(dest) as tmp:
-        n = extract.EXTRACTORS[spec["kind"]](cache, tmp, region, spec)
+        n = extract.EXTRACTORS[spec["kind"]](artefact, tmp, region, spec)
         digest = sha256_file(tmp)
         if entry and entry.get("trust") == "tofu" and entry["sha256"] != digest and not run.refresh:
             raise DataError(
@@ -314,11 +338,101 @@ def _fetch_one_official(f: SourceFile, run: _Run) -> FetchResult | str:
                 f"recorded {entry['sha256'][:12]}…; pass --refresh to accept the new snapshot, or restore the artefact."
             )
     record = {"path": str(f.raw_relpath), "sha256": digest, "trust": "tofu", "url": url, "features": n,
-              "artefact_sha256": sha256_file(cache), "fetched_utc": _now()}  # fmt: skip
-    if query:
-        record |= {"query": query, "osm_base_timestamp": _osm_timestamp(cache)}
+              "fetched_utc": _now(), **record}  # fmt: skip
+    if spec.get("product"):  # the official artefact is another product than the pinned extract: its own attribution
+        record["product"] = dict(spec["product"])
     run.lock["files"][f"{f.source}.{f.key}"] = record
     return FetchResult(f, dest, "extracted")
+
+
+def _single_artefact(f: SourceFile, spec: dict, region: extract.Region, run: _Run) -> tuple[Path, str, dict]:
+    """Download the file's one official artefact (once a run); return it, its url and what the lock records."""
+    url = _official_url(spec, region, run.official_base)
+    overpass = spec["kind"] == "overpass"
+    cache = run.cache_dir / f.source / (f"overpass_{region.iso3}.json" if overpass else Path(url).name)
+    query = extract.OVERPASS_QUERY.format(iso2=region.iso2) if overpass else None
+    if run.fresh(cache):
+        body = urllib.parse.urlencode({"data": query}).encode() if query else None
+        hint = (
+            f"; that url is marked unverified in siting/io/catalog.yml: correct it there, or put the file at "
+            f"data/raw/{f.raw_relpath} yourself"
+            if spec.get("verified") is False
+            else ""
+        )
+        _download_resumable(url, cache, f"{f.source}/{cache.name}", data=body, hint=hint)
+        run.downloaded.add(cache)
+    record: dict = {"artefact_sha256": sha256_file(cache)}
+    if query:
+        record |= {"query": query, "osm_base_timestamp": _osm_timestamp(cache)}
+    return cache, url, record
+
+
+def _tile_artefact(f: SourceFile, spec: dict, region: extract.Region, run: _Run) -> tuple[Path, str, dict]:
+    """Download every DEM tile the region's box meets (a 404 is a tile of sea); return the tile folder."""
+    template = _official_url(spec, region, run.official_base)
+    folder = run.cache_dir / f.source
+    bounds, _, _ = rasters.dem_grid(region, spec)
+    names = rasters.tiles(bounds)
+    have: list[str] = []
+    with tqdm(names, desc=f"{f.source} tiles", unit="tile", leave=False, disable=len(names) < 2) as bar:
+        for name in bar:
+            tile = rasters.tile_file(folder, template, name)
+            missing = tile.with_name(tile.name + rasters.MISSING_SUFFIX)
+            if run.fresh(tile) and (run.refresh or not missing.exists()):
+                if _download_resumable(template.replace("{tile}", name), tile, tile.name, missing_ok=True):
+                    missing.unlink(missing_ok=True)
+                else:
+                    missing.parent.mkdir(parents=True, exist_ok=True)
+                    missing.touch()
+                run.downloaded.add(tile)
+            if tile.is_file():
+                have.append(f"{tile.name} {sha256_file(tile)}")
+    if not have:
+        raise DataError(
+            f"{f.source}.{f.key}: none of the {len(names)} tiles of {template} exists (all answered 404); check the "
+            f"url in siting/io/catalog.yml, or put the grid at data/raw/{f.raw_relpath} yourself."
+        )
+    digest = hashlib.sha256("\n".join(sorted(have)).encode()).hexdigest()
+    return folder, template, {"artefact_sha256": digest, "tiles": len(have), "tiles_missing": len(names) - len(have)}
+
+
+def _cds_artefact(f: SourceFile, spec: dict, region: extract.Region, run: _Run) -> tuple[Path, str, dict]:
+    """Request the ERA5 monthly means of every catalogued ERA5 variable once; return the download."""
+    assert region.outline is not None  # loaded for every kind of NEEDS_OUTLINE
+    variables = [
+        str(g.official_format["cds_variable"])
+        for g in load_catalog()[f.source].files.values()
+        if g.official_format and g.official_format.get("kind") == "cds"
+    ]
+    req = era5.request(region.outline.total_bounds, spec, variables)
+    key = hashlib.sha256(json.dumps([spec["dataset"], req], sort_keys=True).encode()).hexdigest()[:12]
+    suffix = ".grib" if req["data_format"] == "grib" else ".nc"
+    cache = run.cache_dir / f.source / f"{spec['dataset']}_{region.iso3}_{key}{suffix}"
+    if run.fresh(cache):
+        era5.retrieve(str(spec["dataset"]), req, cache)
+        run.downloaded.add(cache)
+    return cache, str(spec["url"]), {"artefact_sha256": sha256_file(cache), "dataset": spec["dataset"], "request": req}
+
+
+ARTEFACTS = {"dem_tiles": _tile_artefact, "cds": _cds_artefact}
+"""How the artefact of a kind is got when it is not one file at one url (:func:`_single_artefact`)."""
+
+
+def fetched_products(raw_dir: Path, pack: RegionPack) -> dict[str, dict]:
+    """Return ``{"<source>.<key>": product}`` for the raw files cut from another product than the catalogued one.
+
+    Only files still identical to the recorded extract count: a file later replaced from a mirror is the catalogued
+    product again.
+    """
+    lock_file = _lock_path(pack, raw_dir)
+    if not lock_file.is_file():
+        return {}
+    out = {}
+    for ref, entry in json.loads(lock_file.read_text()).get("files", {}).items():
+        path = raw_dir / str(entry.get("path", ""))
+        if entry.get("product") and path.is_file() and sha256_file(path) == entry.get("sha256"):
+            out[ref] = dict(entry["product"])
+    return out
 
 
 def _now() -> str:

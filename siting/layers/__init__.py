@@ -25,9 +25,10 @@ from siting._errors import DataError
 from siting.config import Study
 from siting.io import reference
 from siting.io.catalog import source_file
-from siting.io.fetch import check_region
+from siting.io.fetch import check_region, fetched_products
 from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
 from siting.io.paths import layers_dir
+from siting.io.regions import find_pack
 from siting.kernels.grids import Grid
 from siting.layers import boundaries, climate, grid, hazards, places, plants, zones
 
@@ -162,6 +163,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
     iso3 = study.region.iso3
     check_region(raw, iso3)
     out = layers_dir(processed, iso3)
+    products = fetched_products(raw, find_pack(iso3, study.region.path))
 
     def raw_path(ref: str) -> Path:
         return raw / source_file(ref).raw_relpath
@@ -265,6 +267,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
             "region": study.region.model_dump(),
             "inputs": {
                 ref: {"file": str(source_file(ref).raw_relpath), "sha256": sha256_file(raw_path(ref))}
+                | ({"product": products[ref]} if ref in products else {})  # cut from another product: its credit
                 for ref in input_files(study)
                 if raw_path(ref).is_file()
             },

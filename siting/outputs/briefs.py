@@ -26,7 +26,6 @@ from siting._errors import DataError
 from siting.config import Profile, Study
 from siting.decide.scoring import points_column
 from siting.fields import F, label
-from siting.io.catalog import load_catalog
 from siting.io.files import write_atomic, write_text
 from siting.io.paths import Paths
 from siting.io.validate import read_table
@@ -174,8 +173,7 @@ def _assumptions(iso: str, profile: Profile, weights: dict[str, float], figures:
 def province_briefs(study: Study, profile: Profile, inputs: MapInputs, figures: pd.DataFrame | None) -> list[Brief]:
     """One :class:`Brief` a province that has candidates, in the order of ``provinces.csv`` (largest surplus first)."""
     weights = inputs.weights or {k: float(c.weight or 0.0) for k, c in profile.criteria.items()}
-    catalog = load_catalog()
-    sources = [f"{s.attribution} — {s.title} ({s.vintage}; licence {s.licence})" for s in catalog.values()]
+    sources = [f"{s.attribution} — {s.title} ({s.vintage}; licence {s.licence})" for s in inputs.attributed().values()]
     made = datetime.now(tz=UTC).strftime("%Y-%m-%d")
     n = study.ranking.top_n
     briefs = []

@@ -12,6 +12,7 @@ import pandas as pd
 
 from siting._errors import DataError
 from siting.fields import F
+from siting.io.catalog import Source, as_sources, load_catalog
 from siting.io.paths import Paths
 from siting.io.validate import read_table, require_columns
 
@@ -31,6 +32,11 @@ class MapInputs:
     user_sites: gpd.GeoDataFrame | None = None  # every column, when the candidates are the planner's own points
     robustness: pd.DataFrame | None = None  # sensitivity.csv rows of the top cells' sites, indexed by h3_cell
     top_share: pd.Series | None = None  # sensitivity_cells.parquet: p_top_5pct by h3_cell
+    sources: dict[str, Source] | None = None  # the sources the scores were built from (provenance.json)
+
+    def attributed(self) -> dict[str, Source]:
+        """Return the sources to credit: those the scores used, or the whole catalog when none is recorded."""
+        return self.sources or load_catalog()  # crediting too many is safe; crediting too few breaks a licence
 
 
 ROBUSTNESS_COLUMNS = ("site_id", "p_top_n", "rank_min", "rank_median", "rank_max", "most_influential")
@@ -95,6 +101,7 @@ def read_outputs(paths: Paths) -> MapInputs:
         surplus=read_table(surplus_path, "surplus table") if surplus_path.is_file() else None,
         scored_on=datetime.fromtimestamp(mtime, tz=UTC).strftime("%Y-%m-%d"),
         weights=_weights_used(out / "provenance.json"),
+        sources=_sources_used(out / "provenance.json"),
         user_sites=user_sites,
         robustness=_robustness(out, top),
         top_share=_top_share(out),
@@ -155,6 +162,15 @@ def _weights_used(path: Path) -> dict[str, float] | None:
     except (OSError, ValueError):
         return None
     return {str(k): float(v) for k, v in weights.items()} if isinstance(weights, dict) else None
+
+
+def _sources_used(path: Path) -> dict[str, Source] | None:
+    """Return the sources ``siting score`` recorded as used (None when its provenance.json is absent or unreadable)."""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8")).get("sources")
+    except (OSError, ValueError):
+        return None
+    return as_sources(records) if isinstance(records, dict) else None
 
 
 def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> list[tuple[str, str]]:

@@ -14,7 +14,6 @@ from folium.template import Template
 
 from siting.config import Profile, Study
 from siting.fields import F, label
-from siting.io.catalog import load_catalog
 from siting.io.paths import Paths
 from siting.io.validate import require_columns
 from siting.layers import Layers
@@ -395,7 +394,7 @@ def build_map(
         )
     )
     root.html.add_child(folium.Element(legend_html(score_cmap, surplus_cmap, study.grid.substation_min_kv)))
-    root.html.add_child(folium.Element(sources_html(load_catalog(), _figure_sources(inputs.surplus, nodes))))
+    root.html.add_child(folium.Element(sources_html(inputs.attributed(), _figure_sources(inputs.surplus, nodes))))
     return fmap
 
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from siting.config import Profile, Study
 from siting.fields import F, label
-from siting.io.catalog import load_catalog
 from siting.io.files import write_atomic
 from siting.layers import Layers
 from siting.outputs.maps.data import MapInputs, drawn_lines
@@ -209,7 +208,7 @@ def static_map(
     )
     fig.text(0.78, 0.355, label(F.SURPLUS_MW), fontsize=9, va="top")
     fig.text(0.78, 0.33, table, fontsize=6.5, family="monospace", va="top")
-    attributions = "; ".join(dict.fromkeys(s.attribution for s in load_catalog().values()))
+    attributions = "; ".join(dict.fromkeys(s.attribution for s in inputs.attributed().values()))
     fig.text(0.02, 0.012, textwrap.fill("Sources: " + attributions, 190), fontsize=6.5, color="#444")
     return fig
 

@@ -279,12 +279,12 @@ def title_html(
 
 
 def sources_html(catalog: dict[str, Source], extra: list[tuple[str, str]] | None = None) -> str:
-    """Return the sources box: every catalogued source's title, attribution and licence, then ``extra`` notes.
+    """Return the sources box: each source's title, attribution and licence, then ``extra`` notes.
 
     Parameters
     ----------
     catalog
-        Output of :func:`siting.io.catalog.load_catalog`.
+        The sources to credit: those the scores used (:meth:`MapInputs.attributed`), or the whole catalog.
     extra
         ``(heading, text)`` pairs for figures that do not come from the catalog (reference tables).
 
