@@ -253,3 +253,20 @@ def test_a_study_may_supply_its_own_zones(layers, tmp_path) -> None:
     own.assign(zone=["north", "south", "karachi"])[[F.ZONE, "geometry"]].to_file(wrong, driver="GeoJSON")
     with pytest.raises(DataError, match=r"unknown zone\(s\) karachi, north, south"):
         study_zones(Study(name="t", surplus={"zones_file": str(wrong)}), layers, ref)
+
+
+def test_the_batched_hosting_lps_equal_each_problem_solved_alone(zm) -> None:
+    """One block-diagonal solve gives every problem the optimum it has on its own (random months and zones)."""
+    from siting.model.zones import hosting_lps
+
+    rng = np.random.default_rng(3)
+    nz = len(zm.network.zones)
+    available = zm.available[:, rng.integers(0, 12, 40)].T * rng.uniform(0.6, 1.2, (40, nz))
+    demand = zm.available[:, rng.integers(0, 12, 40)].T * rng.uniform(0.5, 1.1, (40, nz))
+    target = rng.integers(0, nz, 40)
+    x, _, shed = hosting_lps(zm.network, available, demand, target)
+    for b in range(40):
+        xb, _, sb = hosting_lps(zm.network, available[b : b + 1], demand[b : b + 1], target[b : b + 1])
+        assert x[b] == pytest.approx(xb[0], abs=1e-6)
+        assert shed[b].sum() == pytest.approx(sb[0].sum(), abs=1e-6)
+    assert (x > 0).any() and (shed.sum(axis=1) > 0).any()  # both regimes: room to host, and shedding already
