@@ -227,7 +227,7 @@ def score_partitioned(
 
     check_partitionable(profile)
     layers.load()
-    outline = layers.country.geometry.iloc[0]
+    outline = candidates.outline(layers, study.candidates)
     res = study.candidates.h3_resolution
     parts = partitions(candidates.cover(outline, res), res, cells_per_partition)
     staging.mkdir(parents=True, exist_ok=False)

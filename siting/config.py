@@ -108,6 +108,8 @@ class Candidates(_Strict):
     exclude_lakes: bool = True
     exclusions: list[Exclusion] = list(DEFAULT_EXCLUSIONS)
     """Declared exclusions applied after lakes and elevation, in order; each reports how many it removed."""
+    provinces: Annotated[list[str], Field(min_length=1)] | None = None
+    """Only cells in these provinces (ISO 3166-2 codes or names from the region pack); default the whole region."""
 
 
 class Grid(_Strict):

@@ -71,7 +71,11 @@ def load_study(study: str = "pakistan", profile: str | None = None) -> tuple[Stu
     """
     st, prof = config.load_study(study, profile)
     try:
-        reference.normalise_province_keys(st.surplus, reference.Reference.for_study(st))
+        ref = reference.Reference.for_study(st)
+        reference.normalise_province_keys(st.surplus, ref)
+        if st.candidates.provinces:
+            codes = [ref.province_code(n, f"candidates.provinces.{n}") for n in st.candidates.provinces]
+            st = st.model_copy(update={"candidates": st.candidates.model_copy(update={"provinces": codes})})
     except ConfigError as exc:
         raise ConfigError(f"{config.study_path(study)}: {exc}") from exc
     return st, prof
@@ -588,7 +592,7 @@ def _partitioned(layers: Layers, study: Study, opts: ScoreOptions) -> bool:
     from siting import cluster
 
     res = study.candidates.h3_resolution
-    estimate = cluster.estimated_cells(candidates.cover(layers.country.geometry.iloc[0], res), res)
+    estimate = cluster.estimated_cells(candidates.cover(candidates.outline(layers, study.candidates), res), res)
     above = opts.partition_above
     return estimate > (cluster.PARTITION_ABOVE_CELLS if above is None else above)
 

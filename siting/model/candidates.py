@@ -146,6 +146,24 @@ def add_hazard_columns(df: pd.DataFrame, layers: Layers, points: np.ndarray | No
     df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
 
 
+PROVINCE_MARGIN_DEG = 0.05  # cells are drawn this far beyond the provinces, then kept by the province they join
+
+
+def outline(layers: Layers, params: Candidates) -> shapely.Geometry:
+    """Return the area candidates are drawn in: the region's outline, or around ``params.provinces``.
+
+    Around the provinces: their union widened by ``PROVINCE_MARGIN_DEG`` within the region's outline, so a
+    cell in a sliver between two province polygons is drawn; :func:`build` keeps the cells that
+    :func:`assign_province` gives to the listed provinces, the same cells a whole-region study gives them.
+    """
+    country = layers.country.geometry.iloc[0]
+    if not params.provinces:
+        return country
+    prov = layers.provinces
+    chosen = shapely.union_all(prov.geometry[prov[F.ISO_3166_2].isin(params.provinces)].to_numpy())
+    return shapely.intersection(country, chosen.buffer(PROVINCE_MARGIN_DEG))
+
+
 def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) -> CandidateSet:
     """Draw candidate cells for the region and apply the study's exclusions.
 
@@ -166,8 +184,10 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         elevation, then ``params.exclusions`` in order).
 
     """
-    outline = layers.country.geometry.iloc[0]
-    df = h3_cells(outline, params.h3_resolution, coarse)
+    df = h3_cells(outline(layers, params), params.h3_resolution, coarse)
+    if params.provinces:  # drawn with a margin: keep the cells that join the listed provinces
+        at = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), layers.provinces)
+        df = df[np.isin(layers.provinces[F.ISO_3166_2].to_numpy()[at], params.provinces)].reset_index(drop=True)
     total = len(df)
     excluded: dict[str, int] = {}
     keep = np.ones(total, dtype=bool)

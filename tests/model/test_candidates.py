@@ -125,3 +125,27 @@ def test_max_elevation_null_keeps_the_high_cells(layers) -> None:
     assert not any(k.startswith("elevation") for k in without.excluded)
     high = next(n for k, n in with_limit.excluded.items() if k.startswith("elevation"))
     assert high > 0 and len(without.cells) == len(with_limit.cells) + high
+
+
+def test_a_study_restricted_to_one_province_draws_only_its_cells(layers, tmp_path) -> None:
+    """``candidates.provinces: [Sindh]``: the cells of the whole country that fall in Sindh, and no other."""
+    from siting import stages
+
+    study_file = tmp_path / "sindh.yml"
+    study_file.write_text("name: sindh\ncandidates:\n  h3_resolution: 6\n  provinces: [Sind]\n")  # an alias
+    st, _ = stages.load_study(str(study_file))
+    assert st.candidates.provinces == ["PK-SD"]
+    sindh = candidates.build(layers, st.candidates).cells
+    whole = candidates.build(layers, st.candidates.model_copy(update={"provinces": None})).cells
+    assert len(sindh) > 1000 and set(sindh[F.ISO_3166_2]) == {"PK-SD"}
+    in_whole = whole.loc[whole[F.ISO_3166_2] == "PK-SD", F.CELL]
+    assert set(sindh[F.CELL]) == set(in_whole)  # the same cells, drawn from the province alone
+
+
+def test_an_unknown_province_in_candidates_is_refused_naming_the_key(tmp_path) -> None:
+    from siting import stages
+
+    study_file = tmp_path / "bad.yml"
+    study_file.write_text("name: bad\ncandidates:\n  provinces: [Atlantis]\n")
+    with pytest.raises(ConfigError, match=r"candidates\.provinces\.Atlantis"):
+        stages.load_study(str(study_file))
