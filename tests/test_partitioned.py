@@ -52,11 +52,16 @@ def runs(data_dir, client, tmp_path_factory) -> tuple[Path, Path, stages.ScoreRu
     st, prof = stages.load_study(str(data_dir / "res6.yml"))
     out = stages.Paths(data_dir, st).out
     keep = tmp_path_factory.mktemp("runs")
+    stages.score(data_dir, st, prof, polygons=True)
+    stages.map_(data_dir, st, prof)
+    shutil.copytree(out, keep / "hexagons")
     stages.score(data_dir, st, prof, polygons=False)
     stages.sensitivity(data_dir, st, prof, runs=40)
+    stages.map_(data_dir, st, prof)
     shutil.copytree(out, keep / "inproc")
     part = stages.score(data_dir, st, prof, scheduler=client.scheduler.address, partition_cells=2_000)
     stages.sensitivity(data_dir, st, prof, runs=40)  # reads the dataset one part at a time
+    stages.map_(data_dir, st, prof)
     shutil.copytree(out, keep / "part")
     return keep / "inproc", keep / "part", part
 
@@ -90,6 +95,24 @@ def test_partitioned_outputs_leave_no_staging(runs) -> None:
     _, part, _ = runs
     assert not list(part.glob(".*")), "a staging folder or temporary file was left behind"
     assert all(p.name.startswith(cluster.PART_PREFIX) for p in (part / "scores.parquet").iterdir())
+
+
+def _surface(folder: Path) -> bytes:
+    """The score image embedded in ``map.html`` (the largest PNG data URL; the others are icons)."""
+    import base64
+    import re
+
+    found = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", (folder / "map.html").read_text())
+    assert found, "no score image in the map"
+    return base64.b64decode(max(found, key=len))
+
+
+def test_the_map_draws_the_same_surface_from_hexagons_centres_or_parts(runs) -> None:
+    """Centres and a partitioned dataset are drawn as the hexagons they stand for, not as points."""
+    inproc, part, _ = runs
+    hexagons = inproc.parent / "hexagons"
+    assert _surface(hexagons) == _surface(inproc) == _surface(part)
+    assert len(_surface(part)) > 1000
 
 
 def test_reports_read_the_partitioned_dataset(runs) -> None:

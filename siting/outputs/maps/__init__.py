@@ -18,14 +18,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
-
 from siting.config import Profile, Study
 from siting.fields import F
 from siting.io.files import write_text
 from siting.io.paths import Paths
 from siting.layers import Layers
-from siting.outputs.maps.data import MapInputs, read_outputs
+from siting.outputs.maps.data import MapInputs, read_cells, read_outputs
 from siting.outputs.maps.interactive import build_map, major_cities, render_html, substation_features
 from siting.outputs.maps.raster import (
     cell_grid,
@@ -67,7 +65,7 @@ def write_study_map(
     inputs = read_outputs(paths)
     data = None
     if inputs.user_sites is None:
-        table = gpd.read_parquet(paths.scores, columns=[F.CELL, F.ISO_3166_2, *profile.criteria, "geometry"])
+        table = read_cells(paths.scores, [F.CELL, F.ISO_3166_2, *profile.criteria])  # hexagons, or centres
         grid = cell_grid(table, study_pixel_m(study, layers))
         image = grid_score_image(inputs.cells, grid, score_colormap())
         if weights:

@@ -81,7 +81,7 @@ def read_outputs(paths: Paths) -> MapInputs:
                 f"--profile {paths.study.profile}{own}` before `siting map`."
             )
     try:
-        cells = _read_cells(paths.scores)
+        cells = read_cells(paths.scores)
     except Exception as exc:
         raise DataError(f"{paths.scores} could not be read ({type(exc).__name__}); rerun `siting score`.") from exc
     top = read_table(out / "top_sites.csv", "top sites")
@@ -139,20 +139,24 @@ def _top_share(out: Path) -> pd.Series | None:
     return pd.Series(table["p_top_5pct"].to_numpy(dtype=float), index=table[F.CELL].astype(str).to_numpy())
 
 
-def _read_cells(scores: Path) -> gpd.GeoDataFrame:
-    """Scores with hexagons; for cell centres (``--centres``, a partitioned dataset), ``h3_cell, lon, lat, score``.
+def read_cells(scores: Path, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Read ``columns`` (default the score) of every cell, in file order, for the score image.
 
-    The score image draws the hexagons of the centres itself, a slice at a time; a planner's own points
-    (``candidate_id``) keep their point geometry.
+    Hexagons in ``scores.parquet``: the columns and the hexagons. Cell centres (``--centres``, a
+    partitioned dataset): the columns with ``h3_cell, lon, lat`` and no geometry, so the image draws each
+    cell's hexagon itself, a slice at a time (:func:`siting.outputs.maps.raster.cell_grid`). A planner's
+    own points (``candidate_id``) keep their point geometry.
     """
     import pyarrow.dataset as pads
 
+    wanted = list(columns or [F.SCORE])
     schema = pads.dataset(scores, format="parquet").schema
     geo = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
     kinds = set(geo.get("columns", {}).get("geometry", {}).get("geometry_types", []))
     if "candidate_id" in schema.names or not kinds or kinds - {"Point"}:
-        return gpd.read_parquet(scores, columns=[F.SCORE, "geometry"])
-    return gpd.GeoDataFrame(pd.read_parquet(scores, columns=[F.CELL, F.LON, F.LAT, F.SCORE]))
+        return gpd.read_parquet(scores, columns=[*wanted, "geometry"])
+    names = list(dict.fromkeys([F.CELL, F.LON, F.LAT, *wanted]))
+    return gpd.GeoDataFrame(pd.read_parquet(scores, columns=names))
 
 
 def _weights_used(path: Path) -> dict[str, float] | None:
