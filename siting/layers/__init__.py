@@ -168,7 +168,6 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
 
     ref = reference.Reference.for_study(study)
     ref_provinces = ref.provinces
-    ke_buffer_km = ref.value("ke_service_buffer_km")
 
     voltage_record: dict = {}
 
@@ -202,7 +201,8 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
                 built["provinces"],
                 ref.table("zones.csv"),
                 ref.table("ke_service_area.csv"),
-                ke_buffer_km,
+                lambda: ref.value("ke_service_buffer_km"),
+                study.region.name,
             ),
         ),
         (
