@@ -31,6 +31,7 @@ class MapInputs:
     user_sites: gpd.GeoDataFrame | None = None  # every column, when the candidates are the planner's own points
     robustness: pd.DataFrame | None = None  # sensitivity.csv rows of the top cells' sites, indexed by h3_cell
     top_share: pd.Series | None = None  # sensitivity_cells.parquet: p_top_5pct by h3_cell
+    degraded: list[str] | None = None  # provenance.json `degraded`: what the run skipped or dropped, one line each
 
 
 ROBUSTNESS_COLUMNS = ("site_id", "p_top_n", "rank_min", "rank_median", "rank_max", "most_influential")
@@ -97,6 +98,7 @@ def read_outputs(paths: Paths) -> MapInputs:
         user_sites=user_sites,
         robustness=_robustness(out, top),
         top_share=_top_share(out),
+        degraded=_degraded(out / "provenance.json"),
     )
 
 
@@ -140,6 +142,15 @@ def _weights_used(path: Path) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in weights.items()} if isinstance(weights, dict) else None
 
 
+def _degraded(path: Path) -> list[str]:
+    """Return the ``degraded`` lines of the run's provenance.json (none when absent or unreadable)."""
+    try:
+        notes = json.loads(path.read_text(encoding="utf-8")).get("degraded")
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(n) for n in notes] if isinstance(notes, list) else []
+
+
 def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> list[tuple[str, str]]:
     extra = []
     if surplus is not None:
@@ -150,7 +161,7 @@ def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> li
         ):
             if col in surplus:
                 extra.append((head, "; ".join(sorted(surplus[col].dropna().astype(str).unique()))))
-    if "source" in nodes:
+    if "source" in nodes and len(nodes):
         extra.append(("Internet exchanges and cable landings", "; ".join(sorted(nodes["source"].astype(str).unique()))))
     return extra
 
