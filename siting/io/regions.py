@@ -86,7 +86,8 @@ def find_pack(iso3: str, path: str | os.PathLike[str] | None = None) -> RegionPa
     Raises
     ------
     ConfigError
-        Naming every folder searched, if no pack is found.
+        Naming every folder searched, if no pack is found; naming ``path`` if it holds no pack of ``iso3`` but
+        another folder does (a study's ``region.path`` is never passed over for a pack it did not name).
 
     """
     if path and (Path(path) / REGION_FILE).is_file():
@@ -94,6 +95,12 @@ def find_pack(iso3: str, path: str | os.PathLike[str] | None = None) -> RegionPa
     dirs = search_dirs(path)
     for folder in dirs:
         if (folder / iso3).is_dir():
+            if path and folder != dirs[0]:
+                rel = "" if Path(path).is_absolute() else f"; a relative path is read from {Path.cwd()}"
+                raise ConfigError(
+                    f"region.path {path} holds no pack of {iso3} (neither {path}/{REGION_FILE} nor "
+                    f"{path}/{iso3}/{rel}); correct region.path, or remove it to use the pack in {folder / iso3}."
+                )
             return _load(iso3, folder / iso3)
     raise ConfigError(
         f"region '{iso3}' has no region pack; searched {', '.join(f'{d}/{iso3}/' for d in dirs)}; "
