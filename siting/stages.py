@@ -460,8 +460,13 @@ def fetch(
 
 def _as_scored(out: Path, profile: Profile) -> Profile:
     """Return the profile as ``siting score`` used it, without the criteria and constraints it dropped."""
-    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
-    weights, constraints = prov.get("weights"), (prov.get("candidates") or {}).get("constraints")
+    try:
+        prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # not scored yet, or unreadable: the stage itself says what to run
+        return profile
+    candidates_ = prov.get("candidates") if isinstance(prov, dict) else None
+    weights = prov.get("weights") if isinstance(prov, dict) else None
+    constraints = candidates_.get("constraints") if isinstance(candidates_, dict) else None
     if not isinstance(weights, dict) or not isinstance(constraints, dict):
         return profile
     return scoring.profile_as_scored(profile, weights, constraints)
