@@ -130,6 +130,7 @@ def test_the_scaffold_leaves_a_pack_that_holds_no_figure_and_no_zone(country: Pa
         assert pd.read_csv(pack / table).empty, table
     study = (country / "configs" / "studies" / f"{STUDY}.yml").read_text()
     assert f"path: {country / 'regions'}" in study and "iso3: PAK" in study
+    assert "one network zone, 'national': give zone_demand.csv its 12 months" in (pack / "region.yml").read_text()
     nat = pd.read_csv(pack / "national.csv").set_index("key")
     assert nat.loc[list(FIGURES), "source"].str.startswith("test pack").all()
     assert nat.loc["ke_service_buffer_km", "value"] != nat.loc["ke_service_buffer_km", "value"]  # still empty

@@ -22,6 +22,8 @@ from siting._errors import ConfigError
 REGIONS_ENV = "SITING_REGIONS_DIR"
 REGION_FILE = "region.yml"
 LOCK_FILE = "data.lock.json"
+WHOLE_REGION_ZONE = "national"
+"""The one network zone of a pack whose ``zones.csv`` has no row (see :mod:`siting.layers.zones`)."""
 
 
 def packaged_dir() -> Path:

@@ -19,13 +19,12 @@ import shapely
 
 from siting._errors import DataError
 from siting.fields import F
+from siting.io.regions import WHOLE_REGION_ZONE
 from siting.io.validate import check_schema
 
 ZONE_SCHEMA = {F.ZONE: "s", F.NAME: "s", "control_area": "s", "rule": "s"}
 UTM_42N = 32642
 KE_ZONE = "k_electric"
-WHOLE_REGION_ZONE = "national"
-"""The one zone of a pack whose ``zones.csv`` has no row; its demand is ``zone_demand.csv``'s rows for it."""
 
 
 def whole_region_row(region_name: str) -> pd.DataFrame:
