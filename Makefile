@@ -8,8 +8,10 @@ STUDY     ?= pakistan
 PROFILES  ?= bitcoin_mining ai_datacenter
 DATA      ?= data
 
-# a study or profile in configs/ (the planner's copy) wins over the packaged default of the same name
-STUDY_YML := $(firstword $(wildcard configs/studies/$(STUDY).yml) siting/defaults/studies/$(STUDY).yml)
+# a study or profile in configs/ or $SITING_CONFIG_DIR (the planner's copy) wins over the packaged default of the
+# same name, as in siting itself
+CONFIG_DIR := $(or $(SITING_CONFIG_DIR),configs)
+STUDY_YML := $(firstword $(wildcard $(CONFIG_DIR)/studies/$(STUDY).yml) siting/defaults/studies/$(STUDY).yml)
 # the region comes from the study (region.iso3, default PAK); its pack: region.path, SITING_REGIONS_DIR or packaged
 ISO3      := $(or $(shell sed -n 's/^ *iso3: *\([A-Z][A-Z][A-Z]\).*/\1/p' $(STUDY_YML) 2>/dev/null | head -1),PAK)
 REGION_PATH := $(shell sed -n 's/^ *path: *\([^ #]*\).*/\1/p' $(STUDY_YML) 2>/dev/null | head -1)
@@ -75,7 +77,7 @@ $(LAYERS): $(FETCHED) $(wildcard siting/layers/*.py) $(PACK_CSV) $(STUDY_YML)
 
 scores: $(SCORES) ## score candidates for every profile
 
-$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) $$(firstword $$(wildcard configs/$$*.yml) siting/defaults/profiles/$$*.yml) $(STUDY_YML) $(CORE_PY)
+$(DATA)/processed/$(STUDY)/%/provenance.json: $(LAYERS) $$(firstword $$(wildcard $(CONFIG_DIR)/$$*.yml) siting/defaults/profiles/$$*.yml) $(STUDY_YML) $(CORE_PY)
 	@$(SITING) score --study $(STUDY) --profile $*
 
 maps: $(MAPS) ## write the maps: offline HTML (map.html) and PNG (map.png)

@@ -645,6 +645,20 @@ def fetch(
     return mirror_dir, results, skipped
 
 
+def _as_scored(out: Path, profile: Profile) -> Profile:
+    """Return the profile as ``siting score`` used it, without the criteria and constraints it dropped."""
+    try:
+        prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # not scored yet, or unreadable: the stage itself says what to run
+        return profile
+    candidates_ = prov.get("candidates") if isinstance(prov, dict) else None
+    weights = prov.get("weights") if isinstance(prov, dict) else None
+    constraints = candidates_.get("constraints") if isinstance(candidates_, dict) else None
+    if not isinstance(weights, dict) or not isinstance(constraints, dict):
+        return profile
+    return scoring.profile_as_scored(profile, weights, constraints)
+
+
 def degraded(layers_folder: Path) -> list[str]:
     """Return what ``prepare`` skipped for missing or empty inputs, one line each (``layers.degraded_notes``)."""
     from siting.layers import degraded_notes
@@ -673,6 +687,7 @@ def map_(
     paths = Paths(data, study, "_user" if user else "")
     with locked(paths.out, "siting map", shared=True), plain_text():
         verify_output_set(paths.out)
+        profile = _as_scored(paths.out, profile)
         html = write_study_map(paths, study, profile, Layers(paths.layers), offline, weights)
     return html, html.with_name(PNG_FILE)
 
@@ -685,7 +700,7 @@ def brief(data: Path, study: Study, profile: Profile, provinces: list[str] | Non
     paths = Paths(data, study)
     with locked(paths.out, "siting brief", shared=True), plain_text():
         verify_output_set(paths.out)
-        return write_briefs(paths, study, profile, Layers(paths.layers), provinces)
+        return write_briefs(paths, study, _as_scored(paths.out, profile), Layers(paths.layers), provinces)
 
 
 def map_warnings(data: Path, study: Study, user: bool = False) -> list[str]:
@@ -704,7 +719,7 @@ def sensitivity(data: Path, study: Study, profile: Profile, **kw) -> dict[str, P
     out = Paths(data, study).out
     with locked(out, "siting sensitivity", shared=True), plain_text():
         verify_output_set(out)
-        return write_sensitivity(out, study, profile, **kw)
+        return write_sensitivity(out, study, _as_scored(out, profile), **kw)
 
 
 def allocate(data: Path, study: Study, profile: Profile, **overrides):
@@ -714,7 +729,7 @@ def allocate(data: Path, study: Study, profile: Profile, **overrides):
     out = Paths(data, study).out
     with locked(out, "siting allocate", shared=True):
         verify_output_set(out)
-        return write_allocation(out, study, profile, **overrides)
+        return write_allocation(out, study, _as_scored(out, profile), **overrides)
 
 
 def compare(data: Path, study: str, profiles: list[str]) -> Path:

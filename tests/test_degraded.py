@@ -82,3 +82,41 @@ def test_a_criterion_whose_layer_is_missing_is_dropped_and_the_weights_renormali
         f"profile {profile.name}, the other weights renormalised (they held {1 - w[names[0]]:.0%} of the weight)"
     ]
     assert drop_missing_criteria(table.fillna(0.0), profile) == (profile, [])
+
+
+def test_a_constraint_on_a_column_missing_for_every_candidate_is_not_applied() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from siting.decide.scoring import drop_missing_criteria, evaluate
+
+    _, profile = stages.load_study("pakistan", "ai_datacenter")
+    assert "dist_connectivity_km" in profile.constraints  # max 500 km: would remove every candidate left NaN
+    table = pd.DataFrame({n: [1.0, 2.0, 3.0] for n in profile.criteria})
+    table["dist_connectivity_km"] = np.nan
+    table[["iso_3166_2", "h3_cell"]] = [["PK-SD", "a"], ["PK-SD", "b"], ["PK-PB", "c"]]
+    new, lines = drop_missing_criteria(table, profile)
+    assert "dist_connectivity_km" not in new.constraints and "dist_substation_km" in new.constraints
+    assert lines[-1] == (
+        "constraint dist_connectivity_km: missing for every candidate (its layer is absent or covers nothing); "
+        "not applied in profile ai_datacenter"
+    )
+    scored = evaluate(table, profile)
+    assert len(scored.table) == 3 and "dist_connectivity_km" not in scored.removed
+    assert scored.dropped == lines
+
+
+def test_the_later_stages_weigh_what_the_scores_weighed() -> None:
+    from siting.decide.scoring import profile_as_scored
+
+    _, profile = stages.load_study("pakistan", "ai_datacenter")
+    kept = {n: w for n, w in profile.weights.items() if n not in ("latency_ms", "dist_connectivity_km")}
+    total = sum(kept.values())
+    weights = {n: w / total for n, w in kept.items()}  # as provenance.json records them
+    removed = {"dist_substation_km": 12}  # the dist_connectivity_km constraint was not applied
+    scored = profile_as_scored(profile, weights, removed)
+    assert list(scored.criteria) == list(weights)
+    assert scored.weights == pytest.approx(weights)
+    assert list(scored.constraints) == ["dist_substation_km"]
+    everything = {k: 0 for k in profile.constraints}
+    assert profile_as_scored(profile, profile.weights, everything) is profile  # nothing dropped: unchanged

@@ -149,3 +149,32 @@ def test_no_pakistan_literal_in_the_package_code(literal: str) -> None:
         if re.search(literal, line)
     ]
     assert not hits, f"country-specific literal {literal!r} in the code (move it to siting/regions/PAK/): {hits}"
+
+
+def test_a_study_region_path_without_the_pack_is_refused_not_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "packs").mkdir()  # the planner's folder exists, but the pack is elsewhere (a typo, another cwd)
+    with pytest.raises(ConfigError) as err:
+        regions.find_pack("PAK", tmp_path / "packs")
+    msg = str(err.value)
+    assert msg.startswith(f"region.path {tmp_path / 'packs'} holds no pack of PAK")
+    assert "correct region.path, or remove it to use the pack in" in msg and str(PAK) in msg
+    with pytest.raises(ConfigError, match="a relative path is read from"):
+        regions.find_pack("PAK", "no-such-folder")
+
+
+def test_header_only_tables_of_a_pack_are_named_with_what_is_skipped(tmp_path: Path) -> None:
+    from siting.layers import REFERENCE_GAPS, reference_gaps
+
+    shutil.copytree(PAK, tmp_path / "PAK")
+    assert reference_gaps(Reference.load(tmp_path / "PAK")) == []  # the shipped pack lacks nothing
+    for name in ("fibre_routes.csv", "interfaces.csv", "idle_plants.csv"):
+        pd.read_csv(PAK / name).iloc[0:0].to_csv(tmp_path / "PAK" / name, index=False)
+    lines = reference_gaps(Reference.load(tmp_path / "PAK"))
+    assert lines == [
+        f"{name}: the region pack's table has a header only; {REFERENCE_GAPS[name]}"
+        for name in ("interfaces.csv", "fibre_routes.csv", "idle_plants.csv")
+    ]
+    pd.read_csv(PAK / "zones.csv").iloc[0:0].to_csv(tmp_path / "PAK" / "zones.csv", index=False)
+    lines = reference_gaps(Reference.load(tmp_path / "PAK"))
+    assert lines[0].startswith("zones.csv: the region pack's table has a header only; the whole region is one")
+    assert not any(line.startswith("interfaces.csv") for line in lines)  # one zone: nothing to connect

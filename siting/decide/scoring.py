@@ -163,8 +163,9 @@ def drop_missing_criteria(table: pd.DataFrame, profile: Profile) -> tuple[Profil
     """Drop the criteria missing (NaN) for every candidate, whose layer is absent; renormalise the weights.
 
     The remaining criteria keep their relative weights (direct, or the AHP weights, then used as direct);
-    entropy weights are recomputed on what remains. Returns the profile to score with and one line per
-    criterion dropped, naming it and why.
+    entropy weights are recomputed on what remains. A constraint on a column missing for every candidate is
+    not applied. Returns the profile to score with and one line per criterion dropped or constraint skipped,
+    naming it and why.
 
     Raises
     ------
@@ -178,8 +179,18 @@ def drop_missing_criteria(table: pd.DataFrame, profile: Profile) -> tuple[Profil
         if len(table) and n in table.columns and not isinstance(c.value, CategoricalValue)
         and pd.to_numeric(table[n], errors="coerce").isna().all()
     ]  # fmt: skip
+    unknown = [k for k in profile.constraints if len(table) and k in table.columns and table[k].isna().all()]
+    if unknown:  # a limit on a measure no candidate has would remove every candidate: skipped, and said so
+        profile = profile.model_copy(
+            update={"constraints": {k: r for k, r in profile.constraints.items() if k not in unknown}}
+        )
+    skipped = [
+        f"constraint {k}: missing for every candidate (its layer is absent or covers nothing); not applied in "
+        f"profile {profile.name}"
+        for k in unknown
+    ]
     if not gone:
-        return profile, []
+        return profile, skipped
     keep = {n: c for n, c in profile.criteria.items() if n not in gone}
     if not keep:
         raise DataError(f"every criterion of profile {profile.name} is missing; its layers are absent.")
@@ -196,7 +207,26 @@ def drop_missing_criteria(table: pd.DataFrame, profile: Profile) -> tuple[Profil
         + (f", the other weights renormalised (they held {1 - share:.0%} of the weight)" if share is not None else "")
         for n in gone
     ]
-    return profile.model_copy(update={"criteria": keep, "weights_": weights}), lines
+    return profile.model_copy(update={"criteria": keep, "weights_": weights}), lines + skipped
+
+
+def profile_as_scored(profile: Profile, weights: dict[str, float], constraints: dict[str, int]) -> Profile:
+    """Return the profile as ``evaluate`` scored with it, from what ``provenance.json`` records of the run.
+
+    ``weights`` (criterion → weight used) and ``constraints`` (constraint → candidates removed) name what the run
+    kept; the criteria and constraints it dropped (:func:`drop_missing_criteria`) are dropped here too, so that
+    the later stages (map, sensitivity, briefs, allocation) weigh what the scores weighed.
+    """
+    if set(weights) == set(profile.criteria) and set(constraints) == set(profile.constraints):
+        return profile
+    keep = {n: c for n, c in profile.criteria.items() if n in weights}
+    update: dict[str, object] = {"constraints": {k: r for k, r in profile.constraints.items() if k in constraints}}
+    if profile.weights_.method == "entropy":
+        update["criteria"] = keep
+    else:
+        update["criteria"] = {n: c.model_copy(update={"weight": float(weights[n])}) for n, c in keep.items()}
+        update["weights_"] = Weights(method="direct")
+    return profile.model_copy(update=update)
 
 
 def rank(out: pd.DataFrame) -> pd.DataFrame:

@@ -199,6 +199,10 @@ class Reference:
             )
         return self._tables[name].copy()
 
+    def holds(self, name: str) -> bool:
+        """Whether the pack has a table by this name (perhaps a header only)."""
+        return name in self._tables
+
     def has(self, name: str) -> bool:
         """Whether the pack has a table by this name with at least one row."""
         return name in self._tables and not self._tables[name].empty
@@ -217,6 +221,17 @@ class Reference:
         """Return a national figure and its basis: the study's override, or the table's value and source."""
         if key in self.overrides:
             return float(self.overrides[key]), "study config"
+        return self.published(key)
+
+    def published(self, key: str) -> tuple[float, str]:
+        """Return a national figure's value and source as the pack's table gives it (the study's overrides aside).
+
+        Raises
+        ------
+        ConfigError
+            If the table has no row ``key``, or its value is left empty (naming where it is published).
+
+        """
         nat = self.national
         if key not in nat.index:
             raise ConfigError(f"{self.where}/national.csv has no row '{key}'; add it with its source.")

@@ -22,6 +22,8 @@ from siting._errors import ConfigError
 REGIONS_ENV = "SITING_REGIONS_DIR"
 REGION_FILE = "region.yml"
 LOCK_FILE = "data.lock.json"
+WHOLE_REGION_ZONE = "national"
+"""The one network zone of a pack whose ``zones.csv`` has no row (see :mod:`siting.layers.zones`)."""
 
 
 def packaged_dir() -> Path:
@@ -86,7 +88,8 @@ def find_pack(iso3: str, path: str | os.PathLike[str] | None = None) -> RegionPa
     Raises
     ------
     ConfigError
-        Naming every folder searched, if no pack is found.
+        Naming every folder searched, if no pack is found; naming ``path`` if it holds no pack of ``iso3`` but
+        another folder does (a study's ``region.path`` is never passed over for a pack it did not name).
 
     """
     if path and (Path(path) / REGION_FILE).is_file():
@@ -94,6 +97,12 @@ def find_pack(iso3: str, path: str | os.PathLike[str] | None = None) -> RegionPa
     dirs = search_dirs(path)
     for folder in dirs:
         if (folder / iso3).is_dir():
+            if path and folder != dirs[0]:
+                rel = "" if Path(path).is_absolute() else f"; a relative path is read from {Path.cwd()}"
+                raise ConfigError(
+                    f"region.path {path} holds no pack of {iso3} (neither {path}/{REGION_FILE} nor "
+                    f"{path}/{iso3}/{rel}); correct region.path, or remove it to use the pack in {folder / iso3}."
+                )
             return _load(iso3, folder / iso3)
     raise ConfigError(
         f"region '{iso3}' has no region pack; searched {', '.join(f'{d}/{iso3}/' for d in dirs)}; "

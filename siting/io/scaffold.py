@@ -18,7 +18,7 @@ import yaml
 
 from siting._errors import ConfigError, DataError
 from siting.io.files import atomic_path
-from siting.io.regions import LOCK_FILE, REGION_FILE, packaged_dir
+from siting.io.regions import LOCK_FILE, REGION_FILE, WHOLE_REGION_ZONE, packaged_dir
 
 NE_ADMIN1_ZIP = "ne_10m_admin_1_states_provinces.zip"
 NE_ADMIN1_URL = "https://naciscdn.org/naturalearth/10m/cultural/" + NE_ADMIN1_ZIP
@@ -178,7 +178,8 @@ def new_region(
     header = (
         f"# Region pack: {name}. Scaffolded by `siting region new {iso3}` from Natural Earth admin-1.\n"
         "# Fill national.csv (each empty value says where it is published), provinces.csv (population) and the\n"
-        "# other tables, each row with its source; see siting/regions/PAK/ for a complete pack.\n"
+        "# other tables, each row with its source; see siting/regions/PAK/ for a complete pack. With zones.csv\n"
+        f"# left empty the country is one network zone, '{WHOLE_REGION_ZONE}': give zone_demand.csv its 12 months.\n"
     )
     folder.mkdir(parents=True, exist_ok=True)
     _write_text(folder / REGION_FILE, header + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))

@@ -54,7 +54,11 @@ def require_columns(df: pd.DataFrame, columns: list[str], path: Path | str, what
 
 
 def check_schema(
-    gdf: pd.DataFrame, schema: dict[str, str], name: str, geom_types: tuple[str, ...] | None = None
+    gdf: pd.DataFrame,
+    schema: dict[str, str],
+    name: str,
+    geom_types: tuple[str, ...] | None = None,
+    allow_empty: bool = False,
 ) -> None:
     """Check a standard layer before it is written: columns, dtype kinds, geometry type, CRS, non-empty.
 
@@ -68,6 +72,9 @@ def check_schema(
         Layer name, used in the message.
     geom_types
         Allowed geometry types; None for a plain table.
+    allow_empty
+        Accept a layer with no row (one built from a reference table a pack may leave with a header only,
+        reported by ``prepare``).
 
     Raises
     ------
@@ -75,7 +82,7 @@ def check_schema(
         If anything does not hold; the message names the layer and the column.
 
     """
-    if len(gdf) == 0:
+    if len(gdf) == 0 and not allow_empty:
         raise DataError(f"layer '{name}' came out empty; check its input files cover the study region.")
     for col, kind in schema.items():
         if col not in gdf.columns:

@@ -122,6 +122,35 @@ def _lakes(path: Path, country: gpd.GeoDataFrame, degraded: list[str]) -> gpd.Ge
     return boundaries.lakes(path, country)
 
 
+REFERENCE_GAPS = {
+    "zones.csv": f"the whole region is one network zone ('{zones.WHOLE_REGION_ZONE}') with no interface, its "
+    f"demand the zone_demand.csv rows of '{zones.WHOLE_REGION_ZONE}'",
+    "interfaces.csv": "the zones exchange no power (every zone hosts on its own plants)",
+    "connectivity_nodes.csv": "dist_ixp_km, dist_cable_landing_km, dist_connectivity_km and latency_ms are left "
+    "empty (a profile criterion or constraint on them is dropped)",
+    "fibre_routes.csv": "dist_fibre_route_km is left empty",
+    "idle_plants.csv": "idle_capacity_mw is left empty (a profile criterion on it is dropped)",
+    "grid_stations_n1.csv": "no grid station has a headroom figure (0 MW: the allocation places nothing)",
+    "constrained_grid_stations.csv": "no station has a published loading or constraint; each takes its class average",
+    "renewables_by_province.csv": "no wind or solar capacity is added to the plant trackers'",
+}
+"""Reference tables a pack may leave with a header only (as ``siting region new`` writes them): what is skipped."""
+
+
+def reference_gaps(ref: reference.Reference) -> list[str]:
+    """One line for each table of :data:`REFERENCE_GAPS` that the pack gives with a header only.
+
+    ``interfaces.csv`` is named only when there are zones to connect (``zones.csv`` has more than one row). A
+    table missing altogether is refused where it is read, naming the file to add.
+    """
+    zone_rows = len(ref.table("zones.csv")) if ref.holds("zones.csv") else 0
+    return [
+        f"{name}: the region pack's table has a header only; {what}"
+        for name, what in REFERENCE_GAPS.items()
+        if ref.holds(name) and not ref.has(name) and not (name == "interfaces.csv" and zone_rows < 2)
+    ]
+
+
 def input_files(study: Study) -> list[str]:
     """Catalog references of every raw file the layers are built from."""
     return [
@@ -170,11 +199,10 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
 
     ref = reference.Reference.for_study(study)
     ref_provinces = ref.provinces
-    ke_buffer_km = ref.value("ke_service_buffer_km")
 
     voltage_record: dict = {}
 
-    degraded: list[str] = []
+    degraded: list[str] = reference_gaps(ref)
 
     def substations() -> gpd.GeoDataFrame:
         units = pd.concat([plants.read_gem(raw_path(r), t) for t, r in GEM_FILES.items()], ignore_index=True)
@@ -204,7 +232,8 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
                 built["provinces"],
                 ref.table("zones.csv"),
                 ref.table("ke_service_area.csv"),
-                ke_buffer_km,
+                lambda: ref.value("ke_service_buffer_km"),
+                study.region.name,
             ),
         ),
         (

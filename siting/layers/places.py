@@ -27,11 +27,11 @@ def places(path: Path) -> gpd.GeoDataFrame:
 
 
 def connectivity_nodes(table: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Internet exchanges and cable landings from the region's reference table."""
+    """Internet exchanges and cable landings from the region's reference table (none if it has a header only)."""
     out = gpd.GeoDataFrame(
-        table[[F.NAME, "kind", "source"]].assign(latency_anchor=table["latency_anchor"].astype(bool)),
-        geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+        table[[F.NAME, "kind", "source"]].astype(str).assign(latency_anchor=table["latency_anchor"].astype(bool)),
+        geometry=gpd.points_from_xy(table["lon"].astype(float), table["lat"].astype(float)),
         crs=4326,
     )
-    check_schema(out, NODE_SCHEMA, "connectivity_nodes", ("Point",))
+    check_schema(out, NODE_SCHEMA, "connectivity_nodes", ("Point",), allow_empty=True)
     return out

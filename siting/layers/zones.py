@@ -1,12 +1,17 @@
-"""Network zones: NTDC north, NTDC south and K-Electric, as polygons built reproducibly from the layers.
+"""Network zones (for Pakistan NTDC north, NTDC south and K-Electric), as polygons built reproducibly from the layers.
 
-The rule (``regions/<ISO3>/zones.csv``): the K-Electric zone is the union of ``ke_service_buffer_km``
-buffers (in UTM zone 42N) around the licence-area places of ``ke_service_area.csv`` that have coordinates,
-clipped to the provinces it serves (Sindh, Balochistan); every other zone is the union of its provinces
-minus the K-Electric polygon. A study may replace the layer with its own file (``surplus.zones_file``).
+The rule (``regions/<ISO3>/zones.csv``): each zone is the union of its provinces. A pack with a
+``k_electric`` row carves that zone out of the others: the union of ``ke_service_buffer_km`` buffers (in UTM
+zone 42N) around the licence-area places of ``ke_service_area.csv`` that have coordinates, clipped to the
+provinces it serves (Sindh, Balochistan); every other zone is then the union of its provinces minus the
+K-Electric polygon. A pack whose ``zones.csv`` has no row (a new country's, as ``siting region new`` writes it)
+gets one zone, ``national``, covering every province, with no interface: the hosting figures are then the
+national balance. A study may replace the layer with its own file (``surplus.zones_file``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -14,6 +19,7 @@ import shapely
 
 from siting._errors import DataError
 from siting.fields import F
+from siting.io.regions import WHOLE_REGION_ZONE
 from siting.io.validate import check_schema
 
 ZONE_SCHEMA = {F.ZONE: "s", F.NAME: "s", "control_area": "s", "rule": "s"}
@@ -21,21 +27,43 @@ UTM_42N = 32642
 KE_ZONE = "k_electric"
 
 
+def whole_region_row(region_name: str) -> pd.DataFrame:
+    """Return the ``zones.csv`` row that stands for a pack with none: one zone covering every province."""
+    return pd.DataFrame(
+        {
+            "zone": [WHOLE_REGION_ZONE],
+            "name": [f"{region_name} (one zone)"],
+            "control_area": ["whole region"],
+            "provinces": [""],
+            "rule": ["zones.csv has no row: one zone, the union of every province, with no interface"],
+        }
+    )
+
+
 def build_zones(
-    provinces: gpd.GeoDataFrame, zones: pd.DataFrame, ke_places: pd.DataFrame, buffer_km: float
+    provinces: gpd.GeoDataFrame,
+    zones: pd.DataFrame,
+    ke_places: pd.DataFrame,
+    buffer_km: Callable[[], float],
+    region_name: str = "",
 ) -> gpd.GeoDataFrame:
-    """Zone polygons from the province layer and the K-Electric licence-area places.
+    """Zone polygons from the province layer (and, for a ``k_electric`` zone, its licence-area places).
 
     Parameters
     ----------
     provinces
         The province layer (``iso_3166_2``, geometry).
     zones
-        ``zones.csv``: ``zone, name, control_area, provinces`` (``|``-separated ISO codes), ``rule``.
+        ``zones.csv``: ``zone, name, control_area, provinces`` (``|``-separated ISO codes), ``rule``; with no
+        row, one zone :data:`WHOLE_REGION_ZONE` covers every province.
     ke_places
-        ``ke_service_area.csv`` (``lat, lon``; places without coordinates are skipped).
+        ``ke_service_area.csv`` (``lat, lon``; places without coordinates are skipped); read only when
+        ``zones`` has a ``k_electric`` row.
     buffer_km
-        Buffer radius around each place.
+        Returns the buffer radius around each place (asked only for a ``k_electric`` zone, so that a pack
+        without one needs no ``ke_service_buffer_km``).
+    region_name
+        The region's name, for the one zone of a pack with none.
 
     Returns
     -------
@@ -44,23 +72,24 @@ def build_zones(
 
     """
     by_code = provinces.set_index(F.ISO_3166_2).geometry
-    pts = ke_places.dropna(subset=["lat", "lon"])
-    if pts.empty:
-        raise DataError("ke_service_area.csv has no place with coordinates; the K-Electric zone cannot be drawn.")
-    utm = gpd.GeoSeries(gpd.points_from_xy(pts["lon"], pts["lat"]), crs=4326).to_crs(UTM_42N)
-    ke_area = gpd.GeoSeries([shapely.union_all(utm.buffer(buffer_km * 1000.0).values)], crs=UTM_42N).to_crs(4326)[0]
-    geoms: dict[str, object] = {}
-    for row in zones.itertuples(index=False):
-        codes = str(row.provinces).split("|")
-        missing = [c for c in codes if c not in by_code.index]
-        if missing:
-            raise DataError(f"zones.csv: zone '{row.zone}' names unknown province(s) {', '.join(missing)}.")
-        geoms[row.zone] = shapely.union_all(by_code.loc[codes].values)
-    if KE_ZONE not in geoms:
-        raise DataError(f"zones.csv has no '{KE_ZONE}' row.")
-    ke = shapely.intersection(ke_area, geoms[KE_ZONE])
-    for z in geoms:
-        geoms[z] = ke if z == KE_ZONE else shapely.difference(geoms[z], ke)
+    if zones.empty:
+        zones = whole_region_row(region_name)
+        geoms: dict[str, object] = {WHOLE_REGION_ZONE: shapely.union_all(by_code.values)}
+    else:
+        geoms = {}
+        for row in zones.itertuples(index=False):
+            codes = str(row.provinces).split("|")
+            missing = [c for c in codes if c not in by_code.index]
+            if missing:
+                raise DataError(
+                    f"zones.csv: zone '{row.zone}' names unknown province(s) {', '.join(missing)}; use the "
+                    f"iso_3166_2 codes of provinces.csv, separated by '|'."
+                )
+            geoms[row.zone] = shapely.union_all(by_code.loc[codes].values)
+    if KE_ZONE in geoms:
+        ke = shapely.intersection(_ke_area(ke_places, buffer_km()), geoms[KE_ZONE])
+        for z in geoms:
+            geoms[z] = ke if z == KE_ZONE else shapely.difference(geoms[z], ke)
     out = gpd.GeoDataFrame(
         {
             F.ZONE: zones["zone"].astype(str).to_numpy(),
@@ -73,6 +102,18 @@ def build_zones(
     )
     check_schema(out, ZONE_SCHEMA, "zones", ("Polygon", "MultiPolygon"))
     return out
+
+
+def _ke_area(ke_places: pd.DataFrame, buffer_km: float) -> object:
+    """Return the union of the buffers around the K-Electric licence-area places, EPSG:4326."""
+    pts = ke_places.dropna(subset=["lat", "lon"])
+    if pts.empty:
+        raise DataError(
+            f"ke_service_area.csv has no place with coordinates, but zones.csv has a '{KE_ZONE}' row; add the "
+            f"licence-area places with lat and lon, or remove the row."
+        )
+    utm = gpd.GeoSeries(gpd.points_from_xy(pts["lon"], pts["lat"]), crs=4326).to_crs(UTM_42N)
+    return gpd.GeoSeries([shapely.union_all(utm.buffer(buffer_km * 1000.0).values)], crs=UTM_42N).to_crs(4326)[0]
 
 
 def read_zones_file(gdf: gpd.GeoDataFrame, known: set[str], where: str) -> gpd.GeoDataFrame:

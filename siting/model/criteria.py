@@ -217,8 +217,12 @@ def connectivity(
     ``latency_ms`` is the round trip over fibre to the region's latency anchor (the connectivity node flagged
     ``latency_anchor`` in ``connectivity_nodes.csv``, for Pakistan its main cable landing):
     ``2 × great-circle km × fibre_route_factor / (c / fibre_refractive_index)``, switching delay excluded.
+
+    A kind of node the region pack does not list (a landlocked country has no cable landing; a new pack's
+    table has a header only), no fibre route or no latency anchor leaves its columns empty (NaN, name ``""``):
+    ``prepare`` reports the header-only tables, and scoring drops a criterion missing for every candidate.
     """
-    iso3 = ref.iso3
+    n = len(lon)
     out: dict[str, np.ndarray] = {}
     for kind, dist_col, name_col in (
         ("internet_exchange", F.DIST_IXP_KM, "ixp_name"),
@@ -226,14 +230,12 @@ def connectivity(
     ):
         sel = nodes[nodes["kind"] == kind]
         if sel.empty:
-            raise DataError(
-                f"no {kind.replace('_', ' ')} in the connectivity nodes of {iso3}; add one to "
-                f"siting/regions/{iso3}/connectivity_nodes.csv."
-            )
+            out[dist_col], out[name_col] = np.full(n, np.nan), np.full(n, "", dtype=object)
+            continue
         km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
         out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]
-    near_ixp = out[F.DIST_IXP_KM] <= out[F.DIST_CABLE_LANDING_KM]
-    out[F.DIST_CONNECTIVITY_KM] = np.minimum(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
+    near_ixp = ~(out[F.DIST_IXP_KM] > out[F.DIST_CABLE_LANDING_KM]) & ~np.isnan(out[F.DIST_IXP_KM])
+    out[F.DIST_CONNECTIVITY_KM] = np.fmin(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
     out[F.CONNECTIVITY_NODE] = np.where(near_ixp, out["ixp_name"], out["cable_landing_name"])
 
     routes = ref.table("fibre_routes.csv").sort_values(["route", "seq"])
@@ -242,13 +244,17 @@ def connectivity(
         xy = r[["lon", "lat"]].to_numpy(float)
         segs_a.append(xy[:-1])
         segs_b.append(xy[1:])
-    out[F.DIST_FIBRE_ROUTE_KM] = SegmentIndex(np.vstack(segs_a), np.vstack(segs_b), max_piece_km=25.0).nearest(
-        lon, lat, tiles=tiles
-    )[0]  # a few long, straight legs far from most candidates: coarse pieces keep the search balls small
+    a = np.vstack(segs_a) if segs_a else np.zeros((0, 2))
+    out[F.DIST_FIBRE_ROUTE_KM] = (
+        SegmentIndex(a, np.vstack(segs_b), max_piece_km=25.0).nearest(lon, lat, tiles=tiles)[0]
+        if len(a)
+        else np.full(n, np.nan)
+    )  # a few long, straight legs far from most candidates: coarse pieces keep the search balls small
 
     anchor = nodes[nodes["latency_anchor"].astype(bool)]
     factor, _ = ref.figure("fibre_route_factor")
     index, _ = ref.figure("fibre_refractive_index")
+    out[F.LATENCY_MS] = np.full(n, np.nan)
     if len(anchor):
         gc = haversine_km(lon, lat, anchor.geometry.x.iloc[0], anchor.geometry.y.iloc[0])
         out[F.LATENCY_MS] = 2.0 * gc * factor / (LIGHT_KM_PER_MS / index)
@@ -285,8 +291,16 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
     """Idle paid-for capacity near each point: ``Σ MW × (1 − load factor)`` of ``idle_plants.csv`` within radius.
 
     The radius is ``surplus.idle_radius_km`` or the ``idle_radius_km`` figure. Also names the nearest such plant.
+    A pack whose ``idle_plants.csv`` has a header only leaves the columns empty (NaN, name ``""``): no plant
+    listed is not the same as no idle plant (``prepare`` reports it; scoring drops the criterion).
     """
     plants = ref.table("idle_plants.csv")
+    if plants.empty:
+        none = np.full(len(lon), np.nan)
+        return pd.DataFrame(
+            {F.IDLE_CAPACITY_MW: none, "idle_plant_nearest": np.full(len(lon), "", dtype=object),
+             "dist_idle_plant_km": none.copy()}
+        )  # fmt: skip
     radius = study.surplus.idle_radius_km or ref.figure("idle_radius_km")[0]
     km = (
         np.column_stack(

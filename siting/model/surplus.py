@@ -23,7 +23,9 @@ Balochistan: Thar coal, the coastal nuclear units, the gas fleet, Jhimpir wind) 
 moves freely; between zones at most ``south_north_transfer_mw``. A zone's net balance after that transfer
 is what new loads in the zone can use: in a zone left in deficit nothing is deliverable, however much one of
 its provinces generates; in a zone left in surplus the net is shared among its surplus provinces in
-proportion to their own surplus. Deficit provinces keep their (negative) surplus.
+proportion to their own surplus. Deficit provinces keep their (negative) surplus. A pack whose ``provinces.csv``
+puts no province in the south zone (a new country's, as ``siting region new`` writes it) is one zone: nothing is
+transferred, and ``south_north_transfer_mw`` is not asked for.
 
 Reported per province: ``firm_surplus_mw`` (the worst month, what a firm load can count on),
 ``surplus_mw`` (the median month), and ``surplus_energy_gwh`` (the year's deliverable surplus energy, the
@@ -154,7 +156,10 @@ def _availability(study: Study, ref: Reference) -> tuple[pd.DataFrame, dict[str,
     avail = table[MONTHS].astype(float).reindex(list(FUELS))
     if avail.isna().any().any():
         missing = avail.index[avail.isna().any(axis=1)][0]
-        raise ConfigError(f"siting/regions/{study.region.iso3}/availability.csv lacks fuel '{missing}'; add a row.")
+        raise ConfigError(
+            f"{ref.where}/availability.csv lacks fuel '{missing}'; add its row (m01..m12, the share of capacity "
+            f"available each month, 0-1) with its basis."
+        )
     basis = table["basis"].to_dict()
     for fuel, values in study.surplus.availability.items():
         if fuel not in FUELS:
@@ -166,11 +171,16 @@ def _availability(study: Study, ref: Reference) -> tuple[pd.DataFrame, dict[str,
 
 def _monthly_peak(study: Study, ref: Reference) -> tuple[np.ndarray, str]:
     cfg = study.surplus
-    iso3 = study.region.iso3
     if cfg.monthly_peak_demand_mw is not None:
         return np.asarray(cfg.monthly_peak_demand_mw, dtype=float), "study config"
-    profile = ref.table("demand_monthly.csv").sort_values("month")["peak_demand_mw"].to_numpy(float)
-    basis = "siting/regions/" + iso3 + "/demand_monthly.csv (NEPRA peak, Ministry of Energy trough, interpolated)"
+    table = ref.table("demand_monthly.csv")
+    if sorted(table["month"].tolist()) != list(range(1, 13)):
+        raise ConfigError(
+            f"{ref.where}/demand_monthly.csv has {len(table)} rows, not one for each month 1-12; give each month's "
+            f"national peak demand (peak_demand_mw) with its basis, or set surplus.monthly_peak_demand_mw in the study."
+        )
+    profile = table.sort_values("month")["peak_demand_mw"].to_numpy(float)
+    basis = "demand_monthly.csv: " + "; ".join(dict.fromkeys(table["basis"].astype(str)))
     if cfg.national_peak_demand_mw is not None:
         profile = profile * cfg.national_peak_demand_mw / profile.max()
         basis = "study config (national peak; monthly shape from demand_monthly.csv)"
@@ -232,11 +242,13 @@ def provincial_surplus(
     published_peak, peak_fig_basis = ref.figure("peak_demand_mw")
     load_factor = average_load / published_peak
     load_factor_basis = f"average load served ({load_basis}) / peak demand ({peak_fig_basis})"
+    south = np.array([c in set(south_codes) for c in codes])
     if cfg.south_north_transfer_mw is not None:
         transfer, transfer_basis = cfg.south_north_transfer_mw, "study config"
+    elif not south.any():  # one zone: nothing to transfer, and no figure to ask the planner for
+        transfer, transfer_basis = 0.0, "no province in the south zone (provinces.csv zone): one zone, no transfer"
     else:
         transfer, transfer_basis = ref.figure("south_north_transfer_mw")
-    south = np.array([c in set(south_codes) for c in codes])
 
     available = cap.to_numpy() @ avail.to_numpy()  # (provinces, months)
     demand = np.outer(share.to_numpy(), peak)
@@ -498,24 +510,21 @@ def national_checks(ref: Reference, table: pd.DataFrame, peak: np.ndarray) -> pd
         ``check, model, published, difference, note``.
 
     """
-    nat = ref.national
-    installed = float(nat.loc["installed_capacity_mw", "value"])
+    installed, installed_src = ref.published("installed_capacity_mw")
+    net_metered, _ = ref.published("net_metered_solar_mw")
+    peak_published, peak_src = ref.published("peak_demand_mw")
+    trough_published, trough_src = ref.published("winter_trough_demand_mw")
     rows = [
         (
             "installed capacity (MW)",
             table[F.CAPACITY_MW].sum(),
             installed,
-            f"the data lacks net-metered rooftop solar ({nat.loc['net_metered_solar_mw', 'value']:,.0f} MW in the "
+            f"{installed_src}; the data lacks net-metered rooftop solar ({net_metered:,.0f} MW in the "
             "published total), captive plants and units GEM does not list; it includes the wind and utility solar "
             "of capacity_additions.csv",
         ),
-        ("summer peak demand (MW)", peak.max(), float(nat.loc["peak_demand_mw", "value"]), "NEPRA SIR 2024"),
-        (
-            "winter trough demand (MW)",
-            peak.min(),
-            float(nat.loc["winter_trough_demand_mw", "value"]),
-            "Ministry of Energy: 12,000-13,000 MW",
-        ),
+        ("summer peak demand (MW)", peak.max(), peak_published, peak_src),
+        ("winter trough demand (MW)", peak.min(), trough_published, trough_src),
     ]
     out = pd.DataFrame(rows, columns=["check", "model", "published", "note"])
     out.insert(3, "difference", out["model"] - out["published"])

@@ -339,6 +339,7 @@ def solve(study: Study, zones: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, ref: 
     month_energy = (fine.mean(axis=2) * HOURS) / 1000.0
 
     flows = pd.DataFrame(flow_rows, columns=["hosted_zone", "month", "interface", "flow_mw", "limit_mw", "binding"])
+    flows["binding"] = flows["binding"].astype(bool)  # bool even with no interface (one zone: no flow row)
     binding = flows[flows["binding"]].groupby(["hosted_zone", "month"])["interface"].agg(" + ".join)
     monthly = pd.DataFrame(
         {

@@ -201,3 +201,31 @@ def test_quake_counts_match_brute_force_haversine(sample, layers) -> None:
     d = haversine_km(lon[:, None], lat[:, None], q.geometry.x.to_numpy()[None], q.geometry.y.to_numpy()[None])
     np.testing.assert_array_equal(got, (d <= QUAKE_RADIUS_KM).sum(axis=1))
     assert got.max() > 0  # the sample reaches seismic ground (Balochistan, the north)
+
+
+def test_header_only_connectivity_fibre_and_idle_tables_leave_the_columns_empty(layers, tmp_path) -> None:
+    """A new pack's header-only tables give NaN columns (dropped by scoring), never a concatenation error."""
+    import shutil
+
+    import pandas as pd
+
+    from siting.io.regions import packaged_dir
+    from siting.model.criteria import idle_capacity
+
+    pack = tmp_path / "PAK"
+    shutil.copytree(packaged_dir() / "PAK", pack)
+    for name in ("fibre_routes.csv", "idle_plants.csv"):
+        pd.read_csv(pack / name).iloc[0:0].to_csv(pack / name, index=False)
+    ref = Reference.load(pack)
+    lon, lat = np.array([67.0, 73.0]), np.array([25.0, 33.7])
+    nodes = layers.connectivity_nodes
+    out = connectivity(lon, lat, nodes.iloc[0:0], ref)
+    for col in (F.DIST_IXP_KM, F.DIST_CABLE_LANDING_KM, F.DIST_CONNECTIVITY_KM, F.DIST_FIBRE_ROUTE_KM, F.LATENCY_MS):
+        assert out[col].isna().all(), col
+    assert (out[F.CONNECTIVITY_NODE] == "").all()
+    landlocked = connectivity(lon, lat, nodes[nodes["kind"] == "internet_exchange"], ref)
+    assert landlocked[F.DIST_CABLE_LANDING_KM].isna().all()
+    np.testing.assert_allclose(landlocked[F.DIST_CONNECTIVITY_KM], landlocked[F.DIST_IXP_KM])
+    assert landlocked[F.CONNECTIVITY_NODE].str.startswith("PKIX").all()
+    idle = idle_capacity(lon, lat, Study(name="t"), ref)
+    assert idle[F.IDLE_CAPACITY_MW].isna().all() and (idle["idle_plant_nearest"] == "").all()

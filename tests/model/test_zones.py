@@ -270,3 +270,52 @@ def test_the_batched_hosting_lps_equal_each_problem_solved_alone(zm) -> None:
         assert x[b] == pytest.approx(xb[0], abs=1e-6)
         assert shed[b].sum() == pytest.approx(sb[0].sum(), abs=1e-6)
     assert (x > 0).any() and (shed.sum(axis=1) > 0).any()  # both regimes: room to host, and shedding already
+
+
+def _pack_without_zones(tmp_path):
+    """Copy the Pakistan pack with zones.csv and interfaces.csv header-only, the country's demand as one zone."""
+    import shutil
+
+    import pandas as pd
+
+    from siting.io.regions import packaged_dir
+
+    pack = tmp_path / "PAK"
+    shutil.copytree(packaged_dir() / "PAK", pack)
+    for name in ("zones.csv", "interfaces.csv"):
+        pd.read_csv(pack / name).iloc[0:0].to_csv(pack / name, index=False)
+    national = pd.read_csv(pack / "national_monthly_demand.csv")
+    national.assign(zone="national")[["zone", "month", "peak_mw", "average_mw", "basis", "source"]].to_csv(
+        pack / "zone_demand.csv", index=False
+    )
+    return pack
+
+
+def test_a_pack_without_zones_is_one_zone_with_no_interface(layers, tmp_path) -> None:
+    import pandas as pd
+    import shapely
+
+    from siting.layers.zones import WHOLE_REGION_ZONE, build_zones
+
+    def no_buffer() -> float:
+        raise AssertionError("a pack without a k_electric zone needs no ke_service_buffer_km")
+
+    empty = pd.read_csv(_pack_without_zones(tmp_path) / "zones.csv")
+    one = build_zones(layers.provinces, empty, pd.DataFrame(columns=["lat", "lon"]), no_buffer, "Testland")
+    assert one[F.ZONE].tolist() == [WHOLE_REGION_ZONE] and one[F.NAME].iloc[0] == "Testland (one zone)"
+    union = shapely.union_all(layers.provinces.geometry.values)
+    assert one.geometry.iloc[0].symmetric_difference(union).area < 1e-9 * union.area
+
+    st = Study(name="t", region={"iso3": "PAK", "path": str(tmp_path)})
+    ref = Reference.for_study(st)
+    plants = layers.plants.assign(zone=WHOLE_REGION_ZONE)
+    zm = zones.solve(st, one, plants, ref)
+    assert zm.network.arcs == [] and zm.flows.empty
+    # one zone, no interface: the LP reduces to the zone's own balance, x = max(A − D, 0) in each month
+    month = zm.monthly.set_index("month")
+    by_hand = (month["available_mw"] - month["firm_demand_mw"]).clip(lower=0.0)
+    assert (by_hand > 0).any() and (by_hand == 0).any()  # months of surplus and of shortage both checked
+    np.testing.assert_allclose(month[F.HOSTING_FIRM_MW], by_hand, atol=1e-6)
+    assert zm.zones[F.HOSTING_FIRM_MW].item() == pytest.approx(by_hand.min(), abs=1e-6)
+    assert zm.zones[F.HOSTING_FIRM_MW].item() < zm.zones[F.HOSTING_INT_5PCT_MW].item()
+    assert zm.zones[F.HOSTING_INT_5PCT_MW].item() > 0

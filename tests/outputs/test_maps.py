@@ -335,6 +335,33 @@ def test_names_from_data_are_escaped(hostile_page) -> None:
     assert "&#36;{alert(2)}&#96;" in seen
 
 
+def test_degraded_notes_are_shown_in_the_sources_panel(tmp_path, scored, page) -> None:
+    """What provenance.json says the run lacked is on the page, escaped; a pack with no node draws no node layer."""
+    import json
+
+    paths, study, profile, _ = scored
+    assert "siting-degraded" not in page  # a run that lacked nothing says nothing
+    shutil.copytree(paths.processed, tmp_path / "processed")
+    degraded = Paths(tmp_path, study)
+    prov = json.loads((degraded.out / "provenance.json").read_text())
+    prov["degraded"] = [
+        "zones.csv: the region pack's table has a header only; the whole region is one network zone",
+        f"criterion idle_capacity_mw: missing for every candidate {XSS}",
+    ]
+    (degraded.out / "provenance.json").write_text(json.dumps(prov))
+    nodes = gpd.read_parquet(degraded.layers / "connectivity_nodes.parquet")
+    nodes.iloc[0:0].to_parquet(degraded.layers / "connectivity_nodes.parquet")
+    seen = json_unescaped(maps.render_html(maps.build_map(degraded, study, profile, Layers(degraded.layers))))
+    panel = seen[seen.index("class='siting-sources'") :]
+    panel = panel[: panel.index("</details>")]
+    assert "Data sources and licences · degraded (2)" in panel
+    degraded_box = panel[panel.index("siting-degraded") : panel.index("</div>")]
+    assert "Degraded: what this run skipped or dropped" in degraded_box
+    assert "zones.csv: the region pack&#x27;s table has a header only" in degraded_box
+    assert html.escape(XSS) in degraded_box and "<img src=x" not in seen
+    assert "Internet exchanges and cable landings" not in seen  # no node: no empty layer, no empty source line
+
+
 def test_esc_covers_html_and_template_literals() -> None:
     assert maps.esc(XSS) == "&lt;img src=x onerror=alert(1)&gt;"
     assert maps.esc("a`b${c}\\") == "a&#96;b&#36;{c}&#92;"

@@ -38,6 +38,8 @@ class MapInputs:
         """Return the sources to credit: those the scores used, or the whole catalog when none is recorded."""
         return self.sources or load_catalog()  # crediting too many is safe; crediting too few breaks a licence
 
+    degraded: list[str] | None = None  # provenance.json `degraded`: what the run skipped or dropped, one line each
+
 
 ROBUSTNESS_COLUMNS = ("site_id", "p_top_n", "rank_min", "rank_median", "rank_max", "most_influential")
 
@@ -105,6 +107,7 @@ def read_outputs(paths: Paths) -> MapInputs:
         user_sites=user_sites,
         robustness=_robustness(out, top),
         top_share=_top_share(out),
+        degraded=_degraded(out / "provenance.json"),
     )
 
 
@@ -177,6 +180,15 @@ def _sources_used(path: Path) -> dict[str, Source] | None:
     return as_sources(records) if isinstance(records, dict) else None
 
 
+def _degraded(path: Path) -> list[str]:
+    """Return the ``degraded`` lines of the run's provenance.json (none when absent or unreadable)."""
+    try:
+        notes = json.loads(path.read_text(encoding="utf-8")).get("degraded")
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(n) for n in notes] if isinstance(notes, list) else []
+
+
 def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> list[tuple[str, str]]:
     extra = []
     if surplus is not None:
@@ -187,7 +199,7 @@ def _figure_sources(surplus: pd.DataFrame | None, nodes: gpd.GeoDataFrame) -> li
         ):
             if col in surplus:
                 extra.append((head, "; ".join(sorted(surplus[col].dropna().astype(str).unique()))))
-    if "source" in nodes:
+    if "source" in nodes and len(nodes):
         extra.append(("Internet exchanges and cable landings", "; ".join(sorted(nodes["source"].astype(str).unique()))))
     return extra
 

@@ -341,12 +341,13 @@ def build_map(
         ).add_to(fmap)
 
     nodes = layers.connectivity_nodes
-    folium.GeoJson(
-        _geo_dict(node_features(nodes), decimals=5),
-        name="Internet exchanges and cable landings",
-        marker=folium.CircleMarker(radius=6, fill=True, color="#000", weight=2, fill_color="#fff", fill_opacity=1),
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-    ).add_to(fmap)
+    if len(nodes):  # a pack may list none (reported in the degraded notes); an empty layer has no tooltip field
+        folium.GeoJson(
+            _geo_dict(node_features(nodes), decimals=5),
+            name="Internet exchanges and cable landings",
+            marker=folium.CircleMarker(radius=6, fill=True, color="#000", weight=2, fill_color="#fff", fill_opacity=1),
+            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
+        ).add_to(fmap)
 
     if inputs.user_sites is not None:
         _user_sites_layer(inputs.user_sites, profile, inputs.weights, score_cmap, len(inputs.cells)).add_to(fmap)
@@ -394,7 +395,9 @@ def build_map(
         )
     )
     root.html.add_child(folium.Element(legend_html(score_cmap, surplus_cmap, study.grid.substation_min_kv)))
-    root.html.add_child(folium.Element(sources_html(inputs.attributed(), _figure_sources(inputs.surplus, nodes))))
+    root.html.add_child(
+        folium.Element(sources_html(inputs.attributed(), _figure_sources(inputs.surplus, nodes), inputs.degraded))
+    )
     return fmap
 
 

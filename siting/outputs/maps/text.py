@@ -278,8 +278,10 @@ def title_html(
     )
 
 
-def sources_html(catalog: dict[str, Source], extra: list[tuple[str, str]] | None = None) -> str:
-    """Return the sources box: each source's title, attribution and licence, then ``extra`` notes.
+def sources_html(
+    catalog: dict[str, Source], extra: list[tuple[str, str]] | None = None, degraded: list[str] | None = None
+) -> str:
+    """Return the sources box: what the run lacks (``degraded``), then the sources credited, then ``extra`` notes.
 
     Parameters
     ----------
@@ -287,6 +289,9 @@ def sources_html(catalog: dict[str, Source], extra: list[tuple[str, str]] | None
         The sources to credit: those the scores used (:meth:`MapInputs.attributed`), or the whole catalog.
     extra
         ``(heading, text)`` pairs for figures that do not come from the catalog (reference tables).
+    degraded
+        The ``degraded`` lines of the run's provenance.json (a layer or table missing or empty, a criterion
+        dropped): listed first, under a heading, so that a reader sees what the scores were made without.
 
     """
     items = [
@@ -294,9 +299,18 @@ def sources_html(catalog: dict[str, Source], extra: list[tuple[str, str]] | None
         for s in catalog.values()
     ]
     items += [f"<li><b>{esc(head)}</b>: {esc(text)}</li>" for head, text in extra or []]
+    lacking = ""
+    if degraded:
+        lacking = (
+            "<div class='siting-degraded' style='margin:3px 0;padding:3px 5px;background:#fff3cd;"
+            "border-left:3px solid #d39e00'><b>Degraded: what this run skipped or dropped</b>"
+            f"<ul style='margin:2px 0;padding-left:16px'>{''.join(f'<li>{esc(n)}</li>' for n in degraded)}</ul>"
+            "</div>"
+        )
+    title = "Data sources and licences" + (f" · degraded ({len(degraded)})" if degraded else "")
     return (
         f"<details open class='siting-sources' style='{_BOX_STYLE}bottom:52px;left:10px;max-width:440px;"
         "max-height:26vh;overflow:auto;font-size:10.5px'>"
-        "<summary style='font-size:12px;cursor:pointer'><b>Data sources and licences</b></summary>"
-        f"<ul style='margin:3px 0;padding-left:16px'>{''.join(items)}</ul></details>"
+        f"<summary style='font-size:12px;cursor:pointer'><b>{esc(title)}</b></summary>"
+        f"{lacking}<ul style='margin:3px 0;padding-left:16px'>{''.join(items)}</ul></details>"
     )
