@@ -450,3 +450,25 @@ def test_missing_scores_say_to_run_score(tmp_path) -> None:
     paths = Paths(tmp_path, study)
     with pytest.raises(DataError, match="siting score"):
         maps.build_map(paths, study, profile, Layers(paths.layers))
+
+
+def test_centres_are_burnt_as_the_hexagons_they_stand_for(national6, monkeypatch, tmp_path) -> None:
+    """The grid of cell centres (drawn a slice at a time) is the grid of the stored hexagons, pixel for pixel."""
+    from siting.model.candidates import cell_polygons
+    from siting.outputs.maps import raster
+    from siting.outputs.maps.data import read_cells
+
+    cells = national6.result.scored[[F.CELL, F.LON, F.LAT, F.SCORE]].reset_index(drop=True)
+    hexagons = gpd.GeoDataFrame(cells[[F.SCORE]], geometry=cell_polygons(cells[F.CELL]), crs=4326)
+    stored = tmp_path / "scores.parquet"  # as `siting score --centres` stores them: point geometry
+    gpd.GeoDataFrame(cells, geometry=gpd.points_from_xy(cells[F.LON], cells[F.LAT]), crs=4326).to_parquet(stored)
+    centres = read_cells(stored)
+    assert "geometry" not in centres.columns  # the image draws their hexagons, not points
+    monkeypatch.setattr(raster, "SLICE_CELLS", 1_000)  # several slices
+    pixel = maps.pixel_size_m(6, 30)
+    a, b = raster.cell_grid(hexagons, pixel), raster.cell_grid(centres, pixel)
+    assert (a.x0, a.y1, a.pixel_m) == pytest.approx((b.x0, b.y1, b.pixel_m), abs=1e-6)
+    assert np.array_equal(a.index, b.index) and len(np.unique(a.index)) > 0.9 * len(cells)
+    img_a = raster.grid_score_image(hexagons, a, maps.score_colormap())
+    img_b = raster.grid_score_image(centres, b, maps.score_colormap())
+    assert img_a.png == img_b.png
