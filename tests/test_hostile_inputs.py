@@ -355,6 +355,18 @@ def own_data(tmp_path, data_dir) -> Path:
     return data
 
 
+@pytest.fixture(scope="module")
+def small_scored(tmp_path_factory, data_dir) -> tuple[Path, Path]:
+    """A data folder holding the small study's complete outputs, and the study file."""
+    d = tmp_path_factory.mktemp("small-scored")
+    data = d / "data"
+    shutil.copytree(data_dir / "processed" / "layers", data / "processed" / "layers")
+    study = d / "small.yml"
+    study.write_text(SMALL)
+    assert cli(data, "score", "--study", str(study))[0] == 0
+    return data, study
+
+
 def test_corrupt_layers_provenance(own_data, tmp_path) -> None:
     prov = own_data / "processed" / "layers" / "PAK" / "provenance.json"
     prov.write_text('{"inputs": {"a":')
@@ -646,11 +658,12 @@ def test_sigterm_at_a_random_moment_leaves_a_complete_set(two_sets, delay) -> No
         ),
     ],
 )
-def test_os_errors_in_words_and_earlier_outputs_intact(tmp_path, own_data, monkeypatch, err_no, words) -> None:
-    study = tmp_path / "small.yml"
-    study.write_text(SMALL)
-    assert cli(own_data, "score", "--study", str(study))[0] == 0
+def test_os_errors_in_words_and_earlier_outputs_intact(tmp_path, small_scored, monkeypatch, err_no, words) -> None:
+    scored, study = small_scored
+    own_data = tmp_path / "data"
+    shutil.copytree(scored, own_data)  # a complete earlier set, scored once for the module
     out = own_data / "processed" / "small" / "bitcoin_mining"
+    verify_output_set(out)
     before = digest(out)
 
     def fail(self, path, *a, **k):
