@@ -6,10 +6,12 @@ are returned so outputs can say why a place is not a candidate.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import h3
+import h3.api.basic_int as h3b
 import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
@@ -42,15 +44,27 @@ def h3_cells(polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | No
     vectorised pass: the same cells as ``h3.geo_to_cells`` about six times faster at resolution 8. Cells come
     sorted by id, so the cells of sorted partitions concatenate to those of the whole polygon.
     """
-    coarse = cover(polygon, resolution) if coarse is None else np.sort(np.asarray(coarse, dtype=np.uint64))
+    coarse = cover(polygon, resolution) if coarse is None else np.asarray(coarse, dtype=np.uint64)
+    # the cover of a multipolygon can repeat a cell: distinct parents (a few thousand) give distinct children
+    coarse = np.unique(coarse)
     cells = h3i.uncompact_cells(coarse, resolution)  # children of sorted, distinct parents: sorted and distinct
-    if len(cells) > 1 and not (np.diff(cells.astype(np.int64)) > 0).all():
+    if len(cells) > 1 and not (cells[1:] > cells[:-1]).all():
         cells = np.unique(cells)
-    latlng = np.array([h3i.cell_to_latlng(c) for c in cells], dtype=np.float64).reshape(-1, 2)
+    latlng = cell_centres(cells)
     shapely.prepare(polygon)
     inside = shapely.contains_xy(polygon, latlng[:, 1], latlng[:, 0])
     cells, latlng = cells[inside], latlng[inside]
-    return pd.DataFrame({F.CELL: hex_ids(cells), F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+    return pd.DataFrame({F.CELL: hex_column(cells), F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+
+
+def cell_centres(cells: np.ndarray) -> np.ndarray:
+    """Centres ``(lat, lng)`` in degrees of H3 cells (integers), shape ``(n, 2)``: h3's ``cell_to_latlng``.
+
+    One call a cell (h3-py has no array form), streamed into the array without a list of tuples.
+    """
+    ints = np.asarray(cells, dtype=np.uint64).tolist()
+    flat = itertools.chain.from_iterable(map(h3b.cell_to_latlng, ints))
+    return np.fromiter(flat, dtype=np.float64, count=2 * len(ints)).reshape(-1, 2)
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -70,6 +84,28 @@ def hex_ids(cells: np.ndarray) -> np.ndarray:
     shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
     nibbles = ((v[:, None] >> shifts[None, :]) & np.uint64(15)).astype(np.uint8)
     return _HEX[nibbles].view(f"S{digits}").ravel().astype(f"U{digits}").astype(object)
+
+
+def hex_column(cells: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The hex ids of :func:`hex_ids` as pandas' default text array, built without a Python string per cell.
+
+    Where pandas stores text in Arrow (``str``, pandas 3), the 15-digit ids are written straight into an
+    Arrow string buffer: the column a DataFrame would make of :func:`hex_ids`, equal value for value.
+    Anywhere else (object text, ids of other lengths) it is :func:`hex_ids` itself.
+    """
+    v = np.asarray(cells).astype(np.uint64)
+    dtype = pd.Series(np.array(["0"], dtype=object)).dtype
+    full = len(v) and ((v >> np.uint64(56) > 0) & (v >> np.uint64(60) == 0)).all()
+    if not (full and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return hex_ids(v)
+    import pyarrow as pa
+
+    digits = 15
+    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    text = np.ascontiguousarray(_HEX[(v[:, None] >> shifts[None, :]) & np.uint64(15)])
+    offsets = np.arange(len(v) + 1, dtype=np.int64) * digits
+    arrow = pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+    return pd.array(arrow, dtype=dtype)
 
 
 def cell_polygons(cells) -> np.ndarray:
