@@ -12,7 +12,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.spatial import cKDTree
 
 from siting._errors import DataError
 from siting.config import Study
@@ -24,6 +23,7 @@ from siting.kernels.geodesy import (
     PointTiles,
     SegmentIndex,
     chord_to_km,
+    count_within,
     haversine_km,
     km_to_chord,
     unit_vectors,
@@ -283,10 +283,9 @@ def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles 
     quakes = layers.earthquakes[layers.earthquakes["magnitude"] >= QUAKE_MIN_MAGNITUDE]
     count = np.zeros(len(lon), dtype=np.int64)
     if len(quakes) and len(lon):
-        tree = cKDTree(unit_vectors(quakes.geometry.x, quakes.geometry.y))
-        count = tree.query_ball_point(
-            unit_vectors(lon, lat), r=float(km_to_chord(QUAKE_RADIUS_KM)), return_length=True
-        ).astype(np.int64)
+        tiles = PointTiles(unit_vectors(lon, lat)) if tiles is None else tiles
+        targets = unit_vectors(quakes.geometry.x, quakes.geometry.y)
+        count = count_within(tiles, targets, float(km_to_chord(QUAKE_RADIUS_KM)))
     return pd.DataFrame({F.DIST_FAULT_KM: dist, F.QUAKES_50KM: count})
 
 
