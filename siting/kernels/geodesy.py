@@ -222,7 +222,7 @@ class PointIndex(SegmentIndex):
 
 
 def count_within(tiles: PointTiles, targets: NDArray[np.float64], chord: float) -> NDArray[np.int64]:
-    """Number of ``targets`` (unit vectors) within ``chord`` of each query point (boundary included).
+    """Count the ``targets`` (unit vectors) within ``chord`` of each query point (boundary included).
 
     The count ``cKDTree(targets).query_ball_point(points, r=chord, return_length=True)`` gives, with the same
     test (squared chord ``<= chord²``, summed x, y, z in order), found a tile at a time: the targets within

@@ -87,7 +87,7 @@ def hex_ids(cells: np.ndarray) -> np.ndarray:
 
 
 def hex_column(cells: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """The hex ids of :func:`hex_ids` as pandas' default text array, built without a Python string per cell.
+    """Return the hex ids of :func:`hex_ids` as pandas' default text array, without a Python string per cell.
 
     Where pandas stores text in Arrow (``str``, pandas 3), the 15-digit ids are written straight into an
     Arrow string buffer: the column a DataFrame would make of :func:`hex_ids`, equal value for value.

@@ -163,5 +163,7 @@ def test_box_pairs_are_the_strtree_query(bucket_deg: float) -> None:
     bounds[:3] = [[65.0, 30.0, 65.5, 30.5], [64.5, 29.5, 65.0, 30.0], [np.nan] * 4]  # shared corner, empty
     pt, box = candidates.box_pairs(lon, lat, bounds, bucket_deg)
     want_pt, want_box = shapely.STRtree(shapely.box(*bounds.T)).query(shapely.points(lon, lat))
-    assert set(zip(pt.tolist(), box.tolist(), strict=True)) == set(zip(want_pt.tolist(), want_box.tolist(), strict=True))
+    assert set(zip(pt.tolist(), box.tolist(), strict=True)) == set(
+        zip(want_pt.tolist(), want_box.tolist(), strict=True)
+    )
     assert len(pt) == len(want_pt)
