@@ -231,13 +231,29 @@ def profile_as_scored(profile: Profile, weights: dict[str, float], constraints: 
 
 def rank(out: pd.DataFrame) -> pd.DataFrame:
     """Add ``rank_national`` and ``rank_in_province`` (1 = best; ties broken by cell id, reproducibly)."""
-    order = out.sort_values([F.SCORE, F.CELL], ascending=[False, True], kind="stable")
-    out.loc[order.index, F.RANK_NATIONAL] = np.arange(1, len(out) + 1)
-    out[F.RANK_NATIONAL] = out[F.RANK_NATIONAL].astype(np.int64)
-    out[F.RANK_IN_PROVINCE] = (
-        order.groupby(F.ISO_3166_2, sort=False).cumcount().add(1).reindex(out.index).astype(np.int64)
-    )
+    order = rank_order(out[F.SCORE], out[F.CELL])
+    national = np.empty(len(out), dtype=np.int64)
+    national[order] = np.arange(1, len(out) + 1)
+    iso = out[F.ISO_3166_2].to_numpy()[order]
+    codes, _ = pd.factorize(iso)
+    if len(iso) and (codes < 0).any():
+        raise DataError(f"{int((codes < 0).sum()):,} scored candidates have no province ({F.ISO_3166_2}).")
+    in_prov = np.empty(len(out), dtype=np.int64)
+    in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
+    out[F.RANK_NATIONAL] = national
+    out[F.RANK_IN_PROVINCE] = in_prov
     return out
+
+
+def rank_order(score: pd.Series, cell: pd.Series) -> np.ndarray:
+    """Positions of the rows best score first, ties by cell id (then by row): a stable sort, no table copied.
+
+    The order of ``sort_values([score, cell], ascending=[False, True], kind="stable")``: sorted by cell first
+    (skipped when the cells already come in order, as H3 candidates do), then stably by descending score.
+    """
+    by_cell = np.arange(len(cell)) if cell.is_monotonic_increasing else cell.argsort(kind="stable").to_numpy()
+    neg = -score.to_numpy(dtype=float)[by_cell]
+    return by_cell[np.argsort(neg, kind="stable")]
 
 
 def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scored:

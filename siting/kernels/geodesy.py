@@ -221,6 +221,59 @@ class PointIndex(SegmentIndex):
         return self.tree.query_ball_point(unit_vectors(lon, lat), r=float(km_to_chord(km)))
 
 
+def count_within(tiles: PointTiles, targets: NDArray[np.float64], chord: float) -> NDArray[np.int64]:
+    """Count the ``targets`` (unit vectors) within ``chord`` of each query point (boundary included).
+
+    The count ``cKDTree(targets).query_ball_point(points, r=chord, return_length=True)`` gives, with the same
+    test (squared chord ``<= chord²``, summed x, y, z in order), found a tile at a time: the targets within
+    ``chord + rho`` of a tile's centre are gathered once (a small margin added) and each point of the tile
+    tests only those.
+
+    Parameters
+    ----------
+    tiles
+        The query points (:class:`PointTiles`).
+    targets
+        Target unit vectors, shape ``(m, 3)``.
+    chord
+        Radius as a chord between unit vectors (:func:`km_to_chord`).
+
+    """
+    targets = np.ascontiguousarray(targets, dtype=np.float64)
+    n = len(tiles.xyz)
+    if not len(targets) or not n:
+        return np.zeros(n, dtype=np.int64)
+    tree = cKDTree(targets)
+    balls = tree.query_ball_point(tiles.centre, chord + tiles.rho + 1e-9)
+    sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
+    cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
+    cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
+    return _count_tiles(tiles.xyz, tiles.order, tiles.start, cand_start, cand, targets, chord * chord)
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_tiles(
+    p: NDArray, order: NDArray, tile_start: NDArray, cand_start: NDArray, cand: NDArray, q: NDArray, r2: float
+) -> NDArray[np.int64]:  # pragma: no cover - compiled; exercised through count_within
+    """Per point, the candidates of its tile whose squared chord (x, y, z summed in order) is at most ``r2``."""
+    out = np.zeros(len(p), dtype=np.int64)
+    for t in range(len(tile_start) - 1):
+        cs = cand[cand_start[t] : cand_start[t + 1]]
+        if len(cs) == 0:
+            continue
+        for ii in range(tile_start[t], tile_start[t + 1]):
+            i = order[ii]
+            k = 0
+            for c in cs:
+                dx = q[c, 0] - p[i, 0]
+                dy = q[c, 1] - p[i, 1]
+                dz = q[c, 2] - p[i, 2]
+                if dx * dx + dy * dy + dz * dz <= r2:
+                    k += 1
+            out[i] = k
+    return out
+
+
 @numba.njit(nogil=True, cache=True)
 def _scan_knn(
     p: NDArray,

@@ -6,10 +6,12 @@ are returned so outputs can say why a place is not a candidate.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import h3
+import h3.api.basic_int as h3b
 import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
@@ -42,15 +44,27 @@ def h3_cells(polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | No
     vectorised pass: the same cells as ``h3.geo_to_cells`` about six times faster at resolution 8. Cells come
     sorted by id, so the cells of sorted partitions concatenate to those of the whole polygon.
     """
-    coarse = cover(polygon, resolution) if coarse is None else np.sort(np.asarray(coarse, dtype=np.uint64))
+    coarse = cover(polygon, resolution) if coarse is None else np.asarray(coarse, dtype=np.uint64)
+    # the cover of a multipolygon can repeat a cell: distinct parents (a few thousand) give distinct children
+    coarse = np.unique(coarse)
     cells = h3i.uncompact_cells(coarse, resolution)  # children of sorted, distinct parents: sorted and distinct
-    if len(cells) > 1 and not (np.diff(cells.astype(np.int64)) > 0).all():
+    if len(cells) > 1 and not (cells[1:] > cells[:-1]).all():
         cells = np.unique(cells)
-    latlng = np.array([h3i.cell_to_latlng(c) for c in cells], dtype=np.float64).reshape(-1, 2)
+    latlng = cell_centres(cells)
     shapely.prepare(polygon)
     inside = shapely.contains_xy(polygon, latlng[:, 1], latlng[:, 0])
     cells, latlng = cells[inside], latlng[inside]
-    return pd.DataFrame({F.CELL: hex_ids(cells), F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+    return pd.DataFrame({F.CELL: hex_column(cells), F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+
+
+def cell_centres(cells: np.ndarray) -> np.ndarray:
+    """Centres ``(lat, lng)`` in degrees of H3 cells (integers), shape ``(n, 2)``: h3's ``cell_to_latlng``.
+
+    One call a cell (h3-py has no array form), streamed into the array without a list of tuples.
+    """
+    ints = np.asarray(cells, dtype=np.uint64).tolist()
+    flat = itertools.chain.from_iterable(map(h3b.cell_to_latlng, ints))
+    return np.fromiter(flat, dtype=np.float64, count=2 * len(ints)).reshape(-1, 2)
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -70,6 +84,28 @@ def hex_ids(cells: np.ndarray) -> np.ndarray:
     shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
     nibbles = ((v[:, None] >> shifts[None, :]) & np.uint64(15)).astype(np.uint8)
     return _HEX[nibbles].view(f"S{digits}").ravel().astype(f"U{digits}").astype(object)
+
+
+def hex_column(cells: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Return the hex ids of :func:`hex_ids` as pandas' default text array, without a Python string per cell.
+
+    Where pandas stores text in Arrow (``str``, pandas 3), the 15-digit ids are written straight into an
+    Arrow string buffer: the column a DataFrame would make of :func:`hex_ids`, equal value for value.
+    Anywhere else (object text, ids of other lengths) it is :func:`hex_ids` itself.
+    """
+    v = np.asarray(cells).astype(np.uint64)
+    dtype = pd.Series(np.array(["0"], dtype=object)).dtype
+    full = len(v) and ((v >> np.uint64(56) > 0) & (v >> np.uint64(60) == 0)).all()
+    if not (full and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return hex_ids(v)
+    import pyarrow as pa
+
+    digits = 15
+    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    text = np.ascontiguousarray(_HEX[(v[:, None] >> shifts[None, :]) & np.uint64(15)])
+    offsets = np.arange(len(v) + 1, dtype=np.int64) * digits
+    arrow = pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+    return pd.array(arrow, dtype=dtype)
 
 
 def cell_polygons(cells) -> np.ndarray:
@@ -110,39 +146,93 @@ def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFram
     return out
 
 
-def in_polygons(
-    lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame, points: np.ndarray | None = None
-) -> np.ndarray:
+def in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
     """Mask of the points inside any of ``polygons`` (boundaries count).
 
-    One STRtree query on bounding boxes, then the exact test against the prepared polygons, vectorised over
-    the (point, polygon) pairs: the polygons are prepared once, where a predicate query would prepare the
-    points. ``points`` are the shapely points of ``lon, lat`` when the caller has them.
+    The points in each polygon's bounding box are found on a grid of buckets (:func:`box_pairs`, no point
+    geometry made), then tested exactly against the prepared polygons, vectorised over the (point, polygon)
+    pairs.
     """
-    return _hits(lon, lat, polygons, points, shapely.intersects_xy)
+    return _hits(lon, lat, polygons, shapely.intersects_xy)
 
 
-def _hits(lon, lat, polygons: gpd.GeoDataFrame, points, test) -> np.ndarray:
+def _hits(lon, lat, polygons: gpd.GeoDataFrame, test) -> np.ndarray:
     inside = np.zeros(len(lon), dtype=bool)
     if len(polygons) and len(lon):
         geoms = np.asarray(polygons.geometry.values, dtype=object)
         shapely.prepare(geoms)
-        pts = shapely.points(lon, lat) if points is None else points
-        pt, poly = shapely.STRtree(geoms).query(pts)
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        pt, poly = box_pairs(lon, lat, shapely.bounds(geoms))
         ok = test(geoms[poly], lon[pt], lat[pt])
         inside[pt[ok]] = True
     return inside
 
 
-def add_hazard_columns(df: pd.DataFrame, layers: Layers, points: np.ndarray | None = None) -> None:
+BUCKET_DEG = 0.05  # side of the grid buckets :func:`box_pairs` sorts points into (about 30 res-8 cells each)
+
+
+def box_pairs(
+    lon: np.ndarray, lat: np.ndarray, bounds: np.ndarray, bucket_deg: float = BUCKET_DEG
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (point, box) pair with the point inside the box, boundaries included: what an STRtree query gives.
+
+    Points are sorted into square buckets; a box takes the points of the buckets it overlaps, a contiguous
+    run of the sorted points per bucket column, and keeps those within its bounds. Bucket numbers grow with
+    the coordinate, so no point inside a box is missed. Boxes with a NaN bound (empty geometries) take none.
+
+    Parameters
+    ----------
+    lon, lat
+        Points (degrees).
+    bounds
+        Boxes ``(m, 4)``: ``xmin, ymin, xmax, ymax`` (``shapely.bounds``).
+    bucket_deg
+        Bucket side; only the speed depends on it.
+
+    Returns
+    -------
+    tuple of ndarray
+        Point and box index of each pair, by box.
+
+    """
+    empty = np.zeros(0, dtype=np.intp)
+    bounds = np.asarray(bounds, dtype=float).reshape(-1, 4)
+    ok = np.flatnonzero(np.isfinite(bounds).all(axis=1))
+    if not len(lon) or not len(ok):
+        return empty, empty
+    x0, y0 = lon.min(), lat.min()
+    ix = np.floor((lon - x0) / bucket_deg).astype(np.int64)
+    iy = np.floor((lat - y0) / bucket_deg).astype(np.int64)
+    nx, ny = int(ix.max()) + 1, int(iy.max()) + 1
+    order = np.argsort(ix * ny + iy, kind="stable")
+    key = (ix * ny + iy)[order]
+    b = bounds[ok]
+    bx0 = np.clip(np.floor((b[:, 0] - x0) / bucket_deg), 0, nx).astype(np.int64)
+    bx1 = np.clip(np.floor((b[:, 2] - x0) / bucket_deg), -1, nx - 1).astype(np.int64)
+    by0 = np.clip(np.floor((b[:, 1] - y0) / bucket_deg), 0, ny).astype(np.int64)
+    by1 = np.clip(np.floor((b[:, 3] - y0) / bucket_deg), -1, ny - 1).astype(np.int64)
+    width = np.where((bx1 >= bx0) & (by1 >= by0), bx1 - bx0 + 1, 0)
+    box = np.repeat(np.arange(len(b)), width)  # one row a (box, bucket column)
+    col = bx0[box] + (np.arange(len(box)) - np.repeat(np.cumsum(width) - width, width))
+    lo = np.searchsorted(key, col * ny + by0[box], side="left")
+    hi = np.searchsorted(key, col * ny + by1[box], side="right")
+    n = hi - lo
+    pair_box = np.repeat(box, n)
+    pos = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+    pt = order[pos]
+    px, py = lon[pt], lat[pt]
+    inside = (px >= b[pair_box, 0]) & (px <= b[pair_box, 2]) & (py >= b[pair_box, 1]) & (py <= b[pair_box, 3])
+    return pt[inside].astype(np.intp), ok[pair_box[inside]].astype(np.intp)
+
+
+def add_hazard_columns(df: pd.DataFrame, layers: Layers) -> None:
     """Add the 2022 flood flag and the land-cover class of each point, in place.
 
     ``flooded_2022`` is 1 inside the 2022 flood extent (permanent water removed), else 0; ``landcover_class``
     is the MODIS IGBP class at the point, NaN off the grid.
     """
     lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
-    df[F.FLOODED_2022] = in_polygons(lon, lat, layers.flood_2022, points).astype(np.int64)
+    df[F.FLOODED_2022] = in_polygons(lon, lat, layers.flood_2022).astype(np.int64)
     df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
 
 
@@ -193,9 +283,8 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
     keep = np.ones(total, dtype=bool)
     df[F.ELEVATION_M] = layers.grid("elevation_m").sample(df[F.LON], df[F.LAT])[:, 0]
     lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
-    points = shapely.points(lon, lat)  # once: the lake and flood queries and the candidates' geometry share them
     if params.exclude_lakes and len(layers.lakes):
-        lake = _hits(lon, lat, layers.lakes, points, shapely.contains_xy)  # a point within: in the interior
+        lake = _hits(lon, lat, layers.lakes, shapely.contains_xy)  # a point within: in the interior
         excluded["lake or reservoir"] = int((lake & keep).sum())
         keep &= ~lake
     # null in the study, or a region without a DEM (all nodata): no elevation exclusion
@@ -203,7 +292,7 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
         excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
         keep &= ~high
-    add_hazard_columns(df, layers, points)
+    add_hazard_columns(df, layers)
     for rule in params.exclusions:
         if not rule.enabled:
             continue
@@ -214,7 +303,7 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         excluded[rule.name] = excluded.get(rule.name, 0) + int((hit & keep).sum())
         keep &= ~hit
     df = df[keep].reset_index(drop=True)
-    points = points[keep]
+    points = shapely.points(df[F.LON].to_numpy(), df[F.LAT].to_numpy())  # the candidates' geometry, kept cells only
     prov = layers.provinces
     idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]

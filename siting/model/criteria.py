@@ -11,14 +11,23 @@ from concurrent.futures import ThreadPoolExecutor
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
+from numpy.typing import ArrayLike
 
 from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
 from siting.kernels import voltage
-from siting.kernels.geodesy import PointIndex, PointTiles, SegmentIndex, haversine_km, km_to_chord, unit_vectors
+from siting.kernels.geodesy import (
+    PointIndex,
+    PointTiles,
+    SegmentIndex,
+    chord_to_km,
+    count_within,
+    haversine_km,
+    km_to_chord,
+    unit_vectors,
+)
 from siting.kernels.grids import Grid
 from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.layers.substation_kind import is_connection_point
@@ -280,10 +289,9 @@ def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles 
     quakes = layers.earthquakes[layers.earthquakes["magnitude"] >= QUAKE_MIN_MAGNITUDE]
     count = np.zeros(len(lon), dtype=np.int64)
     if len(quakes) and len(lon):
-        tree = cKDTree(unit_vectors(quakes.geometry.x, quakes.geometry.y))
-        count = tree.query_ball_point(
-            unit_vectors(lon, lat), r=float(km_to_chord(QUAKE_RADIUS_KM)), return_length=True
-        ).astype(np.int64)
+        tiles = PointTiles(unit_vectors(lon, lat)) if tiles is None else tiles
+        targets = unit_vectors(quakes.geometry.x, quakes.geometry.y)
+        count = count_within(tiles, targets, float(km_to_chord(QUAKE_RADIUS_KM)))
     return pd.DataFrame({F.DIST_FAULT_KM: dist, F.QUAKES_50KM: count})
 
 
@@ -302,16 +310,11 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
              "dist_idle_plant_km": none.copy()}
         )  # fmt: skip
     radius = study.surplus.idle_radius_km or ref.figure("idle_radius_km")[0]
-    km = (
-        np.column_stack(
-            [
-                haversine_km(lon, lat, np.full(len(lon), x), np.full(len(lon), y))
-                for x, y in zip(plants["lon"], plants["lat"], strict=True)
-            ]
-        )
-        if len(plants)
-        else np.full((len(lon), 0), np.inf)
-    )
+    km = np.full((len(lon), 0), np.inf)
+    if len(plants):  # haversine_km of every point to each plant, the points' unit vectors computed once
+        here = unit_vectors(lon, lat)
+        there = unit_vectors(plants["lon"].to_numpy(float), plants["lat"].to_numpy(float))
+        km = np.column_stack([chord_to_km(np.linalg.norm(here - there[j], axis=1)) for j in range(len(there))])
     idle_mw = (plants["mw"] * (1.0 - plants["load_factor"])).to_numpy(float)
     near = km <= radius
     return pd.DataFrame(
@@ -330,10 +333,35 @@ def zone_columns(lon: np.ndarray, lat: np.ndarray, zonal) -> pd.DataFrame:
     zone = zmod.cell_zones(lon, lat, zonal.polygons)
     by_zone = zonal.zones.set_index(F.ZONE)
     out = {F.ZONE: zone}
+    codes = pd.factorize(zone)
     for col in (F.HOSTING_FIRM_MW, F.HOSTING_INT_1PCT_MW, F.HOSTING_INT_5PCT_MW, F.RUN_SHARE_100MW,
                 F.HOSTING_ENERGY_GWH):  # fmt: skip
-        out[col] = pd.Series(zone).map(by_zone[col]).to_numpy(float)
+        out[col] = lookup(zone, by_zone[col], codes).astype(float)
     return pd.DataFrame(out)
+
+
+def lookup(keys: ArrayLike | pd.Series, table: pd.Series, codes: tuple | None = None) -> np.ndarray:
+    """``pd.Series(keys).map(table).to_numpy()``, each distinct key looked up once.
+
+    Parameters
+    ----------
+    keys
+        The keys (a province code or a zone a cell).
+    table
+        Values indexed by key (a unique index, as ``Series.map`` needs).
+    codes
+        ``pd.factorize(keys)``, when the caller looks the same keys up in several tables.
+
+    Returns
+    -------
+    ndarray
+        The same values and dtype as ``Series.map``; a missing key (NaN) takes the general path.
+
+    """
+    values, uniques = pd.factorize(keys) if codes is None else codes
+    if (values < 0).any():
+        return pd.Series(keys).map(table).to_numpy()
+    return pd.Series(uniques).map(table).to_numpy()[values]
 
 
 def compute(
@@ -384,11 +412,12 @@ def compute(
         quake = seismic(lon, lat, layers, tiles)
         cool = cool_job.result().drop(columns=[F.ELEVATION_M])
         sea_box = (ref.value("coast_sea_max_lat"), ref.value("coast_sea_max_lon"))
+        codes = pd.factorize(candidates[F.ISO_3166_2])
         cool[F.COAST_DIST_KM] = coast_distance_km(lon, lat, layers.country, layers.grid("elevation_m"), tiles, sea_box)
         parts = [
             pd.DataFrame(
                 {
-                    c: candidates[F.ISO_3166_2].map(by_code[c]).to_numpy()
+                    c: lookup(candidates[F.ISO_3166_2], by_code[c], codes)
                     for c in (F.SURPLUS_MW, F.FIRM_SURPLUS_MW, F.SURPLUS_ENERGY_GWH)
                 }
             ),

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Geod
+from scipy.spatial import cKDTree
 
 from siting.kernels.geodesy import (
     PointIndex,
     PointTiles,
     SegmentIndex,
     chord_to_km,
+    count_within,
     haversine_km,
     km_to_chord,
     unit_vectors,
@@ -159,6 +161,26 @@ def test_point_index_within_matches_brute_force(substations_raw: gpd.GeoDataFram
     for q, found in enumerate(hits):
         assert sorted(found) == sorted(np.flatnonzero(all_pairs[q] <= 40.0).tolist())
     assert sum(len(h) for h in hits) > 0  # the radius is large enough for the check to mean something
+
+
+@pytest.mark.parametrize("km", [1.0, 20.0, 50.0, 300.0])
+@pytest.mark.parametrize("tile_km", [2.0, 10.0, 100.0])
+def test_count_within_equals_the_kd_tree_ball_count(km: float, tile_km: float) -> None:
+    rng = np.random.default_rng(7)
+    q = unit_vectors(rng.uniform(60.8, 77.9, 300), rng.uniform(23.6, 37.1, 300))
+    p = unit_vectors(rng.uniform(60.8, 77.9, 20_000), rng.uniform(23.6, 37.1, 20_000))
+    p[:300] = q  # points on a target: at distance zero, counted
+    chord = float(km_to_chord(km))
+    want = cKDTree(q).query_ball_point(p, r=chord, return_length=True)
+    got = count_within(PointTiles(p, tile_km), q, chord)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_count_within_no_targets_or_points() -> None:
+    p = unit_vectors(np.array([70.0]), np.array([30.0]))
+    assert count_within(PointTiles(p), np.zeros((0, 3)), 0.1).tolist() == [0]
+    assert count_within(PointTiles(np.zeros((0, 3))), p, 0.1).tolist() == []
 
 
 def test_point_index_refuses_empty() -> None:

@@ -149,3 +149,21 @@ def test_an_unknown_province_in_candidates_is_refused_naming_the_key(tmp_path) -
     study_file.write_text("name: bad\ncandidates:\n  provinces: [Atlantis]\n")
     with pytest.raises(ConfigError, match=r"candidates\.provinces\.Atlantis"):
         stages.load_study(str(study_file))
+
+
+@pytest.mark.parametrize("bucket_deg", [0.01, 0.05, 1.0])
+def test_box_pairs_are_the_strtree_query(bucket_deg: float) -> None:
+    import shapely
+
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(60, 78, 50_000), rng.uniform(23, 37, 50_000)
+    lon[:20], lat[:20] = 65.0, 30.0  # on the corner two boxes share
+    x0, y0 = rng.uniform(59, 79, 800), rng.uniform(22, 38, 800)
+    bounds = np.column_stack([x0, y0, x0 + rng.exponential(0.3, 800), y0 + rng.exponential(0.3, 800)])
+    bounds[:3] = [[65.0, 30.0, 65.5, 30.5], [64.5, 29.5, 65.0, 30.0], [np.nan] * 4]  # shared corner, empty
+    pt, box = candidates.box_pairs(lon, lat, bounds, bucket_deg)
+    want_pt, want_box = shapely.STRtree(shapely.box(*bounds.T)).query(shapely.points(lon, lat))
+    assert set(zip(pt.tolist(), box.tolist(), strict=True)) == set(
+        zip(want_pt.tolist(), want_box.tolist(), strict=True)
+    )
+    assert len(pt) == len(want_pt)
