@@ -19,6 +19,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from affine import Affine
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 from siting._errors import DataError
@@ -53,14 +55,27 @@ RASTER_LAYERS = {
     "koppen_class": ("koppen.classes", 1, None),
     "landcover_class": ("modis.landcover", 1, None),
 }
-OPTIONAL_GRIDS = {
-    "elevation_m": "the elevation exclusion, the lapse-rate correction and the coast proxy are skipped",
-    "koppen_class": "the Köppen-Geiger group is left empty",
-}
-"""Grids a region may lack: what is skipped without them (the layer reads as all nodata)."""
-ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
 HUMIDITY = "humidity"
 """Built grid layer: GLDAS annual specific humidity (g/kg) at 0.25°, band 1 mean, band 2 rms (gldas.stressors)."""
+OPTIONAL_GRIDS = {
+    "t2m_monthly_c": "the cooling columns (temperatures, degree days, PUE, cooling cost, miner derate) are left "
+    "empty and a profile criterion on them is dropped",
+    "elevation_m": "the elevation exclusion, the lapse-rate correction and the coast proxy are skipped",
+    "koppen_class": "the Köppen-Geiger group is left empty",
+    "landcover_class": "the land-cover exclusions are skipped and only the lakes are taken out of the flood extent "
+    "as permanent water",
+    HUMIDITY: "cooling falls back to the dry-bulb model (no dew-point limit on economiser hours, no "
+    "dehumidification) and dew_point_annual_c is left empty",
+}
+"""Grids a region may lack: what is skipped without them (the layer reads as all nodata)."""
+OPTIONAL_LAYERS = {
+    "flood_2022": "the flood exclusion is skipped and flooded_2022 is left empty (a profile criterion on it is "
+    "dropped)",
+    "faults": "dist_active_fault_km is left empty and the seismic criterion on it is dropped",
+    "earthquakes": "quakes_m55_within_50km is left empty and the seismic criterion on it is dropped",
+}
+"""Vector layers a region may lack: what is skipped without them (the layer reads as empty, ``Layers.has`` False)."""
+ERA5_CELL_ELEVATION = "era5_cell_elevation_m"
 BUILT_GRIDS = {HUMIDITY: "gldas.stressors"}
 LINE_FILES = ("osm.lines_500kv", "osm.lines_220kv", "osm.lines_132kv", "osm.lines_66kv", "osm.lines_hvdc")
 GEM_FILES = {t: f"gem.{t}" for t in ("coal", "oil_gas", "hydro", "nuclear", "bioenergy")}
@@ -75,6 +90,26 @@ def missing_why(path: Path) -> str | None:
     if path.suffix in (".geojson", ".gpkg", ".shp") and pyogrio.read_info(path).get("features", 1) == 0:
         return f"{path.name} covers nothing (no feature)"
     return None
+
+
+def grid_missing_why(path: Path, name: str) -> str | None:
+    """Why a raw grid cannot stand for its layer (missing, all nodata), else None; refuses an unreadable grid."""
+    if not path.is_file():
+        return f"no file {path.name}"
+    _, bands, units = RASTER_LAYERS[name]
+    climate.check_raster(path, name, bands, units)
+    return f"{path.name} covers nothing (all nodata)" if np.isnan(climate.load_grid(path).values).all() else None
+
+
+def _optional_layer(
+    name: str, path: Path, degraded: list[str], build: Callable[[Path], gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame | None:
+    """Build an optional vector layer (:data:`OPTIONAL_LAYERS`) from ``path``, or note why it is skipped (None)."""
+    why = missing_why(path)
+    if why:
+        degraded.append(f"{name}: {why}; {OPTIONAL_LAYERS[name]}")
+        return None
+    return build(path)
 
 
 def degraded_notes(folder: Path) -> list[str]:
@@ -120,6 +155,23 @@ def _lakes(path: Path, country: gpd.GeoDataFrame, degraded: list[str]) -> gpd.Ge
         degraded.append(f"lakes: {why}; the lake exclusion is skipped")
         return boundaries.no_lakes()
     return boundaries.lakes(path, country)
+
+
+def _humidity(src: Path, out: Path, degraded: list[str]) -> NDArray[np.float64] | None:
+    """Write the humidity grid built from the GLDAS table; without a usable table note it and return None."""
+    why = missing_why(src)
+    if why:
+        degraded.append(f"{HUMIDITY}: {why}; {OPTIONAL_GRIDS[HUMIDITY]}")
+        (out / f"{HUMIDITY}.tif").unlink(missing_ok=True)  # no stale grid of an earlier prepare
+        return None
+    values, transform = climate.humidity_grid(src)
+    if np.isnan(values[:2]).any(axis=0).all():
+        degraded.append(f"{HUMIDITY}: {src.name} covers nothing (no cell with data); {OPTIONAL_GRIDS[HUMIDITY]}")
+        (out / f"{HUMIDITY}.tif").unlink(missing_ok=True)
+        return None
+    with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
+        climate.write_grid(tmp, values, transform, "g/kg")
+    return values
 
 
 REFERENCE_GAPS = {
@@ -221,7 +273,11 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         return layer
 
     built: dict[str, gpd.GeoDataFrame] = {}
-    steps: list[tuple[str, Callable[[], gpd.GeoDataFrame]]] = [
+    # the MODIS water cells are taken out of the flood extent only where the land-cover grid is usable
+    landcover = (
+        None if grid_missing_why(raw_path("modis.landcover"), "landcover_class") else raw_path("modis.landcover")
+    )
+    steps: list[tuple[str, Callable[[], gpd.GeoDataFrame | None]]] = [
         ("country", lambda: boundaries.country(raw_path("naturalearth.admin0"), study.region.name)),
         ("provinces", lambda: boundaries.provinces(raw_path("naturalearth.admin1"), ref_provinces)),
         ("lakes", lambda: _lakes(raw_path("naturalearth.lakes"), built["country"], degraded)),
@@ -252,10 +308,18 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         ("connectivity_nodes", lambda: places.connectivity_nodes(ref.table("connectivity_nodes.csv"))),
         (
             "flood_2022",
-            lambda: hazards.flood_2022(raw_path("unosat.flood_2022"), raw_path("modis.landcover"), built["lakes"]),
+            lambda: _optional_layer(
+                "flood_2022",
+                raw_path("unosat.flood_2022"),
+                degraded,
+                lambda path: hazards.flood_2022(path, landcover, built["lakes"]),
+            ),
         ),
-        ("faults", lambda: hazards.faults(raw_path("gem_faults.faults"))),
-        ("earthquakes", lambda: hazards.earthquakes(raw_path("usgs.earthquakes"))),
+        ("faults", lambda: _optional_layer("faults", raw_path("gem_faults.faults"), degraded, hazards.faults)),
+        (
+            "earthquakes",
+            lambda: _optional_layer("earthquakes", raw_path("usgs.earthquakes"), degraded, hazards.earthquakes),
+        ),
     ]
     # a context and leave=False: the bar is cleared before an error line is printed, never sharing its line
     with tqdm(
@@ -267,26 +331,28 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
     ) as bar:
         for name, build in steps:
             bar.set_postfix_str(name)
-            built[name] = build()
+            layer = build()
+            if layer is None:  # an optional layer the region lacks: no stale layer of an earlier prepare
+                (out / f"{name}.parquet").unlink(missing_ok=True)
+            else:
+                built[name] = layer
             bar.update()
         for name, (file_ref, bands, units) in RASTER_LAYERS.items():
             bar.set_postfix_str(name)
             src = raw_path(file_ref)
-            if name in OPTIONAL_GRIDS and not src.is_file():
-                degraded.append(f"{name}: no file {src.name}; {OPTIONAL_GRIDS[name]}")
+            why = grid_missing_why(src, name) if name in OPTIONAL_GRIDS else None
+            if why:
+                degraded.append(f"{name}: {why}; {OPTIONAL_GRIDS[name]}")
                 (out / f"{name}.tif").unlink(missing_ok=True)  # no stale grid of an earlier prepare
                 bar.update()
                 continue
-            climate.check_raster(src, name, bands, units)
-            if name in OPTIONAL_GRIDS and np.isnan(climate.load_grid(src).values).all():
-                degraded.append(f"{name}: {src.name} covers nothing (all nodata); {OPTIONAL_GRIDS[name]}")
+            if name not in OPTIONAL_GRIDS:  # an optional one was checked by grid_missing_why
+                climate.check_raster(src, name, bands, units)
             with atomic_path(out / f"{name}.tif") as tmp:
                 shutil.copyfile(src, tmp)
             bar.update()
         bar.set_postfix_str(HUMIDITY)
-        values, transform = climate.humidity_grid(raw_path(BUILT_GRIDS[HUMIDITY]))
-        with atomic_path(out / f"{HUMIDITY}.tif") as tmp:
-            climate.write_grid(tmp, values, transform, "g/kg")
+        values = _humidity(raw_path(BUILT_GRIDS[HUMIDITY]), out, degraded)
         bar.update()
     for name, gdf in built.items():
         write_parquet(out / f"{name}.parquet", gdf)
@@ -307,7 +373,7 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
                     "source": BUILT_GRIDS[HUMIDITY],
                     "bands": list(climate.HUMIDITY_BANDS),
                     "units": "g/kg",
-                    "cells_with_data": int((~np.isnan(values[0])).sum()),
+                    "cells_with_data": 0 if values is None else int((~np.isnan(values[0])).sum()),
                 }
             },
             "infer_voltage_within_km": study.grid.infer_voltage_within_km,
@@ -356,12 +422,24 @@ class Layers:
     def __post_init__(self) -> None:
         self._cache: dict[str, gpd.GeoDataFrame] = {}
         self._grids: dict[str, Grid] = {}
+        self._present: dict[str, bool] = {}
 
     def replace(self, name: str, layer: gpd.GeoDataFrame) -> None:
         """Use ``layer`` in place of the prepared one for this run (a planner's own grid stations)."""
         if name not in VECTOR_LAYERS:
             raise AttributeError(name)
         self._cache[name] = layer
+
+    def has(self, name: str) -> bool:
+        """Whether the region has this layer: False for an optional one ``prepare`` skipped (see ``degraded``).
+
+        Vector layers of :data:`OPTIONAL_LAYERS` and grids of :data:`OPTIONAL_GRIDS` may be absent; they then read
+        as an empty layer or an all-nodata grid. Decided once per layer, so a copy sent to a worker agrees.
+        """
+        if name not in self._present:
+            file = self.folder / (f"{name}.parquet" if name in VECTOR_LAYERS else f"{name}.tif")
+            self._present[name] = file.is_file()
+        return self._present[name]
 
     def __getattr__(self, name: str) -> gpd.GeoDataFrame:
         if name.startswith("_") or name not in VECTOR_LAYERS:
@@ -370,6 +448,9 @@ class Layers:
             from siting.io.validate import read_vector
 
             path = self.folder / f"{name}.parquet"
+            if name in OPTIONAL_LAYERS and not self.has(name):
+                self._cache[name] = hazards.empty(name)
+                return self._cache[name]
             if not path.is_file():
                 raise DataError(f"layer '{name}' is missing from {self.folder}; run `siting prepare` first.")
             self._cache[name] = _checked(read_vector(path, f"layer '{name}'"), name, path)
@@ -382,10 +463,9 @@ class Layers:
         grid (it stands in for ERA5's own orography in the lapse-rate correction).
         """
         if name not in self._grids:
-            absent = name in OPTIONAL_GRIDS and not self.raster(name).is_file()
-            if absent or (name == ERA5_CELL_ELEVATION and not self.raster("elevation_m").is_file()):
-                t2m = self.grid("t2m_monthly_c")  # a grid the region lacks: all nodata on the ERA5 grid
-                self._grids[name] = Grid(np.full((1, *t2m.shape), np.nan), t2m.transform, f"layer '{name}' (none)")
+            absent = name in OPTIONAL_GRIDS and not self.has(name)
+            if absent or (name == ERA5_CELL_ELEVATION and not (self.has("elevation_m") and self.has("t2m_monthly_c"))):
+                self._grids[name] = self._none(name)
             elif name == ERA5_CELL_ELEVATION:
                 values, transform = climate.average_onto(self.raster("elevation_m"), self.raster("t2m_monthly_c"))
                 self._grids[name] = Grid(values[None], transform, f"layer '{name}'")
@@ -396,6 +476,16 @@ class Layers:
             else:
                 raise AttributeError(name)
         return self._grids[name]
+
+    def _none(self, name: str) -> Grid:
+        """All-nodata stand-in for a grid the region lacks: on the ERA5 grid, or one cell over the globe without it."""
+        bands = len(climate.HUMIDITY_BANDS) if name == HUMIDITY else 12 if name == "t2m_monthly_c" else 1
+        if self.has("t2m_monthly_c") and name != "t2m_monthly_c":
+            t2m = self.grid("t2m_monthly_c")
+            shape, transform = t2m.shape, t2m.transform
+        else:
+            shape, transform = (1, 1), Affine(360.0, 0.0, -180.0, 0.0, -180.0, 90.0)
+        return Grid(np.full((bands, *shape), np.nan), transform, f"layer '{name}' (none)")
 
     def load(self) -> Layers:
         """Read every layer into memory now, so that the compute that follows opens no file."""

@@ -34,17 +34,25 @@ FAULT_SCHEMA = {F.NAME: "s", "slip_type": "s", "is_fold": "b", F.LENGTH_KM: "f"}
 QUAKE_SCHEMA = {"magnitude": "f", "depth_km": "f", "date": "s"}
 
 
-def permanent_water(landcover_path: Path, lakes: gpd.GeoDataFrame) -> shapely.Geometry:
-    """Union of the lakes layer and the MODIS water cells (class 0) as polygons of whole 0.05° cells."""
-    with rasterio.open(landcover_path) as src:
-        data, transform = src.read(1), src.transform
-    water = (data == WATER_CLASS).astype(np.uint8)
-    cells = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(water, water, transform=transform) if v]
+def permanent_water(landcover_path: Path | None, lakes: gpd.GeoDataFrame) -> shapely.Geometry:
+    """Union of the lakes layer and the MODIS water cells (class 0) as polygons of whole 0.05° cells.
+
+    Without a land-cover grid (``landcover_path`` None) the lakes alone.
+    """
+    cells = []
+    if landcover_path is not None:
+        with rasterio.open(landcover_path) as src:
+            data, transform = src.read(1), src.transform
+        water = (data == WATER_CLASS).astype(np.uint8)
+        cells = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(water, water, transform=transform) if v]
     return shapely.union_all(np.asarray([*cells, *lakes.geometry.values], dtype=object))
 
 
-def flood_2022(flood_path: Path, landcover_path: Path, lakes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """UNOSAT 2022 flood polygons minus permanent water: ``area_km2, geometry`` (flooded land only)."""
+def flood_2022(flood_path: Path, landcover_path: Path | None, lakes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """UNOSAT 2022 flood polygons minus permanent water: ``area_km2, geometry`` (flooded land only).
+
+    ``landcover_path`` None (no land-cover grid): only the lakes are taken out as permanent water.
+    """
     src = read_vector(flood_path, "2022 flood extent")
     geoms = shapely.make_valid(src.geometry.values)
     water = permanent_water(landcover_path, lakes)
@@ -104,3 +112,13 @@ def earthquakes(path: Path) -> gpd.GeoDataFrame:
     out = out[out["magnitude"].notna()].reset_index(drop=True)
     check_schema(out, QUAKE_SCHEMA, "earthquakes", ("Point",))
     return out
+
+
+SCHEMAS = {"flood_2022": FLOOD_SCHEMA, "faults": FAULT_SCHEMA, "earthquakes": QUAKE_SCHEMA}
+_DTYPES = {"f": "float64", "s": "object", "b": "bool"}
+
+
+def empty(name: str) -> gpd.GeoDataFrame:
+    """Return a hazard layer with no feature and its schema's columns: what a region without that layer reads."""
+    columns = {c: pd.Series(dtype=_DTYPES[kind]) for c, kind in SCHEMAS[name].items()}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=4326), crs=4326)

@@ -228,11 +228,15 @@ def box_pairs(
 def add_hazard_columns(df: pd.DataFrame, layers: Layers) -> None:
     """Add the 2022 flood flag and the land-cover class of each point, in place.
 
-    ``flooded_2022`` is 1 inside the 2022 flood extent (permanent water removed), else 0; ``landcover_class``
-    is the MODIS IGBP class at the point, NaN off the grid.
+    ``flooded_2022`` is 1 inside the 2022 flood extent (permanent water removed), else 0, NaN for a region
+    without that layer; ``landcover_class`` is the MODIS IGBP class at the point, NaN off the grid (or without it).
     """
     lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
-    df[F.FLOODED_2022] = in_polygons(lon, lat, layers.flood_2022).astype(np.int64)
+    df[F.FLOODED_2022] = (
+        in_polygons(lon, lat, layers.flood_2022).astype(np.int64)
+        if layers.has("flood_2022")
+        else np.full(len(df), np.nan)
+    )
     df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
 
 
@@ -294,8 +298,8 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         keep &= ~high
     add_hazard_columns(df, layers)
     for rule in params.exclusions:
-        if not rule.enabled:
-            continue
+        if not rule.enabled or not layers.has("landcover_class" if rule.layer == "landcover" else rule.layer):
+            continue  # off, or its layer is absent (prepare's degraded note says so)
         if rule.layer == "flood_2022":
             hit = df[F.FLOODED_2022].to_numpy() == 1
         else:

@@ -47,6 +47,10 @@ Humidity
     bound of the seasonal swing. ``humidity_shape = 0`` keeps the annual dew point all year, which is the
     more conservative choice for a humid coastal city (a PUE of 1.33 instead of 1.30).
 
+    Without a humidity grid (a region ``prepare`` found no GLDAS table for) the dry-bulb model is used: no dew
+    point limits the economiser hours and nothing is dehumidified, and ``dew_point_annual_c`` is NaN. No
+    humidity figure is assumed in its place, so the PUE is a lower bound where the air is humid.
+
 PUE
     A monthly air-side-economiser model (:func:`monthly_pue`); its structure follows the thermodynamics-based,
     economiser-dependent PUE models of Lei & Masanet (2020), Energy 201:117556. Every coefficient is a row of
@@ -366,6 +370,38 @@ def cooling_params(table: pd.DataFrame, overrides: dict[str, float] | None = Non
     return CoolingParams(**(defaults | dict(overrides or {})))
 
 
+COOLING_COLUMNS = (
+    "elevation_m",
+    "t2m_annual_mean_c",
+    "t2m_hottest_month_c",
+    CDD_COLUMN,
+    "lapse_correction_c",
+    "dew_point_annual_c",
+    "economiser_hours_share",
+    "pue",
+    "cooling_mwh_per_mw_it_year",
+    "miner_derate_share",
+    "koppen_group",
+)
+"""The columns of :func:`cooling_criteria`, in order."""
+
+
+def _without_temperature(lon: NDArray[np.float64], lat: NDArray[np.float64], dem: Grid, koppen: Grid) -> pd.DataFrame:
+    """Cooling columns of a region without a temperature grid: NaN but the site elevation and the Köppen group."""
+    n = len(lon)
+    codes = koppen_codes(lon, lat, koppen)
+    out = pd.DataFrame({c: np.full(n, np.nan) for c in COOLING_COLUMNS})
+    out["elevation_m"] = dem.sample(lon, lat)[:, 0]
+    out["koppen_group"] = koppen_label(codes)
+    out.attrs["cooling_gaps"] = {
+        "era5_nodata_fallback": 0,
+        "dem_nodata": int(np.isnan(out["elevation_m"]).sum()),
+        "humidity_nearest_cell": 0,
+        "koppen_nodata": int((codes == 0).sum()),
+    }
+    return out
+
+
 def cooling_criteria(
     lon: ArrayLike,
     lat: ArrayLike,
@@ -391,6 +427,11 @@ def cooling_criteria(
     - ``humidity_nearest_cell``: points on or off a GLDAS cell without data (the coast) take the nearest one.
     - ``koppen_nodata``: points without a Köppen-Geiger class (label ``""``).
 
+    A region without a temperature grid (``t2m`` all nodata) gets every column but the Köppen group and the
+    elevation empty (NaN): there is nothing to compute them from. A region without humidity (``humidity`` all
+    nodata) gets the dry-bulb model (:func:`monthly_pue` without a dew point) and an empty
+    ``dew_point_annual_c``; no humidity figure is made up.
+
     Raises
     ------
     DataError
@@ -399,6 +440,8 @@ def cooling_criteria(
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
+    if np.isnan(t2m.values).all():
+        return _without_temperature(lon, lat, dem, koppen)
 
     e_rows, e_cols, e_inside = t2m.cell_index(lon, lat)
     if not e_inside.all():
@@ -416,12 +459,13 @@ def cooling_criteria(
     n_dem = dem_cells.size
     d_flat = np.where(d_inside, d_rows * dem_cells.shape[1] + d_cols, n_dem)  # n_dem: off the DEM
 
+    dry = bool(np.isnan(humidity.values).all())  # no humidity: the dry-bulb model, every point on one "cell"
     h_rows, h_cols, h_inside = humidity.cell_index(lon, lat)  # off the grid: the clipped edge cell
     h_bad = np.asarray(np.isnan(humidity.values[:2]).any(axis=0))
-    h_cells = _fill_nearest(humidity.values[:2], h_bad, "GLDAS humidity")
-    n_h = h_bad.size
-    h_flat = h_rows * h_bad.shape[1] + h_cols
-    h_gap = h_bad.ravel()[h_flat] | ~h_inside
+    h_cells = humidity.values[:2] if dry else _fill_nearest(humidity.values[:2], h_bad, "GLDAS humidity")
+    n_h = 1 if dry else h_bad.size
+    h_flat = np.zeros(len(lon), dtype=np.int64) if dry else h_rows * h_bad.shape[1] + h_cols
+    h_gap = np.zeros(len(lon), dtype=bool) if dry else h_bad.ravel()[h_flat] | ~h_inside
 
     # Everything depends only on (ERA5 cell, DEM cell, humidity cell): compute once per triple, then gather.
     key = (e_flat * (n_dem + 1) + d_flat) * n_h + h_flat
@@ -438,11 +482,15 @@ def cooling_criteria(
 
     q_mean, q_sd = h_cells[0].ravel()[ph], h_cells[1].ravel()[ph]
     p_site = station_pressure_hpa(np.nan_to_num(z_site, nan=0.0))
-    dew_annual = dew_point_c(vapour_pressure_hpa(q_mean, p_site))
-    q_monthly = monthly_specific_humidity(q_mean, q_sd, corrected, params.humidity_shape)
-    dew_monthly = dew_point_c(vapour_pressure_hpa(q_monthly, p_site[:, None]))
+    dew_annual = dew_point_c(vapour_pressure_hpa(q_mean, p_site))  # NaN without humidity
     days = DAYS_IN_MONTH
-    econ = row_dot(economiser_share(corrected, dew_monthly, params), days) / days.sum()
+    if dry:  # the dry-bulb model: economiser hours limited by the dry bulb alone, no dehumidification
+        dew_monthly = None
+        econ = row_dot(share_below(corrected, params.hourly_spread_c, params.supply_air_max_c), days) / days.sum()
+    else:
+        q_monthly = monthly_specific_humidity(q_mean, q_sd, corrected, params.humidity_shape)
+        dew_monthly = dew_point_c(vapour_pressure_hpa(q_monthly, p_site[:, None]))
+        econ = row_dot(economiser_share(corrected, dew_monthly, params), days) / days.sum()
     pue = pue_annual(corrected, params, monthly_dew_c=dew_monthly)
     hottest = corrected.max(axis=1)
 

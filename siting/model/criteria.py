@@ -281,13 +281,16 @@ def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles 
     trace; fold axes (anticlines, synclines: ``is_fold``) are left out, as they mark shortening above blind
     thrusts rather than a surface that ruptures. ``quakes_m55_within_50km`` counts USGS M5.5+ epicentres
     (1965-2016) within 50 km. Both are stated proxies for seismic exposure, not a probabilistic hazard map.
+    A region without the faults or the earthquakes layer (``prepare`` notes it) leaves that column empty (NaN).
     """
-    faults = layers.faults[~layers.faults["is_fold"].astype(bool)]
-    if faults.empty:
-        raise DataError("the faults layer has no fault trace (only folds); supply the GEM active faults file.")
-    dist = SegmentIndex.from_lines(faults.geometry.values)[0].nearest(lon, lat, tiles=tiles)[0]
+    dist = np.full(len(lon), np.nan)
+    if layers.has("faults"):
+        faults = layers.faults[~layers.faults["is_fold"].astype(bool)]
+        if faults.empty:
+            raise DataError("the faults layer has no fault trace (only folds); supply the GEM active faults file.")
+        dist = SegmentIndex.from_lines(faults.geometry.values)[0].nearest(lon, lat, tiles=tiles)[0]
     quakes = layers.earthquakes[layers.earthquakes["magnitude"] >= QUAKE_MIN_MAGNITUDE]
-    count = np.zeros(len(lon), dtype=np.int64)
+    count = np.zeros(len(lon), dtype=np.int64) if layers.has("earthquakes") else np.full(len(lon), np.nan)
     if len(quakes) and len(lon):
         tiles = PointTiles(unit_vectors(lon, lat)) if tiles is None else tiles
         targets = unit_vectors(quakes.geometry.x, quakes.geometry.y)
