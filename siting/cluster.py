@@ -111,7 +111,7 @@ def score_part(ctx: Context, coarse: np.ndarray, tmp: str) -> dict:
     cand = candidates.build(ctx.layers, ctx.study.candidates, coarse)
     if cand.cells.empty:  # a parent cell whose cells all fall outside the region or are excluded
         return {"cell": np.zeros(0, np.int64), "iso": np.zeros(0, object), "score": np.zeros(0),
-                "excluded": cand.excluded, "removed": {}, "weights": None}  # fmt: skip
+                "excluded": cand.excluded, "removed": {}, "weights": None, "dropped": []}  # fmt: skip
     crit = criteria.compute(cand.cells, ctx.layers, ctx.study, ctx.surplus, ctx.ref, zonal=ctx.zonal)  # type: ignore[arg-type]
     ev = scoring.evaluate(crit, ctx.profile, ranked=False)
     table = pd.DataFrame(ev.table.drop(columns="geometry"))
@@ -124,6 +124,7 @@ def score_part(ctx: Context, coarse: np.ndarray, tmp: str) -> dict:
         "excluded": cand.excluded,
         "removed": ev.removed,
         "weights": ev.weights,
+        "dropped": ev.dropped,
     }
 
 
@@ -167,6 +168,7 @@ class PartitionedRun:
     n_partitions: int
     parent_resolution: int
     worker_peak_rss_mb: list[float] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # criteria dropped (layer absent), as the weights' partition says
 
 
 def _add(total: dict[str, int], part: dict[str, int]) -> None:
@@ -286,4 +288,5 @@ def score_partitioned(
         n_partitions=len(all_keys),
         parent_resolution=min(parent_resolution(res, cells_per_partition), min(5, res)),
         worker_peak_rss_mb=sorted(peak.values()),
+        dropped=got[keys[0]]["dropped"],
     )

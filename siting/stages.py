@@ -186,7 +186,7 @@ def score_study_partitioned(
         model.provinces, province_summary(model.provinces, run.counts, top), top, run.excluded, model,
         constraints=run.removed, weights=run.weights, sites=built.table, site_cells=built.members,
         province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]], scores_dataset=run.dataset,
-        n_scored=run.n_scored,
+        n_scored=run.n_scored, dropped=run.dropped,
         partitions={"count": run.n_partitions, "parent_resolution": run.parent_resolution,
                     "worker_peak_rss_mb": run.worker_peak_rss_mb},
     )  # fmt: skip

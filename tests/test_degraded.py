@@ -148,9 +148,10 @@ def _bare_data(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path, layers: 
 
 
 @pytest.fixture(scope="module")
-def bare(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
-    """A data folder without the temperature, land-cover, humidity, flood, fault and earthquake files."""
-    return _bare_data(tmp_path_factory, raw_dir, list(HAZARD_AND_CLIMATE))
+def bare(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path):
+    """A data folder without the temperature, land-cover, humidity, flood, fault and earthquake files, prepared."""
+    data = _bare_data(tmp_path_factory, raw_dir, list(HAZARD_AND_CLIMATE))
+    return data, _siting(data, "prepare")
 
 
 def _siting(data: Path, *args: str):
@@ -163,10 +164,10 @@ def _siting(data: Path, *args: str):
     return res
 
 
-def test_a_region_without_climate_and_hazard_layers_is_prepared_and_scored(bare: Path) -> None:
+def test_a_region_without_climate_and_hazard_layers_is_prepared_and_scored(bare) -> None:
     from siting.layers import layers_dir
 
-    prepared = _siting(bare, "prepare")
+    bare, prepared = bare
     warnings = [line for line in prepared.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == len(HAZARD_AND_CLIMATE), warnings
     for name, (file, skipped) in HAZARD_AND_CLIMATE.items():  # one line each, naming the layer, file and what
@@ -264,3 +265,20 @@ def test_without_temperature_the_cooling_columns_are_empty() -> None:
     assert list(out.columns) == list(cooling.COOLING_COLUMNS)
     assert out.drop(columns=["elevation_m", "koppen_group"]).isna().all().all()
     assert out["elevation_m"].iloc[0] == 100.0 and out["koppen_group"].iloc[0] == "B arid"
+
+
+def test_a_partitioned_run_records_the_criteria_it_dropped(bare) -> None:
+    data, _ = bare
+    _, profile = stages.load_study("pakistan", "ai_datacenter")
+    run = _siting(data, "score", "--profile", profile.name, "--workers", "1", "--worker-memory", "2GB")
+    prov = json.loads((data / "processed" / "bare" / profile.name / "provenance.json").read_text())
+    assert prov["partitions"]["count"] >= 1
+    dropped = [line for line in prov["degraded"] if line.startswith("criterion ")]
+    assert [line.split(":")[0] for line in dropped] == [
+        "criterion pue",
+        "criterion dist_active_fault_km",
+        "criterion quakes_m55_within_50km",
+    ]
+    assert all(f"warning: {line}" in run.stderr for line in dropped)
+    assert set(prov["weights"]) == set(profile.criteria) - {"pue", "dist_active_fault_km", "quakes_m55_within_50km"}
+    assert sum(prov["weights"].values()) == pytest.approx(1.0)
