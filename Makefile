@@ -117,10 +117,10 @@ lab: $(INSTALLED) ## start JupyterLab on the project's environment, in notebooks
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: $(INSTALLED) ## run the test suite on the mirror data
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 test-fast: $(INSTALLED) ## the test suite without the tests marked slow (browser, notebooks, national runs)
-	@$(BIN)/python -m pytest -q -m "not slow"
+	@$(BIN)/python -m pytest -q -n auto --dist loadscope -m "not slow"
 
 lint: $(INSTALLED) ## ruff (docstrings, complexity, arguments), the import contract and mypy
 	@$(BIN)/ruff check siting tests benchmarks notebooks
