@@ -573,6 +573,12 @@ main()
 """
 
 
+def _sigint_default() -> None:
+    """Give the child SIGINT's default action, as at a terminal: a test worker (pytest-xdist) may ignore it,
+    and a process started with SIGINT ignored keeps ignoring it (Python installs no KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def two_sets(tmp_path_factory, data_dir) -> tuple[Path, Path, Path]:
     """A data folder with a complete old set (top 5), and a new study (top 3) that writes the same folder."""
@@ -612,6 +618,7 @@ def test_sigint_and_sigterm_leave_the_old_or_the_new_complete_set(two_sets, sig,
         capture_output=True,
         text=True,
         timeout=600,
+        preexec_fn=_sigint_default,
     )
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stderr
