@@ -472,3 +472,23 @@ def test_centres_are_burnt_as_the_hexagons_they_stand_for(national6, monkeypatch
     img_a = raster.grid_score_image(hexagons, a, maps.score_colormap())
     img_b = raster.grid_score_image(centres, b, maps.score_colormap())
     assert img_a.png == img_b.png
+
+
+def test_rings_burn_the_pixels_rasterio_burns_from_the_shapely_hexagons(national6) -> None:
+    """The GeoJSON-like rings handed to rasterize give the pixels of rasterio's own shapely path."""
+    from rasterio import features
+    from rasterio.transform import from_origin
+
+    from siting.model.candidates import cell_polygons
+    from siting.outputs.maps.raster import geojson_rings
+
+    cells = national6.result.scored[F.CELL].to_numpy()[:3000]
+    merc = gpd.GeoSeries(cell_polygons(cells), crs=4326).to_crs(3857)
+    x0, _, x1, y1 = merc.total_bounds
+    kw = {"out_shape": (400, 400), "transform": from_origin(x0, y1, (x1 - x0) / 400, (x1 - x0) / 400), "fill": 0}
+    rows = np.arange(1, len(merc) + 1, dtype=np.uint32)
+    ours = features.rasterize(zip(geojson_rings(merc.values), rows, strict=True), dtype="uint32", **kw)
+    theirs = features.rasterize(zip(merc.values, rows, strict=True), dtype="uint32", **kw)
+    assert np.array_equal(ours, theirs) and (ours > 0).mean() > 0.05
+    holed = shapely.Polygon([(0, 0), (9, 0), (9, 9), (0, 9)], [[(3, 3), (6, 3), (6, 6), (3, 6)]])
+    assert geojson_rings(np.array([holed], dtype=object))[0] is holed  # not simple: passed as it is

@@ -11,6 +11,8 @@ import branca.colormap as cm
 import geopandas as gpd
 import h3
 import numpy as np
+import shapely
+from pyproj import Transformer
 from rasterio import features
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
@@ -131,12 +133,38 @@ def cell_grid(cells: gpd.GeoDataFrame, pixel_m: float) -> CellGrid:
     height = max(1, math.ceil((y1 - y0) / pixel_m))
     index = np.zeros((height, width), dtype=np.uint32)
     transform = from_origin(x0, y1, pixel_m, pixel_m)
-    for shapes, start in [(merc.geometry.values, 0)] if merc is not None else _hexagon_slices(cells):
+    slices = [(geojson_rings(merc.geometry.values), 0)] if merc is not None else _hexagon_slices(cells)
+    for shapes, start in slices:
         rows = np.arange(start + 1, start + len(shapes) + 1, dtype=np.uint32)
         features.rasterize(
-            zip(shapes, rows, strict=True), out_shape=(height, width), transform=transform, fill=0, out=index
+            zip(shapes, rows, strict=True),
+            out_shape=(height, width),
+            transform=transform,
+            fill=0,
+            out=index,
         )
     return CellGrid(index=index, x0=float(x0), y1=float(y1), pixel_m=float(pixel_m))
+
+
+def geojson_rings(shapes: np.ndarray) -> list:
+    """GeoJSON-like polygons of ``shapes`` made from their coordinates in one pass, for ``rasterize``.
+
+    rasterio reads a shapely geometry through its ``__geo_interface__``, one Python tuple a vertex: most of
+    the time of burning half a million hexagons. Polygons without holes (every H3 cell) become dicts of
+    their exterior ring's coordinates taken out in one vectorised call: the same vertices, so the same
+    pixels. Anything else is passed as it is.
+    """
+    shapes = np.asarray(shapes, dtype=object)
+    simple = (shapely.get_type_id(shapes) == 3) & (shapely.get_num_interior_rings(shapes) == 0)
+    if not simple.all():
+        return list(shapes)
+    rings = shapely.get_exterior_ring(shapes)
+    points = shapely.get_coordinates(rings).tolist()  # one conversion, then list slices a ring
+    ends = np.cumsum(shapely.get_num_coordinates(rings))
+    starts = np.concatenate([[0], ends[:-1]])
+    return [
+        {"type": "Polygon", "coordinates": [points[a:b]]} for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def palette_image(codes: np.ndarray, grid: CellGrid, cmap: cm.LinearColormap) -> ScoreImage:
@@ -163,10 +191,25 @@ SLICE_CELLS = 250_000  # hexagons drawn and burnt at a time, so the image of mil
 
 
 def _hexagon_slices(cells):
-    """(Web-Mercator hexagons, position of the first) of ``cells`` (``h3_cell``), ``SLICE_CELLS`` at a time."""
+    """(Web-Mercator hexagons as GeoJSON-like rings, position of the first) of ``cells``, ``SLICE_CELLS`` at a time.
+
+    The rings are those of :func:`siting.model.candidates.cell_polygons` (h3's boundary, closed, lon/lat)
+    projected by the same pyproj transformation as ``to_crs(3857)``, without making shapely polygons.
+    """
+    to_merc = Transformer.from_crs(4326, 3857, always_xy=True)
     for i in range(0, len(cells), SLICE_CELLS):
-        part = cells[F.CELL].iloc[i : i + SLICE_CELLS]
-        yield gpd.GeoSeries(cell_polygons(part), crs=4326).to_crs(3857).values, i
+        bounds = [h3.cell_to_boundary(c) for c in cells[F.CELL].iloc[i : i + SLICE_CELLS]]
+        sizes = np.fromiter((len(b) + 1 for b in bounds), dtype=np.int64, count=len(bounds))  # closed rings
+        latlng = np.array([v for b in bounds for v in (*b, b[0])], dtype=np.float64).reshape(-1, 2)
+        x, y = to_merc.transform(latlng[:, 1], latlng[:, 0])
+        points = np.column_stack([x, y]).tolist()
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        rings = [
+            {"type": "Polygon", "coordinates": [points[a:b]]}
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
+        yield rings, i
 
 
 def _centre_bounds(cells) -> np.ndarray:
