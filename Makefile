@@ -36,6 +36,8 @@ BRIEFS    := $(foreach p,$(PROFILES),$(call OUT,$(p))/briefs/briefs.pdf)
 ALLOC     := $(foreach p,$(PROFILES),$(call OUT,$(p))/allocation.csv)
 COMPARE   := $(DATA)/processed/$(STUDY)/profiles_comparison.csv
 RUNS      ?= 500
+# briefs for these provinces only, e.g. BRIEF_PROVINCES="PK-SD PK-BA" (default: every province with candidates)
+BRIEF_PROVINCES ?=
 SEED      ?= 0
 # the code each stage runs (see the README's architecture section)
 CORE_PY   := $(wildcard siting/*.py siting/kernels/*.py siting/io/*.py siting/model/*.py siting/decide/*.py) $(PACK_CSV)
@@ -89,7 +91,7 @@ briefs: $(BRIEFS) ## one page per province for officials (briefs/brief_<ISO>.htm
 
 # after the sensitivity run when there is one: the briefs then show each top site's robustness
 $(DATA)/processed/$(STUDY)/%/briefs/briefs.pdf: $(DATA)/processed/$(STUDY)/%/provenance.json $(DATA)/processed/$(STUDY)/%/sensitivity.csv $(OUTPUT_PY)
-	@$(SITING) brief --study $(STUDY) --profile $*
+	@$(SITING) brief --study $(STUDY) --profile $* $(foreach p,$(BRIEF_PROVINCES),--province $(p))
 
 sensitivity: $(SENS) ## Monte Carlo + one-at-a-time weight sensitivity of the sites (RUNS, SEED)
 

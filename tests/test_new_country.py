@@ -210,7 +210,7 @@ def test_make_all_runs_every_stage_for_both_profiles(
     country: Path, mirror: Path, made: tuple[subprocess.CompletedProcess, float]
 ) -> None:
     assert made[0].returncode == 0
-    proc = make(country, mirror, "all", profiles="bitcoin_mining ai_datacenter")
+    proc = make(country, mirror, "all", "BRIEF_PROVINCES=PK-SD", profiles="bitcoin_mining ai_datacenter")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"Outputs for study '{STUDY}':" in proc.stdout
     base = country / "data" / "processed" / STUDY
