@@ -521,23 +521,24 @@ def _score(
         user_files["candidates"] = _file_record(candidates_file)
     inputs = _layer_inputs(paths.layers / "provenance.json")
     command += {True: ["--polygons"], False: ["--centres"], None: []}[opts.polygons]
+    record = {"user_files": user_files, "skipped": degraded(paths.layers)}  # what prepare skipped: read once
     if points is None and _partitioned(layers, study, opts):
         command += [f"--workers={opts.workers}"] if opts.workers else []
-        result, files = _score_partitioned(paths, study, profile, layers, inputs, command, user_files, opts)
+        result, files = _score_partitioned(paths, study, profile, layers, inputs, command, record, opts)
     else:
         result = score_study(study, profile, layers, points)
-        extra = _extra(paths, result, command, user_files)
-        files = write_outputs(paths, study, profile, result, inputs, extra, opts.polygons)
-    return ScoreRun(result, files, [*warnings, *(_notes(paths, result))])
+        files = write_outputs(paths, study, profile, result, inputs, _extra(command, record, result), opts.polygons)
+    return ScoreRun(result, files, [*warnings, *_notes(record, result)])
 
 
-def _notes(paths: Paths, result: Result) -> list[str]:
+def _notes(record: dict, result: Result) -> list[str]:
     """Return what prepare skipped and the criteria dropped: a warning each, and a ``degraded`` note in provenance."""
-    return degraded(paths.layers) + (result.dropped or [])
+    return [*record["skipped"], *(result.dropped or [])]
 
 
-def _extra(paths: Paths, result: Result, command: list[str], user_files: dict) -> dict:
-    return {"rerun": shlex.join(command), "user_files": user_files, "degraded": _notes(paths, result)}
+def _extra(command: list[str], record: dict, result: Result) -> dict:
+    """Return what ``provenance.json`` records beyond the outputs: the rerun command, user files, degraded notes."""
+    return {"rerun": shlex.join(command), "user_files": record["user_files"], "degraded": _notes(record, result)}
 
 
 def _score_partitioned(
@@ -547,13 +548,16 @@ def _score_partitioned(
     layers: Layers,
     inputs: dict,
     command: list[str],
-    user_files: dict,
+    record: dict,
     opts: ScoreOptions,
 ) -> tuple[Result, dict[str, Path]]:
-    """Score on a dask cluster into the output set's staging folder, then write the rest of the set there."""
+    """Score on a dask cluster into the output set's staging folder, then write the rest of the set there.
+
+    The output folder is already locked by :func:`score` for the whole run.
+    """
     from siting import cluster
 
-    with locked(paths.out, "siting score"), OutputSet(paths.out) as staged:
+    with OutputSet(paths.out) as staged:
         memory = opts.worker_memory or cluster.DEFAULT_WORKER_MEMORY
         client = cluster.client_for(opts.workers, opts.scheduler, memory)
         try:
@@ -566,7 +570,7 @@ def _score_partitioned(
             client.close()
             if cl is not None:
                 cl.close()
-        extra = _extra(paths, result, command, user_files)
+        extra = _extra(command, record, result)
         return result, write_outputs(paths, study, profile, result, inputs, extra, opts.polygons, staged=staged)
 
 

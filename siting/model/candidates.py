@@ -19,6 +19,7 @@ import shapely
 
 from siting.config import Candidates
 from siting.fields import F
+from siting.kernels.polygons import first_holding
 from siting.layers import Layers
 
 
@@ -132,12 +133,7 @@ def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFram
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    out = np.full(len(lon), -1, dtype=np.int64)
-    for i, poly in enumerate(provinces.geometry.values):
-        shapely.prepare(poly)
-        x0, y0, x1, y1 = poly.bounds
-        box = np.flatnonzero((out < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
-        out[box[shapely.contains_xy(poly, lon[box], lat[box])]] = i
+    out = first_holding(lon, lat, provinces.geometry.values, shapely.contains_xy)
     orphans = np.flatnonzero(out < 0)
     if orphans.size:
         tree = shapely.STRtree(provinces.geometry.values)
@@ -279,9 +275,12 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
 
     """
     df = h3_cells(outline(layers, params), params.h3_resolution, coarse)
+    prov = layers.provinces
+    at = None  # the province of each cell, when the study lists provinces (found once, kept through the exclusions)
     if params.provinces:  # drawn with a margin: keep the cells that join the listed provinces
-        at = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), layers.provinces)
-        df = df[np.isin(layers.provinces[F.ISO_3166_2].to_numpy()[at], params.provinces)].reset_index(drop=True)
+        at = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
+        listed = np.isin(prov[F.ISO_3166_2].to_numpy()[at], params.provinces)
+        df, at = df[listed].reset_index(drop=True), at[listed]
     total = len(df)
     excluded: dict[str, int] = {}
     keep = np.ones(total, dtype=bool)
@@ -308,8 +307,7 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         keep &= ~hit
     df = df[keep].reset_index(drop=True)
     points = shapely.points(df[F.LON].to_numpy(), df[F.LAT].to_numpy())  # the candidates' geometry, kept cells only
-    prov = layers.provinces
-    idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
+    idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov) if at is None else at[keep]
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
     df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(points, index=df.index, crs=4326), crs=4326)

@@ -45,6 +45,7 @@ from siting._errors import ConfigError, DataError
 from siting.config import Study
 from siting.fields import F
 from siting.io.reference import Reference
+from siting.kernels.polygons import first_holding, to_web_mercator
 
 MONTHS = [f"m{m:02d}" for m in range(1, 13)]
 HOURS = np.array([calendar.monthrange(2023, m)[1] * 24 for m in range(1, 13)], dtype=float)
@@ -421,13 +422,8 @@ def cell_zones(lon: np.ndarray, lat: np.ndarray, zones: gpd.GeoDataFrame) -> np.
     each one's bounding box; only the few points outside every zone go to the nearest-zone join.
     """
     merc = zones[[F.ZONE, "geometry"]].to_crs(3857)
-    x, y = _to_mercator(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    out = np.full(len(x), -1, dtype=np.int64)
-    for i, poly in enumerate(merc.geometry.values):
-        shapely.prepare(poly)
-        x0, y0, x1, y1 = poly.bounds
-        box = np.flatnonzero((out < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
-        out[box[shapely.intersects_xy(poly, x[box], y[box])]] = i
+    x, y = to_web_mercator(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    out = first_holding(x, y, merc.geometry.values, shapely.intersects_xy)
     names = merc[F.ZONE].astype(str).to_numpy()
     orphans = np.flatnonzero(out < 0)
     result = np.empty(len(x), dtype=object)
@@ -438,10 +434,3 @@ def cell_zones(lon: np.ndarray, lat: np.ndarray, zones: gpd.GeoDataFrame) -> np.
         joined = joined[~joined.index.duplicated(keep="first")]
         result[orphans] = joined.loc[pts.index, F.ZONE].astype(str).to_numpy()
     return result
-
-
-def _to_mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat to EPSG:3857 with the transformer geopandas' ``to_crs`` uses (the same floats)."""
-    from pyproj import Transformer
-
-    return Transformer.from_crs(4326, 3857, always_xy=True).transform(lon, lat)

@@ -12,7 +12,6 @@ import geopandas as gpd
 import h3
 import numpy as np
 import shapely
-from pyproj import Transformer
 from rasterio import features
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
@@ -21,6 +20,7 @@ from rasterio.transform import from_origin
 from siting._errors import DataError
 from siting.config import Study
 from siting.fields import F
+from siting.kernels.polygons import to_web_mercator
 from siting.layers import Layers
 from siting.model.candidates import cell_polygons
 from siting.outputs.maps.data import MapInputs
@@ -159,11 +159,16 @@ def geojson_rings(shapes: np.ndarray) -> list:
     if not simple.all():
         return list(shapes)
     rings = shapely.get_exterior_ring(shapes)
-    points = shapely.get_coordinates(rings).tolist()  # one conversion, then list slices a ring
-    ends = np.cumsum(shapely.get_num_coordinates(rings))
-    starts = np.concatenate([[0], ends[:-1]])
+    return _polygon_dicts(shapely.get_coordinates(rings), shapely.get_num_coordinates(rings))
+
+
+def _polygon_dicts(points: np.ndarray, sizes: np.ndarray) -> list[dict]:
+    """GeoJSON-like polygons of consecutive rings: ``points`` (n, 2), ``sizes[i]`` vertices in ring ``i``."""
+    flat = points.tolist()  # one conversion, then list slices a ring
+    ends = np.cumsum(sizes)
     return [
-        {"type": "Polygon", "coordinates": [points[a:b]]} for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+        {"type": "Polygon", "coordinates": [flat[a:b]]}
+        for a, b in zip((ends - sizes).tolist(), ends.tolist(), strict=True)
     ]
 
 
@@ -196,20 +201,12 @@ def _hexagon_slices(cells):
     The rings are those of :func:`siting.model.candidates.cell_polygons` (h3's boundary, closed, lon/lat)
     projected by the same pyproj transformation as ``to_crs(3857)``, without making shapely polygons.
     """
-    to_merc = Transformer.from_crs(4326, 3857, always_xy=True)
     for i in range(0, len(cells), SLICE_CELLS):
         bounds = [h3.cell_to_boundary(c) for c in cells[F.CELL].iloc[i : i + SLICE_CELLS]]
         sizes = np.fromiter((len(b) + 1 for b in bounds), dtype=np.int64, count=len(bounds))  # closed rings
         latlng = np.array([v for b in bounds for v in (*b, b[0])], dtype=np.float64).reshape(-1, 2)
-        x, y = to_merc.transform(latlng[:, 1], latlng[:, 0])
-        points = np.column_stack([x, y]).tolist()
-        ends = np.cumsum(sizes)
-        starts = ends - sizes
-        rings = [
-            {"type": "Polygon", "coordinates": [points[a:b]]}
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-        ]
-        yield rings, i
+        x, y = to_web_mercator(latlng[:, 1], latlng[:, 0])
+        yield _polygon_dicts(np.column_stack([x, y]), sizes), i
 
 
 def _centre_bounds(cells) -> np.ndarray:
