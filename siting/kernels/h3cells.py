@@ -141,6 +141,28 @@ def cell_centres(cells: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
+def hex_digits(cells: ArrayLike) -> NDArray[np.uint8]:
+    """Return the 15 lower-case hex digits (ASCII) of each H3 cell index, shape ``(n, 15)``: its ``"%x"``.
+
+    A cell index has 15 hex digits (bits 59-62 hold mode 1, the top four bits are then zero).
+    """
+    v = np.ascontiguousarray(np.asarray(cells).astype(np.uint64).ravel())
+    out = np.empty((len(v), 15), dtype=np.uint8)
+    _hex_digits(v, out)
+    return out
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
+
+
+@numba.njit(nogil=True, cache=True)
+def _hex_digits(cells: NDArray[np.uint64], out: NDArray[np.uint8]) -> None:  # pragma: no cover - compiled
+    for n in range(len(cells)):
+        h = cells[n]
+        for d in range(15):
+            out[n, 14 - d] = _HEX[(h >> np.uint64(4 * d)) & np.uint64(15)]
+
+
 @numba.njit(nogil=True, cache=True)
 def _centres(cells: NDArray[np.int64], out: NDArray[np.float64]) -> None:  # pragma: no cover - compiled
     """Fill ``out[n] = (lat, lng)`` in degrees for each cell, in h3's operations and order."""

@@ -6,7 +6,10 @@ are returned so outputs can say why a place is not a candidate.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -19,8 +22,26 @@ import shapely
 
 from siting.config import Candidates
 from siting.fields import F
+from siting.kernels import h3cells
 from siting.kernels.polygons import first_holding
 from siting.layers import Layers
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a call that makes many objects at once (shapely points).
+
+    Each object counts towards the collector's thresholds, so a million new points set off repeated full
+    collections, each walking every object already alive (the layers, the tables): seconds instead of the
+    ~0.2 s the points take. Nothing made here is cyclic garbage; the collector resumes as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -45,6 +66,18 @@ def h3_cells(polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | No
     vectorised pass: the same cells as ``h3.geo_to_cells`` about six times faster at resolution 8. Cells come
     sorted by id, so the cells of sorted partitions concatenate to those of the whole polygon.
     """
+    cells, lon, lat = drawn_cells(polygon, resolution, coarse)
+    return pd.DataFrame({F.CELL: hex_column(cells), F.LON: lon, F.LAT: lat})
+
+
+def drawn_cells(
+    polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the cells of :func:`h3_cells` as integers (sorted), with their centres' ``lon`` and ``lat``.
+
+    The centres are tested a group of cells at a time where that settles them (:func:`cell_groups`,
+    :func:`inside_any`), each remaining one against the polygon: the same cells as testing every centre.
+    """
     coarse = cover(polygon, resolution) if coarse is None else np.asarray(coarse, dtype=np.uint64)
     # the cover of a multipolygon can repeat a cell: distinct parents (a few thousand) give distinct children
     coarse = np.unique(coarse)
@@ -52,23 +85,105 @@ def h3_cells(polygon: shapely.Geometry, resolution: int, coarse: np.ndarray | No
     if len(cells) > 1 and not (cells[1:] > cells[:-1]).all():
         cells = np.unique(cells)
     latlng = cell_centres(cells)
-    shapely.prepare(polygon)
-    inside = shapely.contains_xy(polygon, latlng[:, 1], latlng[:, 0])
-    cells, latlng = cells[inside], latlng[inside]
-    return pd.DataFrame({F.CELL: hex_column(cells), F.LON: latlng[:, 1], F.LAT: latlng[:, 0]})
+    lon, lat = np.ascontiguousarray(latlng[:, 1]), np.ascontiguousarray(latlng[:, 0])
+    inside = inside_any(lon, lat, np.array([polygon], dtype=object), shapely.contains_xy, cell_groups(cells))
+    return cells[inside], lon[inside], lat[inside]
+
+
+GROUP_LEVELS = 3  # cells are judged together with those sharing their ancestor this many resolutions up (343)
+
+
+def cell_groups(cells: np.ndarray, levels: int = GROUP_LEVELS) -> np.ndarray:
+    """Start of each run of consecutive cells (one resolution) under the same ancestor ``levels`` resolutions up.
+
+    For cells sorted by id these are the cells of each ancestor, a compact patch; for any order the runs
+    still partition the cells, which is all :func:`group_verdicts` needs.
+    """
+    v = np.asarray(cells, dtype=np.uint64)
+    if not len(v):
+        return np.zeros(0, dtype=np.intp)
+    up = max(int((v[0] >> np.uint64(52)) & np.uint64(15)) - levels, 0)
+    key = v >> np.uint64(3 * (15 - up))  # the index down to the ancestor's last digit
+    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+
+
+def group_verdicts(
+    lon: np.ndarray, lat: np.ndarray, starts: np.ndarray, polygons: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Judge the box around each group of points (``starts``: the first of each run) against the polygons.
+
+    Returns, per group, how many of ``polygons`` meet its box (the closed rectangle spanned by its points),
+    -1 where the box is flat (one point, or points on a line: not judged), and the lowest index of a polygon
+    holding the whole box in its interior (``contains_properly``), -1 for none. Every point of a group lies in
+    its box, so a polygon that no box meets holds none of its points, even on the boundary, and one holding the
+    box holds each point in its interior. The predicates are GEOS's exact ones, on the polygons prepared.
+    """
+    m = len(starts)
+    meets = np.full(m, -1, dtype=np.int64)
+    holder = np.full(m, -1, dtype=np.int64)
+    if not m or not len(polygons):
+        meets[:] = 0
+        return meets, holder
+    x0, x1 = np.minimum.reduceat(lon, starts), np.maximum.reduceat(lon, starts)
+    y0, y1 = np.minimum.reduceat(lat, starts), np.maximum.reduceat(lat, starts)
+    solid = np.flatnonzero((x1 > x0) & (y1 > y0))
+    shapely.prepare(polygons)
+    boxes = shapely.box(x0[solid], y0[solid], x1[solid], y1[solid])
+    bi, pi = shapely.STRtree(polygons).query(boxes)  # bounding boxes overlap; then each (prepared) polygon's test
+    met = shapely.intersects(polygons[pi], boxes[bi])
+    bi, pi = bi[met], pi[met]
+    meets[solid] = np.bincount(bi, minlength=len(solid))
+    held = shapely.contains_properly(polygons[pi], boxes[bi])
+    first = np.full(len(solid), len(polygons), dtype=np.int64)
+    np.minimum.at(first, bi[held], pi[held])
+    holder[solid] = np.where(first < len(polygons), first, -1)
+    return meets, holder
+
+
+def inside_any(
+    lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, test, starts: np.ndarray | None = None
+) -> np.ndarray:
+    """Mask of the points ``test`` (``shapely.contains_xy`` or ``intersects_xy``) puts in any of ``polygons``.
+
+    With ``starts`` (groups of nearby points, :func:`cell_groups`), a group whose box no polygon meets is
+    outside and one whose box a polygon holds in its interior is inside (:func:`group_verdicts`), whichever the
+    test; only the other groups' points are tested, against the polygons whose bounding box they are in
+    (:func:`box_pairs`).
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    inside = np.zeros(len(lon), dtype=bool)
+    if not len(polygons) or not len(lon):
+        return inside
+    geoms = np.asarray(polygons, dtype=object)
+    shapely.prepare(geoms)
+    todo = None
+    if starts is not None and len(starts):
+        meets, holder = group_verdicts(lon, lat, starts, geoms)
+        sizes = np.diff(np.r_[starts, len(lon)])
+        inside = np.repeat(holder >= 0, sizes)
+        todo = np.flatnonzero(np.repeat((holder < 0) & (meets != 0), sizes))
+    sub_lon, sub_lat = (lon, lat) if todo is None else (lon[todo], lat[todo])
+    pt, poly = box_pairs(sub_lon, sub_lat, shapely.bounds(geoms))
+    hit = pt[test(geoms[poly], sub_lon[pt], sub_lat[pt])]
+    inside[hit if todo is None else todo[hit]] = True
+    return inside
 
 
 def cell_centres(cells: np.ndarray) -> np.ndarray:
     """Centres ``(lat, lng)`` in degrees of H3 cells (integers), shape ``(n, 2)``: h3's ``cell_to_latlng``.
 
-    One call a cell (h3-py has no array form), streamed into the array without a list of tuples.
+    Compiled over the whole array (:func:`siting.kernels.h3cells.cell_centres`, bit for bit the doubles of
+    h3-py) with the h3 release it reproduces; with another, h3-py one call a cell.
     """
+    if h3.versions()["c"] in h3cells.EXACT_FOR_H3:
+        return h3cells.cell_centres(cells)
     ints = np.asarray(cells, dtype=np.uint64).tolist()
     flat = itertools.chain.from_iterable(map(h3b.cell_to_latlng, ints))
     return np.fromiter(flat, dtype=np.float64, count=2 * len(ints)).reshape(-1, 2)
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+def _all_15_digits(v: np.ndarray) -> bool:
+    return bool(len(v)) and bool(((v >> np.uint64(56) > 0) & (v >> np.uint64(60) == 0)).all())
 
 
 def hex_ids(cells: np.ndarray) -> np.ndarray:
@@ -79,12 +194,9 @@ def hex_ids(cells: np.ndarray) -> np.ndarray:
     v = np.asarray(cells).astype(np.uint64)
     if not len(v):
         return np.zeros(0, dtype=object)
-    digits = 15
-    if not ((v >> np.uint64(56) > 0) & (v >> np.uint64(60) == 0)).all():  # not all 15 digits: the general path
+    if not _all_15_digits(v):  # not all 15 digits: the general path
         return np.char.mod("%x", v.astype(np.int64)).astype(object)
-    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
-    nibbles = ((v[:, None] >> shifts[None, :]) & np.uint64(15)).astype(np.uint8)
-    return _HEX[nibbles].view(f"S{digits}").ravel().astype(f"U{digits}").astype(object)
+    return h3cells.hex_digits(v).view("S15").ravel().astype("U15").astype(object)
 
 
 def hex_column(cells: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
@@ -96,15 +208,12 @@ def hex_column(cells: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArr
     """
     v = np.asarray(cells).astype(np.uint64)
     dtype = pd.Series(np.array(["0"], dtype=object)).dtype
-    full = len(v) and ((v >> np.uint64(56) > 0) & (v >> np.uint64(60) == 0)).all()
-    if not (full and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+    if not (_all_15_digits(v) and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
         return hex_ids(v)
     import pyarrow as pa
 
-    digits = 15
-    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
-    text = np.ascontiguousarray(_HEX[(v[:, None] >> shifts[None, :]) & np.uint64(15)])
-    offsets = np.arange(len(v) + 1, dtype=np.int64) * digits
+    text = h3cells.hex_digits(v)
+    offsets = np.arange(len(v) + 1, dtype=np.int64) * 15
     arrow = pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
     return pd.array(arrow, dtype=dtype)
 
@@ -126,14 +235,27 @@ def cell_polygons(cells) -> np.ndarray:
     return out
 
 
-def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFrame) -> np.ndarray:
+def assign_province(
+    lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFrame, starts: np.ndarray | None = None
+) -> np.ndarray:
     """Index into ``provinces`` of the polygon containing each point; the nearest polygon for border slivers.
 
     Each (prepared) province polygon tests only the points inside its bounding box, in one vectorised call.
+    With ``starts`` (groups of nearby points, :func:`cell_groups`), a group whose box one province holds in its
+    interior and no other meets is that province's, and one whose box no province meets holds border slivers
+    only (:func:`group_verdicts`); only the other groups' points are tested.
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    out = first_holding(lon, lat, provinces.geometry.values, shapely.contains_xy)
+    geoms = np.asarray(provinces.geometry.values, dtype=object)
+    if starts is None or not len(starts):
+        out = first_holding(lon, lat, geoms, shapely.contains_xy)
+    else:
+        meets, holder = group_verdicts(lon, lat, starts, geoms)
+        sizes = np.diff(np.r_[starts, len(lon)])
+        out = np.repeat(np.where(meets == 1, holder, -1), sizes)
+        todo = np.flatnonzero(np.repeat((meets != 0) & ~((meets == 1) & (holder >= 0)), sizes))
+        out[todo] = first_holding(lon[todo], lat[todo], geoms, shapely.contains_xy)
     orphans = np.flatnonzero(out < 0)
     if orphans.size:
         tree = shapely.STRtree(provinces.geometry.values)
@@ -142,26 +264,16 @@ def assign_province(lon: np.ndarray, lat: np.ndarray, provinces: gpd.GeoDataFram
     return out
 
 
-def in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
+def in_polygons(
+    lon: np.ndarray, lat: np.ndarray, polygons: gpd.GeoDataFrame, starts: np.ndarray | None = None
+) -> np.ndarray:
     """Mask of the points inside any of ``polygons`` (boundaries count).
 
     The points in each polygon's bounding box are found on a grid of buckets (:func:`box_pairs`, no point
     geometry made), then tested exactly against the prepared polygons, vectorised over the (point, polygon)
-    pairs.
+    pairs; with ``starts``, only the points of groups their box does not settle (:func:`inside_any`).
     """
-    return _hits(lon, lat, polygons, shapely.intersects_xy)
-
-
-def _hits(lon, lat, polygons: gpd.GeoDataFrame, test) -> np.ndarray:
-    inside = np.zeros(len(lon), dtype=bool)
-    if len(polygons) and len(lon):
-        geoms = np.asarray(polygons.geometry.values, dtype=object)
-        shapely.prepare(geoms)
-        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        pt, poly = box_pairs(lon, lat, shapely.bounds(geoms))
-        ok = test(geoms[poly], lon[pt], lat[pt])
-        inside[pt[ok]] = True
-    return inside
+    return inside_any(lon, lat, polygons.geometry.values, shapely.intersects_xy, starts)
 
 
 BUCKET_DEG = 0.05  # side of the grid buckets :func:`box_pairs` sorts points into (about 30 res-8 cells each)
@@ -221,19 +333,26 @@ def box_pairs(
     return pt[inside].astype(np.intp), ok[pair_box[inside]].astype(np.intp)
 
 
-def add_hazard_columns(df: pd.DataFrame, layers: Layers) -> None:
-    """Add the 2022 flood flag and the land-cover class of each point, in place.
+def add_hazard_columns(df: pd.DataFrame, layers: Layers, starts: np.ndarray | None = None) -> None:
+    """Add the 2022 flood flag and the land-cover class of each point, in place (:func:`hazard_values`)."""
+    df[F.FLOODED_2022], df[F.LANDCOVER] = hazard_values(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), layers, starts)
+
+
+def hazard_values(
+    lon: np.ndarray, lat: np.ndarray, layers: Layers, starts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the 2022 flood flag and the land-cover class at each point.
 
     ``flooded_2022`` is 1 inside the 2022 flood extent (permanent water removed), else 0, NaN for a region
     without that layer; ``landcover_class`` is the MODIS IGBP class at the point, NaN off the grid (or without it).
+    ``starts``: groups of nearby points (:func:`cell_groups`) for the flood test (:func:`in_polygons`).
     """
-    lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
-    df[F.FLOODED_2022] = (
-        in_polygons(lon, lat, layers.flood_2022).astype(np.int64)
+    flooded = (
+        in_polygons(lon, lat, layers.flood_2022, starts).astype(np.int64)
         if layers.has("flood_2022")
-        else np.full(len(df), np.nan)
+        else np.full(len(lon), np.nan)
     )
-    df[F.LANDCOVER] = layers.grid("landcover_class").sample(lon, lat)[:, 0]
+    return flooded, layers.grid("landcover_class").sample(lon, lat)[:, 0]
 
 
 PROVINCE_MARGIN_DEG = 0.05  # cells are drawn this far beyond the provinces, then kept by the province they join
@@ -274,44 +393,72 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         elevation, then ``params.exclusions`` in order).
 
     """
-    df = h3_cells(outline(layers, params), params.h3_resolution, coarse)
+    cells, lon, lat = drawn_cells(outline(layers, params), params.h3_resolution, coarse)
+    groups = cell_groups(cells)  # nearby cells, judged together where the polygons allow it
     prov = layers.provinces
     at = None  # the province of each cell, when the study lists provinces (found once, kept through the exclusions)
     if params.provinces:  # drawn with a margin: keep the cells that join the listed provinces
-        at = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov)
+        at = assign_province(lon, lat, prov, groups)
         listed = np.isin(prov[F.ISO_3166_2].to_numpy()[at], params.provinces)
-        df, at = df[listed].reset_index(drop=True), at[listed]
-    total = len(df)
+        cells, lon, lat, at = cells[listed], lon[listed], lat[listed], at[listed]
+        groups = cell_groups(cells)
     excluded: dict[str, int] = {}
-    keep = np.ones(total, dtype=bool)
-    df[F.ELEVATION_M] = layers.grid("elevation_m").sample(df[F.LON], df[F.LAT])[:, 0]
-    lon, lat = df[F.LON].to_numpy(), df[F.LAT].to_numpy()
+    keep = np.ones(len(cells), dtype=bool)
+    elevation = layers.grid("elevation_m").sample(lon, lat)[:, 0]
     if params.exclude_lakes and len(layers.lakes):
-        lake = _hits(lon, lat, layers.lakes, shapely.contains_xy)  # a point within: in the interior
+        lake = inside_any(lon, lat, layers.lakes.geometry.values, shapely.contains_xy, groups)  # in the interior
         excluded["lake or reservoir"] = int((lake & keep).sum())
         keep &= ~lake
     # null in the study, or a region without a DEM (all nodata): no elevation exclusion
-    if params.max_elevation_m is not None and not df[F.ELEVATION_M].isna().all():
-        high = df[F.ELEVATION_M].to_numpy() > params.max_elevation_m
+    if params.max_elevation_m is not None and not np.isnan(elevation).all():
+        high = elevation > params.max_elevation_m
         excluded[f"elevation above {params.max_elevation_m:g} m"] = int((high & keep).sum())
         keep &= ~high
-    add_hazard_columns(df, layers)
+    # the hazards at the cells still kept: the others' are neither counted nor returned
+    live = np.flatnonzero(keep)
+    flooded_live, landcover_live = hazard_values(lon[live], lat[live], layers, cell_groups(cells[live]))
+    flooded = np.zeros(len(cells), dtype=flooded_live.dtype)
+    landcover = np.zeros(len(cells), dtype=landcover_live.dtype)
+    flooded[live], landcover[live] = flooded_live, landcover_live
     for rule in params.exclusions:
         if not rule.enabled or not layers.has("landcover_class" if rule.layer == "landcover" else rule.layer):
             continue  # off, or its layer is absent (prepare's degraded note says so)
         if rule.layer == "flood_2022":
-            hit = df[F.FLOODED_2022].to_numpy() == 1
+            hit = flooded == 1
         else:
-            hit = np.isin(layers.grid("landcover_class").sample(lon, lat)[:, 0], rule.classes or [])
+            hit = np.isin(landcover, rule.classes or [])
         excluded[rule.name] = excluded.get(rule.name, 0) + int((hit & keep).sum())
         keep &= ~hit
-    df = df[keep].reset_index(drop=True)
-    points = shapely.points(df[F.LON].to_numpy(), df[F.LAT].to_numpy())  # the candidates' geometry, kept cells only
-    idx = assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), prov) if at is None else at[keep]
-    df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
-    df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
+    kept = np.flatnonzero(keep)
+    cells, lon, lat = cells[kept], lon[kept], lat[kept]
+    df = pd.DataFrame(
+        {
+            F.CELL: hex_column(cells),
+            F.LON: lon,
+            F.LAT: lat,
+            F.ELEVATION_M: elevation[kept],
+            F.FLOODED_2022: flooded[kept],
+            F.LANDCOVER: landcover[kept],
+        }
+    )
+    with gc_paused():  # the candidates' geometry: one Python object a cell
+        points = shapely.points(lon, lat)
+    idx = assign_province(lon, lat, prov, cell_groups(cells)) if at is None else at[kept]
+    df[F.ISO_3166_2] = _text_take(prov[F.ISO_3166_2], idx)
+    df[F.PROVINCE] = _text_take(prov[F.PROVINCE], idx)
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(points, index=df.index, crs=4326), crs=4326)
     return CandidateSet(gdf, excluded)
+
+
+def _text_take(column: pd.Series, idx: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """``column.to_numpy()[idx]`` as the text column a DataFrame would make of it, without a string a row.
+
+    A column already in pandas' default text dtype is taken from directly (its Arrow array); any other
+    gives the object array.
+    """
+    if column.dtype == pd.Series(np.array(["0"], dtype=object)).dtype:
+        return column.array.take(idx)
+    return column.to_numpy()[idx]
 
 
 def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) -> CandidateSet:
