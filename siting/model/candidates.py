@@ -33,7 +33,8 @@ def gc_paused() -> Iterator[None]:
 
     Each object counts towards the collector's thresholds, so a million new points set off repeated full
     collections, each walking every object already alive (the layers, the tables): seconds instead of the
-    ~0.2 s the points take. Nothing made here is cyclic garbage; the collector resumes as it was.
+    ~0.2 s the points take. What is made meanwhile is not cyclic garbage (arrays, tables, geometries); the
+    collector resumes as it was.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -393,6 +394,11 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         elevation, then ``params.exclusions`` in order).
 
     """
+    with gc_paused():  # a million points and other objects: no collector pass walking them meanwhile
+        return _build(layers, params, coarse)
+
+
+def _build(layers: Layers, params: Candidates, coarse: np.ndarray | None) -> CandidateSet:
     cells, lon, lat = drawn_cells(outline(layers, params), params.h3_resolution, coarse)
     groups = cell_groups(cells)  # nearby cells, judged together where the polygons allow it
     prov = layers.provinces
@@ -441,8 +447,7 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
             F.LANDCOVER: landcover[kept],
         }
     )
-    with gc_paused():  # the candidates' geometry: one Python object a cell
-        points = shapely.points(lon, lat)
+    points = shapely.points(lon, lat)  # the candidates' geometry: one Python object a cell
     idx = assign_province(lon, lat, prov, cell_groups(cells)) if at is None else at[kept]
     df[F.ISO_3166_2] = _text_take(prov[F.ISO_3166_2], idx)
     df[F.PROVINCE] = _text_take(prov[F.PROVINCE], idx)
