@@ -167,3 +167,86 @@ def test_box_pairs_are_the_strtree_query(bucket_deg: float) -> None:
         zip(want_pt.tolist(), want_box.tolist(), strict=True)
     )
     assert len(pt) == len(want_pt)
+
+
+def grouped_points(rng: np.random.Generator, n_groups: int, spread: float) -> tuple[np.ndarray, ...]:
+    """Clusters of points (runs of one group each, some of a single point or on a line) and their starts."""
+    sizes = rng.integers(1, 60, n_groups)
+    centre_x, centre_y = rng.uniform(60, 78, n_groups), rng.uniform(23, 37, n_groups)
+    lon = np.repeat(centre_x, sizes) + rng.uniform(-spread, spread, sizes.sum())
+    lat = np.repeat(centre_y, sizes) + rng.uniform(-spread, spread, sizes.sum())
+    flat = np.repeat(np.arange(n_groups) % 7 == 0, sizes)  # points on a horizontal line
+    lat[flat] = np.repeat(centre_y, sizes)[flat]
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    return lon, lat, starts
+
+
+def polygons_with_shared_edges(rng: np.random.Generator, n: int) -> np.ndarray:
+    import shapely
+
+    x0, y0 = rng.uniform(60, 77, n), rng.uniform(23, 36, n)
+    polys = shapely.buffer(shapely.points(x0, y0), rng.uniform(0.1, 1.5, n), quad_segs=3).tolist()
+    polys += [shapely.box(65.0, 30.0, 66.0, 31.0), shapely.box(66.0, 30.0, 67.0, 31.0)]  # a shared edge
+    return np.array(polys, dtype=object)
+
+
+@pytest.mark.parametrize("spread", [0.01, 0.2, 1.0])
+@pytest.mark.parametrize("test_name", ["contains_xy", "intersects_xy"])
+def test_inside_any_by_groups_is_the_test_of_every_point(spread: float, test_name: str) -> None:
+    import shapely
+
+    rng = np.random.default_rng(int(spread * 100))
+    lon, lat, starts = grouped_points(rng, 3000, spread)
+    lon[:50], lat[:50] = 66.0, rng.uniform(30.0, 31.0, 50)  # on the shared edge (one group with the next)
+    polys = polygons_with_shared_edges(rng, 60)
+    test = getattr(shapely, test_name)
+    want = np.array([test(polys, x, y).any() for x, y in zip(lon, lat, strict=True)])
+    got = candidates.inside_any(lon, lat, polys, test, starts)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(candidates.inside_any(lon, lat, polys, test), want)
+    assert 0 < want.sum() < len(want)
+
+
+def test_assign_province_by_groups_is_the_point_by_point_lookup(layers) -> None:
+    import h3.api.numpy_int as h3i
+    import shapely
+
+    cells, lon, lat = candidates.drawn_cells(layers.country.geometry.iloc[0], 6)
+    # every cell's centre, and points off the provinces (border slivers, the sea) to fall back to the nearest
+    lon, lat = np.r_[lon, 61.0, 66.5, 77.9], np.r_[lat, 25.0, 24.6, 35.0]
+    cells = np.r_[cells, h3i.latlng_to_cell(25.0, 61.0, 6), h3i.latlng_to_cell(24.6, 66.5, 6), cells[-1]]
+    prov = layers.provinces
+    geoms = prov.geometry.to_numpy()
+    first = np.array([next((i for i, g in enumerate(geoms) if shapely.contains_xy(g, x, y)), -1)
+                      for x, y in zip(lon, lat, strict=True)])  # fmt: skip
+    orphans = first < 0
+    first[orphans] = shapely.STRtree(geoms).query_nearest(shapely.points(lon[orphans], lat[orphans]))[1]
+    got = candidates.assign_province(lon, lat, prov, candidates.cell_groups(cells, 2))
+    np.testing.assert_array_equal(got, first)
+    np.testing.assert_array_equal(candidates.assign_province(lon, lat, prov), first)
+
+
+def test_drawn_cells_are_the_cells_whose_centre_is_inside() -> None:
+    import h3.api.basic_int as h3b
+    import h3.api.numpy_int as h3i
+    import shapely
+
+    polygon = shapely.Polygon([(66.0, 24.0), (71.0, 25.0), (70.0, 29.0), (68.5, 26.5), (66.5, 28.0)])
+    cells, lon, lat = candidates.drawn_cells(polygon, 7)
+    every = h3i.uncompact_cells(np.unique(candidates.cover(polygon, 7)), 7)
+    centres = np.array([h3b.cell_to_latlng(int(c)) for c in every])
+    inside = np.array([polygon.contains(shapely.Point(x, y)) for y, x in centres])
+    np.testing.assert_array_equal(cells, every[inside])
+    np.testing.assert_array_equal(np.c_[lat, lon], centres[inside])
+    frame = candidates.h3_cells(polygon, 7)
+    assert frame[F.CELL].tolist() == [format(int(c), "x") for c in cells]
+
+
+def test_hex_ids_are_the_printf_hex_of_each_cell() -> None:
+    import h3.api.numpy_int as h3i
+
+    cells = np.r_[h3i.uncompact_cells(np.array([0x85283473FFFFFFF], dtype=np.uint64), 8), 0x8001FFFFFFFFFFF]
+    want = [format(int(c), "x") for c in cells]
+    assert candidates.hex_ids(cells).tolist() == want
+    assert list(candidates.hex_column(cells)) == want
+    assert candidates.hex_ids(np.array([0x1234], dtype=np.uint64)).tolist() == ["1234"]  # not 15 digits
