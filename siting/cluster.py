@@ -118,7 +118,7 @@ def score_part(ctx: Context, coarse: np.ndarray, tmp: str) -> dict:
     if len(table):  # a partition the constraints emptied has no second step
         table.to_pickle(tmp)  # exact dtypes for pass 2 (a Parquet round trip may change string types)
     return {
-        "cell": np.array([int(c, 16) for c in table[F.CELL]], dtype=np.int64),
+        "cell": candidates.cell_ints(table[F.CELL]),
         "iso": table[F.ISO_3166_2].to_numpy(dtype=object),
         "score": table[F.SCORE].to_numpy(float),
         "excluded": cand.excluded,
