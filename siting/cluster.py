@@ -110,7 +110,7 @@ def score_part(ctx: Context, coarse: np.ndarray, tmp: str) -> dict:
     """Pass 1 on a worker: draw, exclude, compute the criteria of and score one partition; write it to ``tmp``."""
     cand = candidates.build(ctx.layers, ctx.study.candidates, coarse)
     if cand.cells.empty:  # a parent cell whose cells all fall outside the region or are excluded
-        return {"cell": np.zeros(0, np.int64), "iso": np.zeros(0, object), "score": np.zeros(0),
+        return {"cell": np.zeros(0, np.int64), "province": np.zeros(0, np.int16), "score": np.zeros(0),
                 "excluded": cand.excluded, "removed": {}, "weights": None, "dropped": []}  # fmt: skip
     crit = criteria.compute(cand.cells, ctx.layers, ctx.study, ctx.surplus, ctx.ref, zonal=ctx.zonal)  # type: ignore[arg-type]
     ev = scoring.evaluate(crit, ctx.profile, ranked=False)
@@ -118,8 +118,8 @@ def score_part(ctx: Context, coarse: np.ndarray, tmp: str) -> dict:
     if len(table):  # a partition the constraints emptied has no second step
         table.to_pickle(tmp)  # exact dtypes for pass 2 (a Parquet round trip may change string types)
     return {
-        "cell": np.array([int(c, 16) for c in table[F.CELL]], dtype=np.int64),
-        "iso": table[F.ISO_3166_2].to_numpy(dtype=object),
+        "cell": candidates.cell_ints(table[F.CELL]),
+        "province": province_codes(table[F.ISO_3166_2], ctx.surplus[F.ISO_3166_2]),
         "score": table[F.SCORE].to_numpy(float),
         "excluded": cand.excluded,
         "removed": ev.removed,
@@ -139,18 +139,36 @@ def finish_part(ctx: Context, tmp: str, dest: str, ranks: np.ndarray, high: np.n
     return {"top": table[table[F.RANK_IN_PROVINCE] <= top_n], "high": table[high], "n": len(table)}
 
 
-def rank_arrays(cell: np.ndarray, iso: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def province_codes(iso: pd.Series, known: pd.Series) -> np.ndarray:
+    """Position of each cell's province code in ``known`` (the surplus table's codes), int16: small to gather."""
+    codes = pd.Index(known).get_indexer(iso)
+    if (codes < 0).any():
+        raise DataError(f"cells of provinces {sorted(set(iso[codes < 0]))} have no surplus figures.")
+    return codes.astype(np.int16)
+
+
+def rank_arrays(cell: np.ndarray, province: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``rank_national`` and ``rank_in_province`` as :func:`siting.decide.scoring.rank` gives them.
 
-    Best score first, ties by cell id (the integer order of the 15-digit hex ids is their string order).
+    Best score first, ties by cell id (the integer order of the 15-digit hex ids is their string order);
+    ``province``: any integer (or other) code a province.
     """
     order = np.lexsort((cell, -score))
     national = np.empty(len(cell), dtype=np.int64)
     national[order] = np.arange(1, len(cell) + 1)
-    codes, _ = pd.factorize(iso[order])
+    codes, _ = pd.factorize(province[order])
     in_prov = np.empty(len(cell), dtype=np.int64)
     in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
     return national, in_prov
+
+
+def province_quantile(score: np.ndarray, province: np.ndarray, q: float) -> np.ndarray:
+    """Each cell's province's ``q`` quantile of score (pandas' linear ``Series.quantile``, a province at a time)."""
+    out = np.empty(len(score), dtype=np.float64)
+    for code in np.unique(province):
+        mask = province == code
+        out[mask] = pd.Series(score[mask]).quantile(q)
+    return out
 
 
 @dataclass
@@ -247,13 +265,11 @@ def score_partitioned(
             raise DataError(f"the constraints of profile {profile.name} remove every candidate; relax them.")
         bar.update(len(all_keys) - len(keys))
         cell = np.concatenate([got[k]["cell"] for k in keys])
-        iso = np.concatenate([got[k]["iso"] for k in keys])
+        province = np.concatenate([got[k]["province"] for k in keys])
         score = np.concatenate([got[k]["score"] for k in keys])
-        if not len(cell):
-            raise DataError(f"the constraints of profile {profile.name} remove every candidate; relax them.")
-        national, in_prov = rank_arrays(cell, iso, score)
-        q = pd.Series(score).groupby(pd.Series(iso)).transform(lambda s: s.quantile(profile.sites.quantile))
-        high = (score >= q.to_numpy()) & (score >= profile.sites.min_score)
+        national, in_prov = rank_arrays(cell, province, score)
+        q = province_quantile(score, province, profile.sites.quantile)
+        high = (score >= q) & (score >= profile.sites.min_score)
         bounds = np.cumsum([0, *[len(got[k]["cell"]) for k in keys]])
         second = {
             k: client.submit(
@@ -280,7 +296,9 @@ def score_partitioned(
         dataset=staging,
         top=pd.concat([fin[k]["top"] for k in keys], ignore_index=True),
         high=pd.concat([fin[k]["high"] for k in keys], ignore_index=True),
-        counts=pd.Series(iso).value_counts(),
+        counts=pd.Series(np.bincount(province, minlength=len(surplus)), index=surplus[F.ISO_3166_2].to_numpy()).loc[
+            lambda c: c > 0
+        ],
         n_scored=len(cell),
         excluded=excluded,
         removed=removed,

@@ -14,6 +14,7 @@ pytest.importorskip("distributed")
 
 from siting import cluster, stages
 from siting._errors import DataError, Interrupted
+from siting.fields import F
 
 SMALL_TABLES = (
     "sensitivity.csv",
@@ -164,3 +165,23 @@ def test_partitions_keep_the_cell_order() -> None:
     joined = np.concatenate([parts[k] for k in parts])
     assert np.array_equal(joined, coarse)
     assert all(len(v) * 7**3 <= 50_000 or len(v) == 1 for v in parts.values())
+
+
+def test_ranks_and_province_thresholds_are_those_of_the_scored_table() -> None:
+    from siting.decide import scoring
+
+    rng = np.random.default_rng(11)
+    n = 5000
+    iso = np.array(["PK-PB", "PK-SD", "PK-BA", "PK-KP"], dtype=object)[rng.integers(0, 4, n)]
+    score = np.round(rng.uniform(0, 100, n), 1)  # rounded: many ties, broken by cell id
+    cell = rng.choice(np.arange(6 * 10**17, 6 * 10**17 + 10 * n, dtype=np.int64), n, replace=False)
+    table = pd.DataFrame({F.CELL: [f"{c:x}" for c in cell], F.ISO_3166_2: iso, F.SCORE: score})
+    ranked = scoring.rank(table)
+    codes = cluster.province_codes(table[F.ISO_3166_2], pd.Series(["PK-BA", "PK-KP", "PK-PB", "PK-SD"]))
+    national, in_prov = cluster.rank_arrays(cell, codes, score)
+    assert (national == ranked[F.RANK_NATIONAL].to_numpy()).all()
+    assert (in_prov == ranked[F.RANK_IN_PROVINCE].to_numpy()).all()
+    q = table.groupby(F.ISO_3166_2)[F.SCORE].transform(lambda s: s.quantile(0.95)).to_numpy()
+    assert np.array_equal(cluster.province_quantile(score, codes, 0.95), q)
+    with pytest.raises(DataError, match="PK-IS"):
+        cluster.province_codes(pd.Series(["PK-IS"]), pd.Series(["PK-BA"]))

@@ -16,9 +16,10 @@ The top sites of a province are picked greedily in rank order, skipping any site
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 
-import h3
+import h3.api.basic_int as h3b
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
@@ -27,6 +28,7 @@ from scipy.sparse.csgraph import connected_components
 from siting.config import SiteRules
 from siting.fields import F
 from siting.kernels.geodesy import haversine_km
+from siting.model.candidates import cell_ints
 
 SITE_ID = "site_id"
 SITE_COLUMNS_FROM_BEST_CELL = [
@@ -61,28 +63,56 @@ def high_scoring(scored: pd.DataFrame, rules: SiteRules) -> np.ndarray:
     return ((scored[F.SCORE] >= q) & (scored[F.SCORE] >= rules.min_score)).to_numpy()
 
 
-def components(cells: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Label of the connected component (H3 neighbours within the same group) of each cell."""
-    pos = {c: i for i, c in enumerate(cells)}
-    rows, cols = [], []
-    for i, c in enumerate(cells):
-        for nb in h3.grid_ring(c, 1):
-            j = pos.get(nb)
-            if j is not None and groups[j] == groups[i]:
-                rows.append(i)
-                cols.append(j)
+def neighbours(ints: np.ndarray) -> np.ndarray:
+    """Position in ``ints`` (H3 cells as integers) of each cell's edge neighbours, -1 where absent.
+
+    Shape ``(n, 6)``, in h3's ``grid_ring(c, 1)`` order; a pentagon's sixth column is -1. The rings come from
+    h3 one cell at a time (integer ids, no text); finding them among the cells is one sorted search.
+    """
+    ints = np.asarray(ints).astype(np.uint64)
+    rings = [h3b.grid_ring(int(c), 1) for c in ints]
+    sizes = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+    flat = np.fromiter(itertools.chain.from_iterable(rings), dtype=np.uint64, count=int(sizes.sum()))
+    order = np.argsort(ints, kind="stable")
+    at = np.searchsorted(ints, flat, sorter=order).clip(max=max(len(ints) - 1, 0))
+    found = order[at] if len(ints) else at
+    hit = ints[found] == flat if len(ints) else np.zeros(0, dtype=bool)
+    out = np.full((len(ints), 6), -1, dtype=np.int64)
+    slot = np.arange(len(flat)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    out[np.repeat(np.arange(len(ints)), sizes)[hit], slot[hit]] = found[hit]
+    return out
+
+
+def components(cells: np.ndarray, groups: np.ndarray, nbrs: np.ndarray | None = None) -> np.ndarray:
+    """Label of the connected component (H3 neighbours within the same group) of each cell.
+
+    ``nbrs``: :func:`neighbours` of ``cells``, when already known.
+    """
+    nbrs = neighbours(cell_ints(cells)) if nbrs is None else nbrs
+    rows = np.repeat(np.arange(len(cells)), nbrs.shape[1]).reshape(nbrs.shape)
+    groups = np.asarray(groups)
+    edge = nbrs >= 0
+    edge[edge] = groups[nbrs[edge]] == groups[rows[edge]]
     n = len(cells)
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    graph = coo_matrix((np.ones(int(edge.sum())), (rows[edge], nbrs[edge])), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
 
-def bounded(cells: np.ndarray, labels: np.ndarray, score: np.ndarray, area: np.ndarray, max_km2: float) -> np.ndarray:
+def bounded(
+    cells: np.ndarray,
+    labels: np.ndarray,
+    score: np.ndarray,
+    area: np.ndarray,
+    max_km2: float,
+    nbrs: np.ndarray | None = None,
+) -> np.ndarray:
     """Mask of the cells of each component's site: grown from the best cell, best touching cell first.
 
     Ties in score break on the cell id. Growth stops when the best touching cell would take the site over
     ``max_km2``; a site is never empty (its best cell alone may exceed the bound at coarse resolutions).
+    ``nbrs``: :func:`neighbours` of ``cells``, when already known.
     """
-    pos = {c: i for i, c in enumerate(cells)}
+    nbrs = neighbours(cell_ints(cells)) if nbrs is None else nbrs
     order = np.lexsort((cells, -score))  # best first, then cell id
     seen_label: set[int] = set()
     keep = np.zeros(len(cells), dtype=bool)
@@ -98,9 +128,8 @@ def bounded(cells: np.ndarray, labels: np.ndarray, score: np.ndarray, area: np.n
                 break
             keep[i] = True
             total += area[i]
-            for nb in h3.grid_ring(cells[i], 1):
-                j = pos.get(nb)
-                if j is not None and labels[j] == lab and j not in queued:
+            for j in nbrs[i].tolist():
+                if j >= 0 and labels[j] == lab and j not in queued:
                     queued.add(j)
                     heapq.heappush(heap, (-score[j], cells[j], j))
     return keep
@@ -128,14 +157,16 @@ def build_from(high: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
     if cand.empty:
         empty = pd.DataFrame(columns=[SITE_ID, F.ISO_3166_2, F.SCORE])
         return Sites(empty, pd.Series(dtype=str, name=SITE_ID), pd.Series(dtype=str, name=SITE_ID))
-    labels = components(cand[F.CELL].to_numpy(), cand[F.ISO_3166_2].to_numpy())
+    ints = cell_ints(cand[F.CELL])
+    nbrs = neighbours(ints)
+    labels = components(cand[F.CELL].to_numpy(), cand[F.ISO_3166_2].to_numpy(), nbrs)
     cand["_site"] = labels
-    cand["_area"] = [h3.cell_area(c, "km^2") for c in cand[F.CELL]]
+    cand["_area"] = np.fromiter((h3b.cell_area(c, "km^2") for c in ints.tolist()), dtype=np.float64, count=len(ints))
     zone_all = cand
     zone_g = zone_all.groupby("_site")
     cand = cand.loc[
         bounded(cand[F.CELL].to_numpy(), labels, cand[F.SCORE].to_numpy(float), cand["_area"].to_numpy(),
-                rules.max_area_km2)
+                rules.max_area_km2, nbrs)
     ].copy()  # fmt: skip
     # centroid: area-weighted mean of the cell centres as unit vectors, back to lon/lat
     lat, lon = np.radians(cand[F.LAT].to_numpy()), np.radians(cand[F.LON].to_numpy())

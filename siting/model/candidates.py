@@ -490,3 +490,34 @@ def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) ->
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
     df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
     return CandidateSet(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=4326), {})
+
+
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)  # hex digit -> value
+
+
+def cell_ints(cells: pd.Series | np.ndarray | pd.api.extensions.ExtensionArray) -> np.ndarray:
+    """H3 hex ids (text) as their integer indexes (``int(c, 16)``), an int64 array: the inverse of :func:`hex_ids`.
+
+    When every id has 15 lower-case hex digits (every H3 cell), they are read straight from the text's Arrow
+    buffer in one numpy pass; any other text goes through ``int(c, 16)`` one id at a time.
+    """
+    import pyarrow as pa
+
+    digits = 15
+    arr = pa.chunked_array([pa.array(cells)]).combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    n = len(arr)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    nib = None
+    if not arr.null_count and (np.diff(offsets) == digits).all():
+        raw = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[0] + n * digits].reshape(n, digits)
+        nib = _NIBBLE[raw]
+    if nib is None or (nib == 255).any():
+        return np.array([int(c, 16) for c in arr.to_pylist()], dtype=np.int64)
+    shifts = np.arange(digits - 1, -1, -1, dtype=np.uint64) * np.uint64(4)
+    return np.bitwise_or.reduce(nib.astype(np.uint64) << shifts, axis=1).astype(np.int64)

@@ -192,3 +192,33 @@ def test_sites_rules_quantile() -> None:
     scored = pd.DataFrame({F.ISO_3166_2: ["A"] * 4, F.SCORE: [1.0, 2.0, 3.0, 4.0]})
     assert sites.high_scoring(scored, SiteRules(quantile=0.5)).tolist() == [False, False, True, True]
     assert sites.high_scoring(scored, SiteRules(quantile=0.5, min_score=3.5)).tolist() == [False] * 3 + [True]
+
+
+def test_neighbours_are_the_h3_rings_found_among_the_cells() -> None:
+    import h3.api.numpy_int as h3i
+
+    rng = np.random.default_rng(5)
+    disk = np.concatenate(
+        [h3i.grid_disk(h3i.latlng_to_cell(30.0, 70.0, 9), 12), h3i.grid_disk(h3i.get_pentagons(9)[3], 4)]
+    )
+    cells = rng.permutation(np.unique(disk))[: len(disk) * 2 // 3]  # holes, unsorted, a pentagon's neighbourhood
+    got = sites.neighbours(cells)
+    where = {int(c): i for i, c in enumerate(cells)}
+    for i, c in enumerate(cells):
+        ring = [where.get(int(n), -1) for n in h3i.grid_ring(c, 1)]
+        assert got[i].tolist() == ring + [-1] * (6 - len(ring))
+    hexes = pd.Series([h3.int_to_str(int(c)) for c in cells])
+    labels = sites.components(hexes.to_numpy(), np.zeros(len(cells)))
+    expected = {}  # components by breadth-first walk over h3's rings
+    for start in range(len(cells)):
+        if start in expected:
+            continue
+        expected[start], todo = start, [start]
+        while todo:
+            for n in h3i.grid_ring(cells[todo.pop()], 1):
+                j = where.get(int(n))
+                if j is not None and j not in expected:
+                    expected[j] = start
+                    todo.append(j)
+    assert len(set(labels)) == len(set(expected.values()))
+    assert pd.Series(labels).groupby([expected[i] for i in range(len(cells))]).nunique().eq(1).all()

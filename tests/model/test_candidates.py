@@ -250,3 +250,24 @@ def test_hex_ids_are_the_printf_hex_of_each_cell() -> None:
     assert candidates.hex_ids(cells).tolist() == want
     assert list(candidates.hex_column(cells)) == want
     assert candidates.hex_ids(np.array([0x1234], dtype=np.uint64)).tolist() == ["1234"]  # not 15 digits
+
+
+def test_cell_ints_are_python_int_of_every_hex_id() -> None:
+    import h3.api.numpy_int as h3i
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    lat, lng = rng.uniform(-89, 89, 400), rng.uniform(-180, 180, 400)
+    ints = np.array(
+        [h3i.latlng_to_cell(a, b, int(r)) for a, b, r in zip(lat, lng, rng.integers(0, 16, 400), strict=True)],
+        dtype=np.uint64,
+    )
+    ints = np.concatenate([ints, h3i.get_pentagons(7)])
+    text = pd.Series(candidates.hex_column(ints))
+    expected = np.array([int(c, 16) for c in text], dtype=np.int64)
+    assert (candidates.cell_ints(text) == expected).all()
+    assert (candidates.cell_ints(text.iloc[7:20]) == expected[7:20]).all()  # a slice: an offset into the buffer
+    assert (candidates.cell_ints(text.astype(object).to_numpy()) == expected).all()
+    odd = np.array(["ff", "8A3C0C4A1A37FFF", "0"], dtype=object)  # not 15 lower-case digits: the general path
+    assert candidates.cell_ints(odd).tolist() == [255, int("8A3C0C4A1A37FFF", 16), 0]
+    assert candidates.cell_ints(pd.Series([], dtype=str)).shape == (0,)

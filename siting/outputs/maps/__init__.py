@@ -23,7 +23,7 @@ from siting.fields import F
 from siting.io.files import write_text
 from siting.io.paths import Paths
 from siting.layers import Layers
-from siting.outputs.maps.data import MapInputs, read_cells, read_outputs
+from siting.outputs.maps.data import MapInputs, read_outputs
 from siting.outputs.maps.interactive import build_map, major_cities, render_html, substation_features
 from siting.outputs.maps.raster import (
     cell_grid,
@@ -62,16 +62,17 @@ def write_study_map(
         The HTML file.
 
     """
-    inputs = read_outputs(paths)
+    columns = [F.SCORE, F.CELL, F.ISO_3166_2, *profile.criteria] if weights else None
+    inputs = read_outputs(paths, columns)  # every cell read once, for the image and the weights
     data = None
     if inputs.user_sites is None:
-        table = read_cells(paths.scores, [F.CELL, F.ISO_3166_2, *profile.criteria])  # hexagons, or centres
-        grid = cell_grid(table, study_pixel_m(study, layers))
+        grid = cell_grid(inputs.cells, study_pixel_m(study, layers))
         image = grid_score_image(inputs.cells, grid, score_colormap())
         if weights:
             data = weights_payload(
-                table, grid, image, profile, inputs.weights, inputs.provinces, score_colormap(), inputs.top_share
-            )
+                inputs.cells, grid, image, profile, inputs.weights, inputs.provinces, score_colormap(),
+                inputs.top_share,
+            )  # fmt: skip
     else:
         image = None
     fmap = build_map(paths, study, profile, layers, offline, inputs=inputs, image=image, weights=data)

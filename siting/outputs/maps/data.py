@@ -65,8 +65,11 @@ def user_sites_notice(paths: Paths) -> str | None:
     )
 
 
-def read_outputs(paths: Paths) -> MapInputs:
+def read_outputs(paths: Paths, columns: list[str] | None = None) -> MapInputs:
     """Read the scores, province summary and top sites of a study.
+
+    ``columns``: the columns of every cell to read (:func:`read_cells`; the score by default), so that a map
+    reads the cells once for the score image and the weights.
 
     Raises
     ------
@@ -83,7 +86,7 @@ def read_outputs(paths: Paths) -> MapInputs:
                 f"--profile {paths.study.profile}{own}` before `siting map`."
             )
     try:
-        cells = read_cells(paths.scores)
+        cells = read_cells(paths.scores, columns)
     except Exception as exc:
         raise DataError(f"{paths.scores} could not be read ({type(exc).__name__}); rerun `siting score`.") from exc
     top = read_table(out / "top_sites.csv", "top sites")
@@ -156,8 +159,10 @@ def read_cells(scores: Path, columns: list[str] | None = None) -> gpd.GeoDataFra
     schema = pads.dataset(scores, format="parquet").schema
     geo = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
     kinds = set(geo.get("columns", {}).get("geometry", {}).get("geometry_types", []))
-    if "candidate_id" in schema.names or not kinds or kinds - {"Point"}:
-        return gpd.read_parquet(scores, columns=[*wanted, "geometry"])
+    if "candidate_id" in schema.names:  # a planner's points: the map shows them as they are, with no weights
+        return gpd.read_parquet(scores, columns=[c for c in dict.fromkeys([*wanted, "geometry"]) if c in schema.names])
+    if not kinds or kinds - {"Point"}:
+        return gpd.read_parquet(scores, columns=list(dict.fromkeys([*wanted, "geometry"])))
     names = list(dict.fromkeys([F.CELL, F.LON, F.LAT, *wanted]))
     return gpd.GeoDataFrame(pd.read_parquet(scores, columns=names))
 

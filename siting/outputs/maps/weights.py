@@ -32,6 +32,7 @@ from siting._errors import DataError
 from siting.config import Profile
 from siting.decide.scoring import value_matrix
 from siting.fields import F, label
+from siting.model.candidates import cell_ints
 from siting.outputs.maps.raster import CellGrid, ScoreImage
 
 VALUE_BITS = 16  # uint16 per criterion per cell: the page's scores match Python's to ~1e-5 points
@@ -109,7 +110,7 @@ def payload(
     position = np.empty(len(order), dtype=np.uint32)
     position[order] = np.arange(len(order), dtype=np.uint32)
     pixel_cell = np.concatenate([[0], position + 1]).astype(np.uint32)[grid.index]
-    ids = np.array([int(c, 16) for c in table[F.CELL].astype(str).to_numpy()[order]], dtype=np.uint64)
+    ids = cell_ints(table[F.CELL].to_numpy()[order]).astype(np.uint64)
     deltas = np.diff(ids, prepend=np.uint64(0))
     iso = table[F.ISO_3166_2].astype(str).to_numpy()[order]
     names = dict(zip(provinces[F.ISO_3166_2].astype(str), provinces[F.PROVINCE].astype(str), strict=False))
