@@ -256,11 +256,34 @@ def rank_order(score: pd.Series, cell: pd.Series) -> np.ndarray:
     return by_cell[np.argsort(neg, kind="stable")]
 
 
-def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scored:
+def take_rows(table: pd.DataFrame, keep: np.ndarray, consume: bool = False) -> pd.DataFrame:
+    """Return ``table.loc[keep]`` (a new frame); with ``consume``, built column by column, emptying ``table``.
+
+    Each column is dropped from ``table`` once its kept rows are copied, so the whole table and its filtered
+    copy are never both in memory (a column's memory goes when the last column sharing its block goes). The
+    result is then a plain DataFrame (a GeoDataFrame's geometry stays a geometry column) with ``table``'s
+    index labels, column order, dtypes and ``attrs``.
+    """
+    if not consume:
+        return table.loc[keep]  # a new frame already (boolean take): no second copy of every column
+    index = table.index[keep]
+    attrs = dict(table.attrs)
+    columns = {}
+    for name in list(table.columns):
+        columns[name] = table[name].array[keep]
+        del table[name]
+    out = pd.DataFrame(columns, index=index, copy=False)  # copy=False: each column as it is, not consolidated
+    out.attrs = attrs
+    return out
+
+
+def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True, consume: bool = False) -> Scored:
     """Apply constraints, value functions, weights and aggregation; rank what remains.
 
     ``ranked=False`` (one partition of a partitioned run) leaves out the ranks and accepts a partition the
-    constraints empty: ranks and that check need every partition's scores.
+    constraints empty: ranks and that check need every partition's scores. ``consume=True`` lets the filtered
+    table take the columns of ``table``, which is left empty (:func:`take_rows`): the caller's memory peak is
+    one table, not two; the result is then a plain DataFrame.
 
     Parameters
     ----------
@@ -278,8 +301,9 @@ def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scor
     """
     profile, dropped = drop_missing_criteria(table, profile)
     keep, removed = apply_constraints(table, profile)
-    out = table.loc[keep]  # a new frame already (boolean take): no second copy of every column
-    if ranked and len(table) and not len(out):
+    n = len(table)
+    out = take_rows(table, keep, consume)
+    if ranked and n and not len(out):
         raise DataError(
             f"the constraints of profile {profile.name} remove every candidate ("
             + ", ".join(f"{k}: {n:,}" for k, n in removed.items())
