@@ -16,11 +16,13 @@ The top sites of a province are picked greedily in rank order, skipping any site
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 
 import h3
 import numpy as np
 import pandas as pd
+from h3.api import basic_int as h3_int
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -61,28 +63,54 @@ def high_scoring(scored: pd.DataFrame, rules: SiteRules) -> np.ndarray:
     return ((scored[F.SCORE] >= q) & (scored[F.SCORE] >= rules.min_score)).to_numpy()
 
 
-def components(cells: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Label of the connected component (H3 neighbours within the same group) of each cell."""
-    pos = {c: i for i, c in enumerate(cells)}
-    rows, cols = [], []
-    for i, c in enumerate(cells):
-        for nb in h3.grid_ring(c, 1):
-            j = pos.get(nb)
-            if j is not None and groups[j] == groups[i]:
-                rows.append(i)
-                cols.append(j)
+def neighbour_pairs(cells: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(i, j)`` of every ordered pair of edge-sharing H3 cells of the same group, sorted by ``i``.
+
+    Each cell's ring is asked of h3 once, on the integer ids (no string per neighbour); the neighbours are
+    found among ``cells`` by a sorted search instead of a dict.
+    """
+    n = len(cells)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ids = np.fromiter((h3.str_to_int(c) for c in cells), dtype=np.uint64, count=n)
+    rings = [h3_int.grid_ring(c, 1) for c in ids.tolist()]
+    sizes = np.fromiter((len(r) for r in rings), dtype=np.int64, count=n)
+    nb = np.fromiter(itertools.chain.from_iterable(rings), dtype=np.uint64, count=int(sizes.sum()))
+    rows = np.repeat(np.arange(n), sizes)
+    order = np.argsort(ids, kind="stable")
+    cols = order[np.minimum(np.searchsorted(ids, nb, sorter=order), n - 1)]
+    found = (ids[cols] == nb) & (groups[cols] == groups[rows])
+    return rows[found], cols[found]
+
+
+def components(cells: np.ndarray, groups: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Label of the connected component (H3 neighbours within the same group) of each cell.
+
+    ``pairs``: :func:`neighbour_pairs` of the cells and groups, if already found.
+    """
+    rows, cols = neighbour_pairs(cells, groups) if pairs is None else pairs
     n = len(cells)
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
 
-def bounded(cells: np.ndarray, labels: np.ndarray, score: np.ndarray, area: np.ndarray, max_km2: float) -> np.ndarray:
+def bounded(
+    cells: np.ndarray,
+    labels: np.ndarray,
+    score: np.ndarray,
+    area: np.ndarray,
+    max_km2: float,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Mask of the cells of each component's site: grown from the best cell, best touching cell first.
 
     Ties in score break on the cell id. Growth stops when the best touching cell would take the site over
     ``max_km2``; a site is never empty (its best cell alone may exceed the bound at coarse resolutions).
+    ``pairs``: :func:`neighbour_pairs` of the cells within their components (or groups whose components the
+    labels are), sorted by the first position.
     """
-    pos = {c: i for i, c in enumerate(cells)}
+    rows, cols = neighbour_pairs(cells, labels) if pairs is None else pairs
+    start_of = np.searchsorted(rows, np.arange(len(cells) + 1))  # cell i's neighbours: cols[start_of[i]:start_of[i+1]]
     order = np.lexsort((cells, -score))  # best first, then cell id
     seen_label: set[int] = set()
     keep = np.zeros(len(cells), dtype=bool)
@@ -98,9 +126,8 @@ def bounded(cells: np.ndarray, labels: np.ndarray, score: np.ndarray, area: np.n
                 break
             keep[i] = True
             total += area[i]
-            for nb in h3.grid_ring(cells[i], 1):
-                j = pos.get(nb)
-                if j is not None and labels[j] == lab and j not in queued:
+            for j in cols[start_of[i] : start_of[i + 1]].tolist():
+                if labels[j] == lab and j not in queued:
                     queued.add(j)
                     heapq.heappush(heap, (-score[j], cells[j], j))
     return keep
@@ -128,15 +155,16 @@ def build_from(high: pd.DataFrame, rules: SiteRules, top_n: int) -> Sites:
     if cand.empty:
         empty = pd.DataFrame(columns=[SITE_ID, F.ISO_3166_2, F.SCORE])
         return Sites(empty, pd.Series(dtype=str, name=SITE_ID), pd.Series(dtype=str, name=SITE_ID))
-    labels = components(cand[F.CELL].to_numpy(), cand[F.ISO_3166_2].to_numpy())
+    cells = cand[F.CELL].to_numpy()
+    pairs = neighbour_pairs(cells, cand[F.ISO_3166_2].to_numpy())  # once, for the zones and the sites
+    labels = components(cells, cand[F.ISO_3166_2].to_numpy(), pairs)
     cand["_site"] = labels
-    cand["_area"] = [h3.cell_area(c, "km^2") for c in cand[F.CELL]]
+    cand["_area"] = [h3.cell_area(c, "km^2") for c in cells]
     zone_all = cand
     zone_g = zone_all.groupby("_site")
     cand = cand.loc[
-        bounded(cand[F.CELL].to_numpy(), labels, cand[F.SCORE].to_numpy(float), cand["_area"].to_numpy(),
-                rules.max_area_km2)
-    ].copy()  # fmt: skip
+        bounded(cells, labels, cand[F.SCORE].to_numpy(float), cand["_area"].to_numpy(), rules.max_area_km2, pairs)
+    ].copy()
     # centroid: area-weighted mean of the cell centres as unit vectors, back to lon/lat
     lat, lon = np.radians(cand[F.LAT].to_numpy()), np.radians(cand[F.LON].to_numpy())
     for k, v in {"_x": np.cos(lat) * np.cos(lon), "_y": np.cos(lat) * np.sin(lon), "_z": np.sin(lat)}.items():

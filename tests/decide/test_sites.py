@@ -192,3 +192,23 @@ def test_sites_rules_quantile() -> None:
     scored = pd.DataFrame({F.ISO_3166_2: ["A"] * 4, F.SCORE: [1.0, 2.0, 3.0, 4.0]})
     assert sites.high_scoring(scored, SiteRules(quantile=0.5)).tolist() == [False, False, True, True]
     assert sites.high_scoring(scored, SiteRules(quantile=0.5, min_score=3.5)).tolist() == [False] * 3 + [True]
+
+
+def test_neighbour_pairs_are_h3_rings_within_groups() -> None:
+    """Every ordered pair of edge neighbours of the same group, as h3.grid_ring finds them one by one."""
+    from siting.decide.sites import neighbour_pairs
+
+    rng = np.random.default_rng(5)
+    disk = sorted(h3.grid_disk(h3.latlng_to_cell(30.0, 70.0, 8), 6))
+    pentagon = h3.get_pentagons(8)[0]
+    cells = np.array([c for c in disk if rng.random() < 0.7] + [pentagon, *h3.grid_ring(pentagon, 1)[:3]])
+    cells = cells[rng.permutation(len(cells))]
+    groups = np.array(rng.choice(["A", "B"], len(cells), p=[0.8, 0.2]), dtype=object)
+    rows, cols = neighbour_pairs(cells, groups)
+    pos = {c: i for i, c in enumerate(cells)}
+    ring = {i: [pos[nb] for nb in h3.grid_ring(c, 1) if nb in pos] for i, c in enumerate(cells)}
+    want = sorted((i, j) for i, js in ring.items() for j in js if groups[j] == groups[i])
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == want and (np.diff(rows) >= 0).all()
+    assert len(want) > 100
+    empty = neighbour_pairs(np.array([], dtype=object), np.array([], dtype=object))
+    assert len(empty[0]) == len(empty[1]) == 0
