@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from siting._errors import ConfigError, DataError
 from siting.config import (
@@ -234,9 +236,8 @@ def rank(out: pd.DataFrame) -> pd.DataFrame:
     order = rank_order(out[F.SCORE], out[F.CELL])
     national = np.empty(len(out), dtype=np.int64)
     national[order] = np.arange(1, len(out) + 1)
-    iso = out[F.ISO_3166_2].to_numpy()[order]
-    codes, _ = pd.factorize(iso)
-    if len(iso) and (codes < 0).any():
+    codes = pd.factorize(out[F.ISO_3166_2])[0][order]  # on the column itself: Arrow strings never become Python's
+    if len(codes) and (codes < 0).any():
         raise DataError(f"{int((codes < 0).sum()):,} scored candidates have no province ({F.ISO_3166_2}).")
     in_prov = np.empty(len(out), dtype=np.int64)
     in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
@@ -245,13 +246,27 @@ def rank(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _increasing(values: pd.Series) -> bool:
+    """Return ``values.is_monotonic_increasing``, compared in Arrow for Arrow-backed strings.
+
+    UTF-8 byte order is the code point order Python compares strings in; no Python string is made.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        arr = pa.array(values.array)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if arr.null_count:
+            return False
+        return len(arr) < 2 or bool(pc.all(pc.less_equal(arr[:-1], arr[1:])).as_py())
+    return bool(values.is_monotonic_increasing)
+
+
 def rank_order(score: pd.Series, cell: pd.Series) -> np.ndarray:
     """Positions of the rows best score first, ties by cell id (then by row): a stable sort, no table copied.
 
     The order of ``sort_values([score, cell], ascending=[False, True], kind="stable")``: sorted by cell first
     (skipped when the cells already come in order, as H3 candidates do), then stably by descending score.
     """
-    by_cell = np.arange(len(cell)) if cell.is_monotonic_increasing else cell.argsort(kind="stable").to_numpy()
+    by_cell = np.arange(len(cell)) if _increasing(cell) else cell.argsort(kind="stable").to_numpy()
     neg = -score.to_numpy(dtype=float)[by_cell]
     return by_cell[np.argsort(neg, kind="stable")]
 

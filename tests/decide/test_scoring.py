@@ -204,3 +204,26 @@ def test_consuming_evaluate_gives_the_same_table_and_empties_its_input(result, p
     pd.testing.assert_frame_equal(consumed.table, pd.DataFrame(plain.table), check_exact=True)
     assert consumed.table["geometry"].array.crs == cells.crs
     assert len(cells.columns) == len(plain.table.columns) - len(points) - 3  # the caller's own copy kept
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["8820922821fffff", "8820922823fffff", "8820922825fffff"],
+        ["8820922823fffff", "8820922821fffff"],
+        ["a", "a", "b"],
+        ["a", None, "b"],
+        ["é", "z"],  # UTF-8 bytes of é sort after z's as its code point does
+        ["z", "é"],
+        ["Z", "a", "ä", "\U0001f600"],
+        ["x"],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", ["str", object, "string[pyarrow]"])
+def test_increasing_is_pandas_is_monotonic_increasing(values, dtype) -> None:
+    from siting.decide.scoring import _increasing
+
+    s = pd.Series(values, dtype=dtype)
+    assert _increasing(s) == s.is_monotonic_increasing
+    assert _increasing(s.iloc[::-1]) == s.iloc[::-1].is_monotonic_increasing
