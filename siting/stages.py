@@ -137,14 +137,12 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
     excluded = cand.excluded
     del cand  # the criteria table holds a copy of the candidates' columns: free them before scoring copies it
-    evaluated = scoring.evaluate(crit, profile)
+    evaluated = scoring.evaluate(crit, profile, consume=True)  # crit's columns move into the scored table
     del crit
-    scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326)
+    scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326, copy=False)  # no copy, no consolidation
     top = scoring.top_sites(scored, study.ranking.top_n)
     top = _with_nearest_place(top, layers.places)
-    built = (
-        None if points is not None else build_sites(scored.drop(columns="geometry"), profile.sites, study.ranking.top_n)
-    )
+    built = None if points is not None else build_sites(without_geometry(scored), profile.sites, study.ranking.top_n)
     return Result(
         scored, table, province_summary(table, scored, top), top, excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
@@ -190,6 +188,18 @@ def score_study_partitioned(
         partitions={"count": run.n_partitions, "parent_resolution": run.parent_resolution,
                     "worker_peak_rss_mb": run.worker_peak_rss_mb},
     )  # fmt: skip
+
+
+def without_geometry(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the columns of ``gdf`` but its geometry, and its ``attrs``, sharing the data (no column copied).
+
+    ``gdf.drop(columns="geometry")`` copies every column (hundreds of MB for a res-8 study); this frame is a
+    copy-on-write view, so writing to it never changes ``gdf``.
+    """
+    out = pd.DataFrame(gdf.copy(deep=False))
+    del out[gdf.geometry.name]
+    out.attrs = dict(gdf.attrs)
+    return out
 
 
 def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -362,13 +372,15 @@ def _write_set(
     extra: dict | None,
     polygons: bool | None,
 ) -> dict[str, Path]:
-    scored = result.scored.drop(columns="geometry")
+    scored = without_geometry(result.scored)
     crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
     user_points = "candidate_id" in scored.columns  # the planner's own points stay points
     draw = not user_points and (len(scored) <= POLYGONS_AUTO_MAX if polygons is None else polygons)
     draw = draw and result.scores_dataset is None  # a partitioned run wrote its cells already
-    geometry = hexagons(scored[F.CELL]) if draw else result.scored.geometry.values
-    scored_hex = gpd.GeoDataFrame(scored, geometry=geometry, crs=4326)
+    scored["geometry"] = gpd.GeoSeries(  # last, as a new column: the other columns are not copied
+        hexagons(scored[F.CELL]) if draw else result.scored.geometry.values, index=scored.index, crs=4326
+    )
+    scored_hex = gpd.GeoDataFrame(scored, geometry="geometry", crs=4326, copy=False)
     top = result.top.drop(columns="geometry", errors="ignore")
     top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
     files = {

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from siting._errors import ConfigError, DataError
 from siting.config import (
@@ -234,9 +236,8 @@ def rank(out: pd.DataFrame) -> pd.DataFrame:
     order = rank_order(out[F.SCORE], out[F.CELL])
     national = np.empty(len(out), dtype=np.int64)
     national[order] = np.arange(1, len(out) + 1)
-    iso = out[F.ISO_3166_2].to_numpy()[order]
-    codes, _ = pd.factorize(iso)
-    if len(iso) and (codes < 0).any():
+    codes = pd.factorize(out[F.ISO_3166_2])[0][order]  # on the column itself: Arrow strings never become Python's
+    if len(codes) and (codes < 0).any():
         raise DataError(f"{int((codes < 0).sum()):,} scored candidates have no province ({F.ISO_3166_2}).")
     in_prov = np.empty(len(out), dtype=np.int64)
     in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
@@ -245,22 +246,59 @@ def rank(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _increasing(values: pd.Series) -> bool:
+    """Return ``values.is_monotonic_increasing``, compared in Arrow for Arrow-backed strings.
+
+    UTF-8 byte order is the code point order Python compares strings in; no Python string is made.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        arr = pa.array(values.array)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if arr.null_count:
+            return False
+        return len(arr) < 2 or bool(pc.all(pc.less_equal(arr[:-1], arr[1:])).as_py())
+    return bool(values.is_monotonic_increasing)
+
+
 def rank_order(score: pd.Series, cell: pd.Series) -> np.ndarray:
     """Positions of the rows best score first, ties by cell id (then by row): a stable sort, no table copied.
 
     The order of ``sort_values([score, cell], ascending=[False, True], kind="stable")``: sorted by cell first
     (skipped when the cells already come in order, as H3 candidates do), then stably by descending score.
     """
-    by_cell = np.arange(len(cell)) if cell.is_monotonic_increasing else cell.argsort(kind="stable").to_numpy()
+    by_cell = np.arange(len(cell)) if _increasing(cell) else cell.argsort(kind="stable").to_numpy()
     neg = -score.to_numpy(dtype=float)[by_cell]
     return by_cell[np.argsort(neg, kind="stable")]
 
 
-def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scored:
+def take_rows(table: pd.DataFrame, keep: np.ndarray, consume: bool = False) -> pd.DataFrame:
+    """Return ``table.loc[keep]`` (a new frame); with ``consume``, built column by column, emptying ``table``.
+
+    Each column is dropped from ``table`` once its kept rows are copied, so the whole table and its filtered
+    copy are never both in memory (a column's memory goes when the last column sharing its block goes). The
+    result is then a plain DataFrame (a GeoDataFrame's geometry stays a geometry column) with ``table``'s
+    index labels, column order, dtypes and ``attrs``.
+    """
+    if not consume:
+        return table.loc[keep]  # a new frame already (boolean take): no second copy of every column
+    index = table.index[keep]
+    attrs = dict(table.attrs)
+    columns = {}
+    for name in list(table.columns):
+        columns[name] = table[name].array[keep]
+        del table[name]
+    out = pd.DataFrame(columns, index=index, copy=False)  # copy=False: each column as it is, not consolidated
+    out.attrs = attrs
+    return out
+
+
+def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True, consume: bool = False) -> Scored:
     """Apply constraints, value functions, weights and aggregation; rank what remains.
 
     ``ranked=False`` (one partition of a partitioned run) leaves out the ranks and accepts a partition the
-    constraints empty: ranks and that check need every partition's scores.
+    constraints empty: ranks and that check need every partition's scores. ``consume=True`` lets the filtered
+    table take the columns of ``table``, which is left empty (:func:`take_rows`): the caller's memory peak is
+    one table, not two; the result is then a plain DataFrame.
 
     Parameters
     ----------
@@ -278,8 +316,9 @@ def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True) -> Scor
     """
     profile, dropped = drop_missing_criteria(table, profile)
     keep, removed = apply_constraints(table, profile)
-    out = table.loc[keep]  # a new frame already (boolean take): no second copy of every column
-    if ranked and len(table) and not len(out):
+    n = len(table)
+    out = take_rows(table, keep, consume)
+    if ranked and n and not len(out):
         raise DataError(
             f"the constraints of profile {profile.name} remove every candidate ("
             + ", ".join(f"{k}: {n:,}" for k, n in removed.items())

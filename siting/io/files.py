@@ -14,14 +14,19 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pyproj
+import shapely
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -161,18 +166,128 @@ def _canonical_crs_json(epsg: int) -> str:
         return pool.submit(lambda: pyproj.CRS.from_epsg(epsg).to_json()).result()
 
 
+def _canonical_crs(crs: pyproj.CRS | None) -> pyproj.CRS | None:
+    """``crs`` in its canonical PROJJSON form when it has an EPSG code (see :func:`_canonical_crs_json`)."""
+    if crs is None or crs.to_epsg() is None:
+        return crs
+    return pyproj.CRS.from_json(_canonical_crs_json(crs.to_epsg()))
+
+
+POINT_WKB_BYTES = 21  # byte order (1), geometry type (4), x (8), y (8)
+_POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])  # packed: 21 bytes
+
+
+def point_wkb(x: np.ndarray, y: np.ndarray) -> pa.BinaryArray:
+    """Little-endian ISO WKB of 2D points, built from their coordinates without shapely objects.
+
+    Byte for byte what ``shapely.to_wkb(shapely.points(x, y), flavor="iso")`` writes on a little-endian machine
+    (for finite coordinates): byte order 1, type 1 (Point), then x and y as float64.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    rec = np.empty(len(x), dtype=_POINT_WKB)
+    rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, x, y
+    offsets = np.arange(0, POINT_WKB_BYTES * (len(x) + 1), POINT_WKB_BYTES, dtype=np.int32)
+    return pa.Array.from_buffers(pa.binary(), len(x), [None, pa.py_buffer(offsets), pa.py_buffer(rec.view(np.uint8))])
+
+
+_GEOMETRY_TYPES = ["Point", "LineString", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+                   "GeometryCollection"]  # fmt: skip  # shapely type ids 0..7 (a LinearRing is a LineString)
+
+
+def _as_wkb(geoms: np.ndarray) -> tuple[pa.Array, list[str], list[float]]:
+    """WKB (ISO), the GeoParquet geometry types and the bounds of shapely geometries, as geopandas writes them.
+
+    All 2D finite points (the cell centres) take :func:`point_wkb` from their coordinates; anything else goes
+    through ``shapely.to_wkb``.
+    """
+    types = shapely.get_type_id(geoms)
+    has_z = shapely.has_z(geoms)
+    if len(geoms) and (types == 0).all() and not has_z.any() and len(geoms) * POINT_WKB_BYTES < 2**31:
+        xy = shapely.get_coordinates(geoms)
+        if len(xy) == len(geoms) and np.isfinite(xy).all():  # no empty point
+            bbox = [*xy.min(axis=0).tolist(), *xy.max(axis=0).tolist()]
+            return point_wkb(xy[:, 0], xy[:, 1]), ["Point"], bbox
+    wkb = pa.array(np.asarray(shapely.to_wkb(geoms, flavor="iso")), pa.binary())
+    ids = pd.unique(types[types >= 0] + 8 * has_z[types >= 0])
+    names = sorted(_GEOMETRY_TYPES[i % 8] + (" Z" if i >= 8 else "") for i in ids)
+    bounds = shapely.bounds(geoms)
+    if not len(geoms):
+        return wkb, names, [np.nan] * 4
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bounds: empty or missing geometries only
+        bbox = [*np.nanmin(bounds[:, :2], axis=0).tolist(), *np.nanmax(bounds[:, 2:], axis=0).tolist()]
+    return wkb, names, bbox
+
+
+def _without_member_ids(obj: Any) -> Any:
+    """PROJJSON with the ids of datum-ensemble members removed, as GeoParquet metadata carries it (geopandas)."""
+    if isinstance(obj, dict):
+        return {k: [{m: v for m, v in e.items() if m != "id"} for e in val] if k == "members" and isinstance(val, list)
+                else _without_member_ids(val) for k, val in obj.items()}  # fmt: skip
+    return obj
+
+
+def geoparquet_table(gdf: gpd.GeoDataFrame) -> pa.Table:
+    """Return the Arrow table that ``gdf.to_parquet(index=False, write_covering_bbox=False)`` writes, built directly.
+
+    The same columns, pandas and GeoParquet 1.1 metadata (``geo``, the geometry field's ``geoarrow.wkb``
+    extension metadata, ``PANDAS_ATTRS``) as geopandas, with the WKB of points built from their coordinates
+    (:func:`point_wkb`) and no copy of the other columns (Arrow takes numpy and Arrow-backed string columns
+    as they are). An EPSG CRS of the active geometry is written in its canonical PROJJSON.
+    """
+    geo_cols = [str(c) for c in gdf.columns[gdf.dtypes == "geometry"]]
+    plain = pd.DataFrame(gdf.copy(deep=False))
+    for col in geo_cols:
+        plain[col] = None  # an Arrow null column, replaced below
+    table = pa.Table.from_pandas(plain, preserve_index=False)
+    columns = {}
+    for col in geo_cols:
+        crs = _canonical_crs(gdf[col].crs) if col == gdf.geometry.name else gdf[col].crs
+        wkb, types, bbox = _as_wkb(np.asarray(gdf[col].array))
+        ext = {"ARROW:extension:name": "geoarrow.wkb"}
+        ext["ARROW:extension:metadata"] = json.dumps({"crs": crs.to_json_dict()}) if crs is not None else "{}"
+        i = table.schema.get_field_index(col)
+        table = table.set_column(i, pa.field(col, pa.binary(), nullable=True, metadata=ext), wkb)
+        meta = {"encoding": "WKB", "crs": _without_member_ids(crs.to_json_dict()) if crs is not None else None}
+        columns[col] = {**meta, "geometry_types": types, **({"bbox": bbox} if np.isfinite(bbox).all() else {})}
+    geo = {
+        "primary_column": gdf.geometry.name,
+        "columns": columns,
+        "version": "1.1.0",
+        "creator": {"library": "geopandas", "version": gpd.__version__},
+    }
+    metadata = {**table.schema.metadata, b"geo": json.dumps(geo).encode("utf-8")}
+    if gdf.attrs:
+        metadata[b"PANDAS_ATTRS"] = json.dumps(gdf.attrs).encode("utf-8")
+    return table.replace_schema_metadata(metadata)
+
+
+def _dictionary_columns(table: pa.Table) -> list[str]:
+    """Columns worth dictionary encoding: text (few distinct names). Numbers and WKB are written plain.
+
+    Parquet's default tries a dictionary on every column and falls back to plain after 1 MB of distinct
+    values; for float columns of distinct measures that try costs more than half the write and makes the
+    compressed file larger.
+    """
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
+    return [f.name for f in table.schema if any(is_(f.type) for is_ in text)]
+
+
 def write_parquet(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataFrame) -> Path:
     """Write (Geo)Parquet atomically, without the pandas index and with a fixed compression.
 
-    An EPSG CRS is written in its canonical PROJJSON, so equal tables give equal bytes in any process.
+    A GeoDataFrame is written as the table of :func:`geoparquet_table` (what geopandas writes), zstd, with a
+    dictionary for text columns only (:func:`_dictionary_columns`). An EPSG CRS is written in its canonical
+    PROJJSON, so equal tables give equal bytes in any process.
     """
-    if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None and gdf.crs.to_epsg() is not None:
-        gdf = gdf.set_crs(pyproj.CRS.from_json(_canonical_crs_json(gdf.crs.to_epsg())), allow_override=True)
+    if isinstance(gdf, gpd.GeoDataFrame):
+        table = geoparquet_table(gdf)
 
-    def _w(p: Path) -> None:
-        if isinstance(gdf, gpd.GeoDataFrame):
-            gdf.to_parquet(p, index=False, compression="zstd", write_covering_bbox=False)
-        else:
+        def _w(p: Path) -> None:
+            pq.write_table(table, p, compression="zstd", use_dictionary=_dictionary_columns(table))
+    else:
+
+        def _w(p: Path) -> None:
             gdf.to_parquet(p, index=False, compression="zstd")
 
     return write_atomic(dest, _w)

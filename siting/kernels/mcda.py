@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import xlogy
 
 from siting.kernels.linalg import row_dot
 
@@ -169,6 +168,8 @@ def entropy_weights(matrix: np.ndarray) -> np.ndarray:
         return np.full(n, 1.0 / n)
     sums = x.sum(axis=0)
     p = np.divide(x, sums, out=np.zeros_like(x), where=sums > 0)
+    from scipy.special import xlogy  # here: scipy.special takes ~1 s to import, and only entropy weights use it
+
     e = -xlogy(p, p).sum(axis=0) / np.log(m)
     e[sums == 0] = 1.0
     d = np.clip(1.0 - e, 0.0, None)

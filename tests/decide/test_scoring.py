@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -185,3 +186,44 @@ def test_weighted_product_and_topsis_keep_points_as_weighted_values(sample, prof
         w = np.array(list(profile.weights.values()))
         np.testing.assert_allclose(res[[points_column(c) for c in profile.criteria]].to_numpy(), 100 * v * w)
         assert res[F.SCORE].between(0, 100).all()
+
+
+def test_consuming_evaluate_gives_the_same_table_and_empties_its_input(result, profile) -> None:
+    """``consume=True`` (the in-process run's memory saving) scores exactly as the plain boolean take."""
+    points = [c for c in result.scored.columns if c.startswith("points_")]
+    cells = result.scored.drop(columns=[*points, F.SCORE, F.RANK_NATIONAL, F.RANK_IN_PROVINCE])
+    cells.attrs["gaps"] = {"dem_nodata": 1}
+    rules = {"dist_substation_km": Constraint(max=50), F.ISO_3166_2: Constraint(none_of=["PK-IS"])}
+    prof = profile.model_copy(update={"constraints": rules})
+    plain = evaluate(cells.copy(), prof)
+    owned = cells.copy()
+    consumed = evaluate(owned, prof, consume=True)
+    assert owned.shape[1] == 0  # every column moved into the result
+    assert consumed.removed == plain.removed and consumed.weights == plain.weights and consumed.removed
+    assert consumed.table.attrs == plain.table.attrs == cells.attrs
+    pd.testing.assert_frame_equal(consumed.table, pd.DataFrame(plain.table), check_exact=True)
+    assert consumed.table["geometry"].array.crs == cells.crs
+    assert len(cells.columns) == len(plain.table.columns) - len(points) - 3  # the caller's own copy kept
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["8820922821fffff", "8820922823fffff", "8820922825fffff"],
+        ["8820922823fffff", "8820922821fffff"],
+        ["a", "a", "b"],
+        ["a", None, "b"],
+        ["é", "z"],  # UTF-8 bytes of é sort after z's as its code point does
+        ["z", "é"],
+        ["Z", "a", "ä", "\U0001f600"],
+        ["x"],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", ["str", object, "string[pyarrow]"])
+def test_increasing_is_pandas_is_monotonic_increasing(values, dtype) -> None:
+    from siting.decide.scoring import _increasing
+
+    s = pd.Series(values, dtype=dtype)
+    assert _increasing(s) == s.is_monotonic_increasing
+    assert _increasing(s.iloc[::-1]) == s.iloc[::-1].is_monotonic_increasing

@@ -208,8 +208,9 @@ def test_neighbours_are_the_h3_rings_found_among_the_cells() -> None:
         ring = [where.get(int(n), -1) for n in h3i.grid_ring(c, 1)]
         assert got[i].tolist() == ring + [-1] * (6 - len(ring))
     hexes = pd.Series([h3.int_to_str(int(c)) for c in cells])
-    labels = sites.components(hexes.to_numpy(), np.zeros(len(cells)))
-    expected = {}  # components by breadth-first walk over h3's rings
+    groups = np.array(rng.choice(["A", "B"], len(cells), p=[0.8, 0.2]), dtype=object)
+    labels = sites.components(hexes.to_numpy(), groups)
+    expected = {}  # components by breadth-first walk over h3's rings within a group
     for start in range(len(cells)):
         if start in expected:
             continue
@@ -217,7 +218,7 @@ def test_neighbours_are_the_h3_rings_found_among_the_cells() -> None:
         while todo:
             for n in h3i.grid_ring(cells[todo.pop()], 1):
                 j = where.get(int(n))
-                if j is not None and j not in expected:
+                if j is not None and j not in expected and groups[j] == groups[start]:
                     expected[j] = start
                     todo.append(j)
     assert len(set(labels)) == len(set(expected.values()))

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import LineString, Point
 
 from siting.io.files import atomic_path, sha256_file, write_atomic, write_csv, write_json, write_parquet, write_text
@@ -175,3 +176,96 @@ def test_atomic_path_writer_that_writes_nothing(tmp_path: Path) -> None:
         pass  # nothing written: the rename fails, and the old file must survive
     assert dest.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+# --- GeoParquet written from Arrow directly: the same table geopandas writes --------------------------------
+
+
+def _geopandas_table(gdf: gpd.GeoDataFrame):
+    """The table ``gdf.to_parquet`` writes (geopandas' own conversion), CRS made canonical as write_parquet does."""
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    from siting.io.files import _canonical_crs
+
+    if gdf.crs is not None:
+        gdf = gdf.set_crs(_canonical_crs(gdf.crs), allow_override=True)
+    return _geopandas_to_arrow(gdf, index=False, write_covering_bbox=False)
+
+
+def _frames() -> dict[str, gpd.GeoDataFrame]:
+    rng = np.random.default_rng(3)
+    n = 400
+    lon, lat = rng.uniform(61, 77, n), rng.uniform(24, 37, n)
+    base = {
+        "h3_cell": pd.array([f"88{i:013x}" for i in range(n)], dtype="str"),
+        "score": rng.uniform(0, 100, n),
+        "gap": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+        "rank": np.arange(1, n + 1),
+        "ok": rng.random(n) > 0.5,
+    }
+    points = gpd.GeoDataFrame(base, geometry=shapely.points(lon, lat), crs=4326)
+    points.attrs["gaps"] = {"dem_nodata": 3}
+    mixed = geotable()
+    missing = points.copy()
+    missing.loc[[2, 5], "geometry"] = None
+    empty_point = points.copy()
+    empty_point.loc[7, "geometry"] = Point()
+    three_d = points.set_geometry(shapely.points(lon, lat, np.ones(n)))
+    two = points.assign(other=gpd.GeoSeries(shapely.points(lat, lon), crs=3857))
+    return {
+        "points": points,
+        "points, another CRS": points.to_crs(32642),
+        "points, no CRS": points.set_crs(None, allow_override=True),
+        "points, renamed geometry": points.rename_geometry("geom"),
+        "points and lines": mixed,
+        "hexagons": points.set_geometry(
+            gpd.GeoSeries(shapely.buffer(shapely.points(lon, lat), 0.01, quad_segs=2), crs=4326)
+        ),
+        "missing geometries": missing,
+        "an empty point": empty_point,
+        "3D points": three_d,
+        "two geometry columns": two,
+        "no rows": points.iloc[:0],
+    }
+
+
+@pytest.mark.parametrize("name", list(_frames()))
+def test_geoparquet_table_is_what_geopandas_writes(name: str) -> None:
+    from siting.io.files import geoparquet_table
+
+    gdf = _frames()[name]
+    ours, theirs = geoparquet_table(gdf), _geopandas_table(gdf)
+    assert ours.schema.equals(theirs.schema, check_metadata=True)
+    assert [f.metadata for f in ours.schema] == [f.metadata for f in theirs.schema]  # geoarrow.wkb + CRS
+    assert ours.schema.metadata == theirs.schema.metadata  # pandas, geo (types, bbox, CRS), PANDAS_ATTRS
+    for col in theirs.column_names:
+        assert ours.column(col).combine_chunks().equals(theirs.column(col).combine_chunks()), col
+
+
+def test_point_wkb_is_shapely_wkb() -> None:
+    from siting.io.files import POINT_WKB_BYTES, point_wkb
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(-180, 180, 1000), [0.0, -0.0, 1e-300, 5e-324, 1e308, -1e308]])
+    y = np.concatenate([rng.uniform(-90, 90, 1000), [0.0, 0.0, -1e-300, 1.0, -1e308, 1e308]])
+    ours = point_wkb(x, y)
+    assert ours.to_pylist() == list(shapely.to_wkb(shapely.points(x, y), flavor="iso", byte_order=1))
+    assert all(len(b) == POINT_WKB_BYTES for b in ours.to_pylist())
+    assert shapely.equals_exact(shapely.from_wkb(ours.to_numpy(zero_copy_only=False)), shapely.points(x, y), 0).all()
+    assert len(point_wkb(np.zeros(0), np.zeros(0))) == 0
+
+
+def test_write_parquet_reads_back_as_the_frame(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    gdf = _frames()["points"]
+    path = write_parquet(tmp_path / "p.parquet", gdf)
+    back = gpd.read_parquet(path)
+    pd.testing.assert_frame_equal(back, gdf, check_exact=True)
+    assert back.attrs == gdf.attrs
+    assert pq.read_table(path).equals(_geopandas_table(gdf))
+    gdf.to_parquet(tmp_path / "g.parquet", index=False, compression="zstd", write_covering_bbox=False)
+    assert pq.read_table(path).equals(pq.read_table(tmp_path / "g.parquet"))
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert "RLE_DICTIONARY" in encodings["h3_cell"] and "RLE_DICTIONARY" not in encodings["score"]
