@@ -76,14 +76,21 @@ class PointTiles:
         sorted_key = key[self.order]
         first = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, np.intp)
         self.start = np.r_[first, len(key)].astype(np.intp)
+        self.sorted_xyz = self.xyz[self.order]  # the points in tile order: each tile's points contiguous
         if len(key):
-            ps = self.xyz[self.order]
+            ps = self.sorted_xyz
             centre = np.add.reduceat(ps, first, axis=0)
             self.centre = centre / np.linalg.norm(centre, axis=1, keepdims=True)
             gap = np.linalg.norm(ps - np.repeat(self.centre, np.diff(self.start), axis=0), axis=1)
             self.rho = np.maximum.reduceat(gap, first)
         else:
             self.centre, self.rho = np.zeros((0, 3)), np.zeros(0)
+
+    def unsort(self, values: NDArray) -> NDArray:
+        """Values given per point in tile order, put back in the order of the points."""
+        out = np.empty_like(values)
+        out[self.order] = values
+        return out
 
 
 class SegmentIndex:
@@ -171,10 +178,10 @@ class SegmentIndex:
         cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
         cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
         best, piece = _scan_tiles(
-            tiles.xyz, tiles.order, tiles.start, tiles.centre, tiles.rho, cand_start, cand, piece_c,
+            tiles.sorted_xyz, tiles.start, tiles.centre, cand_start, cand, piece_c,
             self.mid, self.half_chords, self.half_chord, self.pieces,
         )  # fmt: skip
-        return best * EARTH_RADIUS_KM, self.segment_of_piece[piece]
+        return tiles.unsort(best * EARTH_RADIUS_KM), tiles.unsort(self.segment_of_piece[piece])
 
     def _nearest_knn(self, p: NDArray, k: int = 16) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Exact nearest piece (angle in radians, piece) of a few points, from their k nearest midpoints.
@@ -312,12 +319,10 @@ def _scan_knn(
 
 
 @numba.njit(nogil=True, cache=True)
-def _scan_tiles(  # noqa: PLR0913  (a numba kernel takes plain arrays, not objects)
-    p: NDArray,
-    order: NDArray,
+def _scan_tiles(
+    ps: NDArray,
     tile_start: NDArray,
     centre: NDArray,
-    rho: NDArray,
     cand_start: NDArray,
     cand: NDArray,
     first: NDArray,
@@ -326,37 +331,94 @@ def _scan_tiles(  # noqa: PLR0913  (a numba kernel takes plain arrays, not objec
     half_max: float,
     pieces: NDArray,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:  # pragma: no cover - compiled; exercised through nearest
-    """Nearest piece (angle in radians, piece) of every point, scanning its tile's candidate pieces."""
-    best = np.empty(len(p))
-    piece = np.empty(len(p), dtype=np.intp)
+    """Nearest piece (angle in radians, piece) of every point (in tile order), scanning its tile's candidates.
+
+    A tile's candidates are sorted by the chord ``dc`` from the tile centre to their midpoints (ties by
+    index) and copied into contiguous arrays. A point at chord ``e`` from the centre stops at the first
+    candidate with ``dc > reach + e + half_max`` (``|p − mid| >= dc − e``: no later one is within reach) and
+    skips one whose midpoint lies beyond ``reach`` plus its half-length (squared chords compared).
+    """
+    best = np.empty(len(ps))
+    piece = np.empty(len(ps), dtype=np.intp)
     for t in range(len(tile_start) - 1):
-        cs = cand[cand_start[t] : cand_start[t + 1]]
         cx, cy, cz = centre[t, 0], centre[t, 1], centre[t, 2]
-        dc = np.empty(len(cs))
-        for j in range(len(cs)):
-            m = mid[cs[j]]
-            dc[j] = np.sqrt((m[0] - cx) ** 2 + (m[1] - cy) ** 2 + (m[2] - cz) ** 2)
-        by_dc = np.argsort(dc, kind="mergesort")
-        slack = rho[t] + half_max
-        for ii in range(tile_start[t], tile_start[t + 1]):
-            i = order[ii]
-            px, py, pz = p[i, 0], p[i, 1], p[i, 2]
-            bi = first[t]
+        s_c, s_dc, s_mid, s_half = _by_centre_chord(cand[cand_start[t] : cand_start[t + 1]], cx, cy, cz, mid, half)
+        k = len(s_c)
+        for i in range(tile_start[t], tile_start[t + 1]):
+            px, py, pz = ps[i, 0], ps[i, 1], ps[i, 2]
+            e = np.sqrt((px - cx) ** 2 + (py - cy) ** 2 + (pz - cz) ** 2)
+            f0 = bi = first[t]
             b = _angle_to_piece(px, py, pz, pieces[bi])
             reach = _reach(b)
-            for jj in range(len(cs)):
-                j = by_dc[jj]
-                if dc[j] - slack > reach:
-                    break  # |p − mid| ≥ dc − rho: no later candidate is within reach
-                c = cs[j]
-                m = mid[c]
-                if np.sqrt((m[0] - px) ** 2 + (m[1] - py) ** 2 + (m[2] - pz) ** 2) - half[c] > reach:
+            sin_b = np.nan  # sin(b) plus a margin, computed when a foot on a piece's arc first needs it
+            limit = reach + e + half_max
+            for jj in range(k):
+                if s_dc[jj] > limit:
+                    break  # sorted: no later candidate is within reach
+                r = reach + s_half[jj]
+                dx, dy, dz = s_mid[jj, 0] - px, s_mid[jj, 1] - py, s_mid[jj, 2] - pz
+                if dx * dx + dy * dy + dz * dz > r * r:
                     continue
-                ang = _angle_to_piece(px, py, pz, pieces[c])
+                c = s_c[jj]
+                if c == f0:
+                    continue  # evaluated first: it cannot beat itself
+                q = pieces[c]
+                if (
+                    q[15] == 0.0
+                    and px * q[9] + py * q[10] + pz * q[11] >= 0.0
+                    and px * q[12] + py * q[13] + pz * q[14] >= 0.0
+                ):  # the foot of the perpendicular is on the arc: as in _angle_to_piece
+                    f = abs(px * q[6] + py * q[7] + pz * q[8])
+                    if sin_b != sin_b:
+                        sin_b = _sin_bound(b)
+                    if f > sin_b:
+                        continue  # arcsin(f) > b
+                    ang = np.arcsin(min(f, 1.0))
+                else:
+                    da = np.sqrt((px - q[0]) ** 2 + (py - q[1]) ** 2 + (pz - q[2]) ** 2)
+                    db = np.sqrt((px - q[3]) ** 2 + (py - q[4]) ** 2 + (pz - q[5]) ** 2)
+                    d = min(da, db)
+                    if d > reach:
+                        continue  # 2 arcsin(d / 2) > b
+                    ang = 2.0 * np.arcsin(min(d / 2.0, 1.0))
                 if ang < b:
                     b, bi, reach = ang, c, _reach(ang)
+                    sin_b = np.nan
+                    limit = reach + e + half_max
             best[i], piece[i] = b, bi
     return best, piece
+
+
+@numba.njit(nogil=True, cache=True)
+def _by_centre_chord(
+    cs: NDArray, cx: float, cy: float, cz: float, mid: NDArray, half: NDArray
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover
+    """Sort a tile's candidate pieces by the chord from its centre to their midpoints (stable: ties by order).
+
+    Returns the pieces, those chords, their midpoints and half-lengths, each contiguous in that order.
+    """
+    k = len(cs)
+    dc = np.empty(k)
+    for j in range(k):
+        m = mid[cs[j]]
+        dc[j] = np.sqrt((m[0] - cx) ** 2 + (m[1] - cy) ** 2 + (m[2] - cz) ** 2)
+    by_dc = np.argsort(dc, kind="mergesort")
+    s_c = cs[by_dc]
+    s_mid = np.empty((k, 3))
+    for jj in range(k):
+        c = s_c[jj]
+        s_mid[jj, 0], s_mid[jj, 1], s_mid[jj, 2] = mid[c, 0], mid[c, 1], mid[c, 2]
+    return s_c, dc[by_dc], s_mid, half[s_c]
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _sin_bound(angle: float) -> float:  # pragma: no cover - compiled
+    """``sin(angle)`` plus a rounding margin: a foot at ``|p·n|`` above it is farther than ``angle``.
+
+    ``arcsin`` has slope at least 1 and both functions are accurate to an ulp, so ``|p·n| > sin(angle) + 1e-14``
+    gives ``arcsin(|p·n|) > angle``; above 1.5 rad (no bound: 2.0) every foot is evaluated.
+    """
+    return np.sin(angle) + 1e-14 if angle < 1.5 else 2.0
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
