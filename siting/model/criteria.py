@@ -29,6 +29,7 @@ from siting.kernels.geodesy import (
     unit_vectors,
 )
 from siting.kernels.grids import Grid
+from siting.kernels.labels import take_labels
 from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.layers.substation_kind import is_connection_point
 from siting.model import cooling, headroom
@@ -87,7 +88,7 @@ def nearest_substation(
         {
             F.DIST_SUBSTATION_KM: km,
             F.SUBSTATION_KV: eligible[F.VOLTAGE_KV].to_numpy()[idx],
-            F.SUBSTATION_NAME: _station_labels(eligible)[idx],
+            F.SUBSTATION_NAME: take_labels(_station_labels(eligible), idx),
             F.SUBSTATION_HEADROOM_MW: cap[F.SUBSTATION_HEADROOM_MW].to_numpy()[idx],
             F.SUBSTATION_CONSTRAINED: cap["constrained"].to_numpy()[idx],
         }
@@ -233,19 +234,26 @@ def connectivity(
     """
     n = len(lon)
     out: dict[str, np.ndarray] = {}
+    names, picks = [], []  # per kind: its node names and each point's nearest node
     for kind, dist_col, name_col in (
         ("internet_exchange", F.DIST_IXP_KM, "ixp_name"),
         ("cable_landing", F.DIST_CABLE_LANDING_KM, "cable_landing_name"),
     ):
         sel = nodes[nodes["kind"] == kind]
         if sel.empty:
-            out[dist_col], out[name_col] = np.full(n, np.nan), np.full(n, "", dtype=object)
-            continue
-        km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
-        out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]
+            out[dist_col] = np.full(n, np.nan)
+            names.append(np.array([""], dtype=object))
+            picks.append(np.zeros(n, dtype=np.intp))
+        else:
+            out[dist_col], idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
+            names.append(sel[F.NAME].to_numpy())
+            picks.append(idx)
+        out[name_col] = take_labels(names[-1], picks[-1])
     near_ixp = ~(out[F.DIST_IXP_KM] > out[F.DIST_CABLE_LANDING_KM]) & ~np.isnan(out[F.DIST_IXP_KM])
     out[F.DIST_CONNECTIVITY_KM] = np.fmin(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
-    out[F.CONNECTIVITY_NODE] = np.where(near_ixp, out["ixp_name"], out["cable_landing_name"])
+    out[F.CONNECTIVITY_NODE] = take_labels(
+        np.concatenate(names), np.where(near_ixp, picks[0], len(names[0]) + picks[1])
+    )
 
     routes = ref.table("fibre_routes.csv").sort_values(["route", "seq"])
     segs_a, segs_b = [], []
@@ -323,7 +331,7 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
     return pd.DataFrame(
         {
             F.IDLE_CAPACITY_MW: (near * idle_mw[None, :]).sum(axis=1),
-            "idle_plant_nearest": plants["plant"].to_numpy()[km.argmin(axis=1)],
+            "idle_plant_nearest": take_labels(plants["plant"].to_numpy(), km.argmin(axis=1)),
             "dist_idle_plant_km": km.min(axis=1),
         }
     )
