@@ -47,6 +47,30 @@ def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayL
     return chord_to_km(np.linalg.norm(a - b, axis=1)).reshape(x1.shape)
 
 
+def chord_matrix(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Chord between every unit vector of ``p`` and every one of ``q``, shape ``(len(p), len(q))``.
+
+    Column ``j`` is ``np.linalg.norm(p - q[j], axis=1)``, the same squares summed x, y, z in order, without a
+    temporary array per column.
+    """
+    p = np.ascontiguousarray(p, dtype=np.float64).reshape(-1, 3)
+    q = np.ascontiguousarray(q, dtype=np.float64).reshape(-1, 3)
+    return _chord_matrix(p, q)
+
+
+@numba.njit(nogil=True, cache=True)
+def _chord_matrix(p: NDArray, q: NDArray) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """``out[i, j] = sqrt(dx² + dy² + dz²)`` of ``p[i] − q[j]``, summed in that order."""
+    out = np.empty((len(p), len(q)))
+    for i in range(len(p)):
+        for j in range(len(q)):
+            dx = p[i, 0] - q[j, 0]
+            dy = p[i, 1] - q[j, 1]
+            dz = p[i, 2] - q[j, 2]
+            out[i, j] = np.sqrt(dx * dx + dy * dy + dz * dz)
+    return out
+
+
 class PointTiles:
     """Query points grouped into small tiles, so that nearby points can share one candidate search.
 
@@ -85,12 +109,6 @@ class PointTiles:
             self.rho = np.maximum.reduceat(gap, first)
         else:
             self.centre, self.rho = np.zeros((0, 3)), np.zeros(0)
-
-    def unsort(self, values: NDArray) -> NDArray:
-        """Values given per point in tile order, put back in the order of the points."""
-        out = np.empty_like(values)
-        out[self.order] = values
-        return out
 
 
 class SegmentIndex:
@@ -178,10 +196,10 @@ class SegmentIndex:
         cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
         cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
         best, piece = _scan_tiles(
-            tiles.sorted_xyz, tiles.start, tiles.centre, cand_start, cand, piece_c,
+            tiles.sorted_xyz, tiles.order, tiles.start, tiles.centre, cand_start, cand, piece_c,
             self.mid, self.half_chords, self.half_chord, self.pieces,
         )  # fmt: skip
-        return tiles.unsort(best * EARTH_RADIUS_KM), tiles.unsort(self.segment_of_piece[piece])
+        return best * EARTH_RADIUS_KM, self.segment_of_piece[piece]
 
     def _nearest_knn(self, p: NDArray, k: int = 16) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Exact nearest piece (angle in radians, piece) of a few points, from their k nearest midpoints.
@@ -255,21 +273,23 @@ def count_within(tiles: PointTiles, targets: NDArray[np.float64], chord: float) 
     sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
     cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
     cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
-    return _count_tiles(tiles.xyz, tiles.order, tiles.start, cand_start, cand, targets, chord * chord)
+    return _count_tiles(tiles.sorted_xyz, tiles.order, tiles.start, cand_start, cand, targets, chord * chord)
 
 
 @numba.njit(nogil=True, cache=True)
 def _count_tiles(
     p: NDArray, order: NDArray, tile_start: NDArray, cand_start: NDArray, cand: NDArray, q: NDArray, r2: float
 ) -> NDArray[np.int64]:  # pragma: no cover - compiled; exercised through count_within
-    """Per point, the candidates of its tile whose squared chord (x, y, z summed in order) is at most ``r2``."""
+    """Per point, the candidates of its tile whose squared chord (x, y, z summed in order) is at most ``r2``.
+
+    ``p`` holds the points in tile order, ``order`` their positions in the output.
+    """
     out = np.zeros(len(p), dtype=np.int64)
     for t in range(len(tile_start) - 1):
         cs = cand[cand_start[t] : cand_start[t + 1]]
         if len(cs) == 0:
             continue
-        for ii in range(tile_start[t], tile_start[t + 1]):
-            i = order[ii]
+        for i in range(tile_start[t], tile_start[t + 1]):
             k = 0
             for c in cs:
                 dx = q[c, 0] - p[i, 0]
@@ -277,7 +297,7 @@ def _count_tiles(
                 dz = q[c, 2] - p[i, 2]
                 if dx * dx + dy * dy + dz * dz <= r2:
                     k += 1
-            out[i] = k
+            out[order[i]] = k
     return out
 
 
@@ -319,8 +339,9 @@ def _scan_knn(
 
 
 @numba.njit(nogil=True, cache=True)
-def _scan_tiles(
+def _scan_tiles(  # noqa: PLR0913  (a numba kernel takes plain arrays, not objects)
     ps: NDArray,
+    order: NDArray,
     tile_start: NDArray,
     centre: NDArray,
     cand_start: NDArray,
@@ -331,7 +352,9 @@ def _scan_tiles(
     half_max: float,
     pieces: NDArray,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:  # pragma: no cover - compiled; exercised through nearest
-    """Nearest piece (angle in radians, piece) of every point (in tile order), scanning its tile's candidates.
+    """Nearest piece (angle in radians, piece) of every point, scanning its tile's candidates.
+
+    ``ps`` holds the points in tile order, ``order`` their positions in the output.
 
     A tile's candidates are sorted by the chord ``dc`` from the tile centre to their midpoints (ties by
     index) and copied into contiguous arrays. A point at chord ``e`` from the centre stops at the first
@@ -385,7 +408,7 @@ def _scan_tiles(
                     b, bi, reach = ang, c, _reach(ang)
                     sin_b = np.nan
                     limit = reach + e + half_max
-            best[i], piece[i] = b, bi
+            best[order[i]], piece[order[i]] = b, bi
     return best, piece
 
 

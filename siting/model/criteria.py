@@ -22,9 +22,9 @@ from siting.kernels.geodesy import (
     PointIndex,
     PointTiles,
     SegmentIndex,
+    chord_matrix,
     chord_to_km,
     count_within,
-    haversine_km,
     km_to_chord,
     unit_vectors,
 )
@@ -273,7 +273,9 @@ def connectivity(
     index, _ = ref.figure("fibre_refractive_index")
     out[F.LATENCY_MS] = np.full(n, np.nan)
     if len(anchor):
-        gc = haversine_km(lon, lat, anchor.geometry.x.iloc[0], anchor.geometry.y.iloc[0])
+        at = unit_vectors([anchor.geometry.x.iloc[0]], [anchor.geometry.y.iloc[0]])
+        here = unit_vectors(lon, lat) if tiles is None else tiles.xyz  # haversine_km, the points' vectors reused
+        gc = chord_to_km(chord_matrix(here, at)[:, 0])
         out[F.LATENCY_MS] = 2.0 * gc * factor / (LIGHT_KM_PER_MS / index)
     return pd.DataFrame(out)
 
@@ -306,8 +308,12 @@ def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles 
     return pd.DataFrame({F.DIST_FAULT_KM: dist, F.QUAKES_50KM: count})
 
 
-def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference) -> pd.DataFrame:
+def idle_capacity(
+    lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference, tiles: PointTiles | None = None
+) -> pd.DataFrame:
     """Idle paid-for capacity near each point: ``Σ MW × (1 − load factor)`` of ``idle_plants.csv`` within radius.
+
+    ``tiles``, when given, are those of the same points: their unit vectors are reused.
 
     The radius is ``surplus.idle_radius_km`` or the ``idle_radius_km`` figure. Also names the nearest such plant.
     A pack whose ``idle_plants.csv`` has a header only leaves the columns empty (NaN, name ``""``): no plant
@@ -323,9 +329,9 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
     radius = study.surplus.idle_radius_km or ref.figure("idle_radius_km")[0]
     km = np.full((len(lon), 0), np.inf)
     if len(plants):  # haversine_km of every point to each plant, the points' unit vectors computed once
-        here = unit_vectors(lon, lat)
+        here = unit_vectors(lon, lat) if tiles is None else tiles.xyz
         there = unit_vectors(plants["lon"].to_numpy(float), plants["lat"].to_numpy(float))
-        km = np.column_stack([chord_to_km(np.linalg.norm(here - there[j], axis=1)) for j in range(len(there))])
+        km = chord_to_km(chord_matrix(here, there))
     idle_mw = (plants["mw"] * (1.0 - plants["load_factor"])).to_numpy(float)
     near = km <= radius
     return pd.DataFrame(
@@ -440,7 +446,7 @@ def compute(
             cool,
             conn_job.result(),
             quake,
-            idle_capacity(lon, lat, study, ref),
+            idle_capacity(lon, lat, study, ref, tiles),
         ]
         if zonal is not None:
             parts.append(zone_columns(lon, lat, zonal))

@@ -16,6 +16,7 @@ from siting.kernels.geodesy import (
     PointIndex,
     PointTiles,
     SegmentIndex,
+    chord_matrix,
     chord_to_km,
     count_within,
     haversine_km,
@@ -175,6 +176,23 @@ def test_count_within_equals_the_kd_tree_ball_count(km: float, tile_km: float) -
     got = count_within(PointTiles(p, tile_km), q, chord)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
+
+
+def test_chord_matrix_is_the_numpy_norm_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    lon, lat = rng.uniform(60.8, 77.9, 5_000), rng.uniform(23.6, 37.1, 5_000)
+    p = unit_vectors(lon, lat)
+    q = unit_vectors(rng.uniform(-180, 180, 9), rng.uniform(-90, 90, 9))
+    q[0] = p[17]  # a target on a point: chord zero
+    want = np.column_stack([np.linalg.norm(p - q[j], axis=1) for j in range(len(q))])
+    got = chord_matrix(p, q)
+    assert got.shape == (5_000, 9)
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+    assert got[17, 0] == 0.0
+    assert chord_matrix(p, np.zeros((0, 3))).shape == (5_000, 0)
+    # haversine_km to one place, as criteria.connectivity measures the latency anchor
+    one = chord_to_km(chord_matrix(p, unit_vectors([67.03], [24.85]))[:, 0])
+    assert np.array_equal(one.view(np.uint64), haversine_km(lon, lat, 67.03, 24.85).view(np.uint64))
 
 
 def test_count_within_no_targets_or_points() -> None:
