@@ -11,8 +11,6 @@ The mean Earth radius (IUGG, 6371.0088 km) is used; against WGS84 geodesics the 
 
 from __future__ import annotations
 
-import itertools
-
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -111,6 +109,133 @@ class PointTiles:
             self.centre, self.rho = np.zeros((0, 3)), np.zeros(0)
 
 
+class BallTree:
+    """A k-d tree over 3-D points whose ball queries run compiled and return flat arrays.
+
+    For each query centre, the indices of the points within its radius (squared distance ``<= r²``), in
+    ascending order, as :meth:`scipy.spatial.cKDTree.query_ball_point` gives them for several centres, but as
+    one array and its offsets, without a Python list per centre (and the GIL held while they are built).
+
+    Parameters
+    ----------
+    xyz
+        The points, shape ``(m, 3)``.
+    leaf_size
+        Most points in a leaf.
+
+    """
+
+    def __init__(self, xyz: NDArray[np.float64], leaf_size: int = 16) -> None:
+        self.xyz = np.ascontiguousarray(xyz, dtype=np.float64).reshape(-1, 3)
+        self._nodes = _kd_build(self.xyz, max(int(leaf_size), 1))
+
+    def ball(self, centres: NDArray[np.float64], radius: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Return ``(start, index)``: the points within ``radius[t]`` of centre ``t``, ``index[start[t]:start[t+1]]``.
+
+        Parameters
+        ----------
+        centres
+            Query centres, shape ``(n, 3)``.
+        radius
+            One radius, or one per centre.
+
+        """
+        c = np.ascontiguousarray(centres, dtype=np.float64).reshape(-1, 3)
+        r = np.ascontiguousarray(np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(c),)))
+        perm, lo, hi, left, right, bmin, bmax = self._nodes
+        return _kd_ball(self.xyz, perm, lo, hi, left, right, bmin, bmax, c, r)
+
+
+@numba.njit(nogil=True, cache=True)
+def _kd_build(x: NDArray, leaf_size: int) -> tuple:  # pragma: no cover - compiled; exercised through BallTree
+    """Median-split k-d tree: point order, node ranges, children (-1: a leaf) and bounding boxes."""
+    m = len(x)
+    perm = np.arange(m)
+    cap = 4 * (m // leaf_size + 1) + 1
+    lo = np.zeros(cap, dtype=np.intp)
+    hi = np.zeros(cap, dtype=np.intp)
+    left = np.full(cap, -1, dtype=np.intp)
+    right = np.full(cap, -1, dtype=np.intp)
+    bmin = np.zeros((cap, 3))
+    bmax = np.zeros((cap, 3))
+    hi[0] = m
+    count = 1
+    k = 0
+    while k < count:
+        a, b = lo[k], hi[k]
+        for d in range(3):
+            bmin[k, d], bmax[k, d] = np.inf, -np.inf
+        for ii in range(a, b):
+            for d in range(3):
+                v = x[perm[ii], d]
+                bmin[k, d] = min(bmin[k, d], v)
+                bmax[k, d] = max(bmax[k, d], v)
+        if b - a > leaf_size:
+            dim = np.argmax(bmax[k] - bmin[k])
+            seg = perm[a:b]
+            perm[a:b] = seg[np.argsort(x[seg, dim])]
+            half = (a + b) // 2
+            left[k], right[k] = count, count + 1
+            lo[count], hi[count], lo[count + 1], hi[count + 1] = a, half, half, b
+            count += 2
+        k += 1
+    return perm, lo[:count], hi[:count], left[:count], right[:count], bmin[:count], bmax[:count]
+
+
+@numba.njit(nogil=True, cache=True)
+def _kd_ball(
+    x: NDArray,
+    perm: NDArray,
+    lo: NDArray,
+    hi: NDArray,
+    left: NDArray,
+    right: NDArray,
+    bmin: NDArray,
+    bmax: NDArray,
+    centres: NDArray,
+    radius: NDArray,
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:  # pragma: no cover - compiled; exercised through BallTree
+    """Find the points (ascending indices) within each centre's radius: their offsets and the flat indices."""
+    n = len(centres)
+    start = np.zeros(n + 1, dtype=np.intp)
+    out = np.empty(max(1024, 4 * n), dtype=np.intp)
+    size = 0
+    stack = np.empty(256, dtype=np.intp)
+    for t in range(n):
+        c0, c1, c2 = centres[t, 0], centres[t, 1], centres[t, 2]
+        r2 = radius[t] * radius[t]
+        stack[0] = 0
+        depth = 1
+        while depth:
+            depth -= 1
+            k = stack[depth]
+            gap = 0.0  # squared distance from the centre to the node's box
+            for d, v in ((0, c0), (1, c1), (2, c2)):
+                if v < bmin[k, d]:
+                    gap += (bmin[k, d] - v) ** 2
+                elif v > bmax[k, d]:
+                    gap += (v - bmax[k, d]) ** 2
+            if gap > r2:
+                continue
+            if left[k] >= 0:
+                stack[depth], stack[depth + 1] = right[k], left[k]
+                depth += 2
+                continue
+            for ii in range(lo[k], hi[k]):
+                j = perm[ii]
+                dx, dy, dz = x[j, 0] - c0, x[j, 1] - c1, x[j, 2] - c2
+                if dx * dx + dy * dy + dz * dz <= r2:
+                    if size == len(out):
+                        grown = np.empty(2 * len(out), dtype=np.intp)
+                        grown[:size] = out[:size]
+                        out = grown
+                    out[size] = j
+                    size += 1
+        out[start[t] : size].sort()
+        start[t + 1] = size
+    return start, out[:size]
+
+
 class SegmentIndex:
     """Exact nearest great-circle segment on the sphere.
 
@@ -153,6 +278,7 @@ class SegmentIndex:
         self.half_chords = np.linalg.norm(a - self.mid, axis=1)
         self.half_chord = float(np.max(self.half_chords))
         self.tree = cKDTree(self.mid)
+        self.balls = BallTree(self.mid)
 
     @classmethod
     def from_lines(cls, geometries: ArrayLike) -> tuple[SegmentIndex, NDArray[np.intp]]:
@@ -191,10 +317,7 @@ class SegmentIndex:
             tiles = PointTiles(unit_vectors(lon, lat))
         angle_c, piece_c = self._nearest_knn(tiles.centre, k)
         radius = 2.0 * np.sin(angle_c / 2.0) + 2.0 * tiles.rho + self.half_chord + 1e-12
-        balls = self.tree.query_ball_point(tiles.centre, radius, workers=-1)
-        sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
-        cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
-        cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
+        cand_start, cand = self.balls.ball(tiles.centre, radius)
         best, piece = _scan_tiles(
             tiles.sorted_xyz, tiles.order, tiles.start, tiles.centre, cand_start, cand, piece_c,
             self.mid, self.half_chords, self.half_chord, self.pieces,
@@ -268,11 +391,7 @@ def count_within(tiles: PointTiles, targets: NDArray[np.float64], chord: float) 
     n = len(tiles.xyz)
     if not len(targets) or not n:
         return np.zeros(n, dtype=np.int64)
-    tree = cKDTree(targets)
-    balls = tree.query_ball_point(tiles.centre, chord + tiles.rho + 1e-9)
-    sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
-    cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
-    cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
+    cand_start, cand = BallTree(targets).ball(tiles.centre, chord + tiles.rho + 1e-9)
     return _count_tiles(tiles.sorted_xyz, tiles.order, tiles.start, cand_start, cand, targets, chord * chord)
 
 
