@@ -349,8 +349,8 @@ def zone_columns(lon: np.ndarray, lat: np.ndarray, zonal) -> pd.DataFrame:
 
     zone = zmod.cell_zones(lon, lat, zonal.polygons)
     by_zone = zonal.zones.set_index(F.ZONE)
-    out = {F.ZONE: zone}
     codes = pd.factorize(zone)
+    out = {F.ZONE: zone if (codes[0] < 0).any() else take_labels(np.asarray(codes[1], dtype=object), codes[0])}
     for col in (F.HOSTING_FIRM_MW, F.HOSTING_INT_1PCT_MW, F.HOSTING_INT_5PCT_MW, F.RUN_SHARE_100MW,
                 F.HOSTING_ENERGY_GWH):  # fmt: skip
         out[col] = lookup(zone, by_zone[col], codes).astype(float)
