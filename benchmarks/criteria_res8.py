@@ -70,9 +70,10 @@ def run_siting(data: Path, points: Path) -> None:
     start = time.perf_counter()
     idx = candidates.assign_province(df[F.LON].to_numpy(), df[F.LAT].to_numpy(), layers.provinces)
     df[F.ISO_3166_2] = layers.provinces[F.ISO_3166_2].to_numpy()[idx]
-    table = surplus.provincial_surplus(study, layers.provinces, layers.plants, Reference.for_study(study)).provinces
+    ref = Reference.for_study(study)
+    table = surplus.provincial_surplus(study, layers.provinces, layers.plants, ref).provinces
     cells = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[F.LON], df[F.LAT]), crs=4326)
-    out = compute(cells, layers, study, table)
+    out = compute(cells, layers, study, table, ref)
     elapsed = time.perf_counter() - start
     out[["dist_substation_220kv_km", "dist_line_220kv_km", "dist_ixp_km"]].to_parquet(points.with_suffix(".siting"))
     result = {"impl": "siting", "n": len(out), "seconds": elapsed, "peak_rss_mb": peak_rss_mb(), "jit": jit_seconds}

@@ -11,8 +11,6 @@ The mean Earth radius (IUGG, 6371.0088 km) is used; against WGS84 geodesics the 
 
 from __future__ import annotations
 
-import itertools
-
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,6 +45,30 @@ def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayL
     return chord_to_km(np.linalg.norm(a - b, axis=1)).reshape(x1.shape)
 
 
+def chord_matrix(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Chord between every unit vector of ``p`` and every one of ``q``, shape ``(len(p), len(q))``.
+
+    Column ``j`` is ``np.linalg.norm(p - q[j], axis=1)``, the same squares summed x, y, z in order, without a
+    temporary array per column.
+    """
+    p = np.ascontiguousarray(p, dtype=np.float64).reshape(-1, 3)
+    q = np.ascontiguousarray(q, dtype=np.float64).reshape(-1, 3)
+    return _chord_matrix(p, q)
+
+
+@numba.njit(nogil=True, cache=True)
+def _chord_matrix(p: NDArray, q: NDArray) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """``out[i, j] = sqrt(dx² + dy² + dz²)`` of ``p[i] − q[j]``, summed in that order."""
+    out = np.empty((len(p), len(q)))
+    for i in range(len(p)):
+        for j in range(len(q)):
+            dx = p[i, 0] - q[j, 0]
+            dy = p[i, 1] - q[j, 1]
+            dz = p[i, 2] - q[j, 2]
+            out[i, j] = np.sqrt(dx * dx + dy * dy + dz * dz)
+    return out
+
+
 class PointTiles:
     """Query points grouped into small tiles, so that nearby points can share one candidate search.
 
@@ -76,14 +98,142 @@ class PointTiles:
         sorted_key = key[self.order]
         first = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, np.intp)
         self.start = np.r_[first, len(key)].astype(np.intp)
+        self.sorted_xyz = self.xyz[self.order]  # the points in tile order: each tile's points contiguous
         if len(key):
-            ps = self.xyz[self.order]
+            ps = self.sorted_xyz
             centre = np.add.reduceat(ps, first, axis=0)
             self.centre = centre / np.linalg.norm(centre, axis=1, keepdims=True)
             gap = np.linalg.norm(ps - np.repeat(self.centre, np.diff(self.start), axis=0), axis=1)
             self.rho = np.maximum.reduceat(gap, first)
         else:
             self.centre, self.rho = np.zeros((0, 3)), np.zeros(0)
+
+
+class BallTree:
+    """A k-d tree over 3-D points whose ball queries run compiled and return flat arrays.
+
+    For each query centre, the indices of the points within its radius (squared distance ``<= r²``), in
+    ascending order, as :meth:`scipy.spatial.cKDTree.query_ball_point` gives them for several centres, but as
+    one array and its offsets, without a Python list per centre (and the GIL held while they are built).
+
+    Parameters
+    ----------
+    xyz
+        The points, shape ``(m, 3)``.
+    leaf_size
+        Most points in a leaf.
+
+    """
+
+    def __init__(self, xyz: NDArray[np.float64], leaf_size: int = 16) -> None:
+        self.xyz = np.ascontiguousarray(xyz, dtype=np.float64).reshape(-1, 3)
+        self._nodes = _kd_build(self.xyz, max(int(leaf_size), 1))
+
+    def ball(self, centres: NDArray[np.float64], radius: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Return ``(start, index)``: the points within ``radius[t]`` of centre ``t``, ``index[start[t]:start[t+1]]``.
+
+        Parameters
+        ----------
+        centres
+            Query centres, shape ``(n, 3)``.
+        radius
+            One radius, or one per centre.
+
+        """
+        c = np.ascontiguousarray(centres, dtype=np.float64).reshape(-1, 3)
+        r = np.ascontiguousarray(np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(c),)))
+        perm, lo, hi, left, right, bmin, bmax = self._nodes
+        return _kd_ball(self.xyz, perm, lo, hi, left, right, bmin, bmax, c, r)
+
+
+@numba.njit(nogil=True, cache=True)
+def _kd_build(x: NDArray, leaf_size: int) -> tuple:  # pragma: no cover - compiled; exercised through BallTree
+    """Median-split k-d tree: point order, node ranges, children (-1: a leaf) and bounding boxes."""
+    m = len(x)
+    perm = np.arange(m)
+    cap = 4 * (m // leaf_size + 1) + 1
+    lo = np.zeros(cap, dtype=np.intp)
+    hi = np.zeros(cap, dtype=np.intp)
+    left = np.full(cap, -1, dtype=np.intp)
+    right = np.full(cap, -1, dtype=np.intp)
+    bmin = np.zeros((cap, 3))
+    bmax = np.zeros((cap, 3))
+    hi[0] = m
+    count = 1
+    k = 0
+    while k < count:
+        a, b = lo[k], hi[k]
+        for d in range(3):
+            bmin[k, d], bmax[k, d] = np.inf, -np.inf
+        for ii in range(a, b):
+            for d in range(3):
+                v = x[perm[ii], d]
+                bmin[k, d] = min(bmin[k, d], v)
+                bmax[k, d] = max(bmax[k, d], v)
+        if b - a > leaf_size:
+            dim = np.argmax(bmax[k] - bmin[k])
+            seg = perm[a:b]
+            perm[a:b] = seg[np.argsort(x[seg, dim])]
+            half = (a + b) // 2
+            left[k], right[k] = count, count + 1
+            lo[count], hi[count], lo[count + 1], hi[count + 1] = a, half, half, b
+            count += 2
+        k += 1
+    return perm, lo[:count], hi[:count], left[:count], right[:count], bmin[:count], bmax[:count]
+
+
+@numba.njit(nogil=True, cache=True)
+def _kd_ball(
+    x: NDArray,
+    perm: NDArray,
+    lo: NDArray,
+    hi: NDArray,
+    left: NDArray,
+    right: NDArray,
+    bmin: NDArray,
+    bmax: NDArray,
+    centres: NDArray,
+    radius: NDArray,
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:  # pragma: no cover - compiled; exercised through BallTree
+    """Find the points (ascending indices) within each centre's radius: their offsets and the flat indices."""
+    n = len(centres)
+    start = np.zeros(n + 1, dtype=np.intp)
+    out = np.empty(max(1024, 4 * n), dtype=np.intp)
+    size = 0
+    stack = np.empty(256, dtype=np.intp)
+    for t in range(n):
+        c0, c1, c2 = centres[t, 0], centres[t, 1], centres[t, 2]
+        r2 = radius[t] * radius[t]
+        stack[0] = 0
+        depth = 1
+        while depth:
+            depth -= 1
+            k = stack[depth]
+            gap = 0.0  # squared distance from the centre to the node's box
+            for d, v in ((0, c0), (1, c1), (2, c2)):
+                if v < bmin[k, d]:
+                    gap += (bmin[k, d] - v) ** 2
+                elif v > bmax[k, d]:
+                    gap += (v - bmax[k, d]) ** 2
+            if gap > r2:
+                continue
+            if left[k] >= 0:
+                stack[depth], stack[depth + 1] = right[k], left[k]
+                depth += 2
+                continue
+            for ii in range(lo[k], hi[k]):
+                j = perm[ii]
+                dx, dy, dz = x[j, 0] - c0, x[j, 1] - c1, x[j, 2] - c2
+                if dx * dx + dy * dy + dz * dz <= r2:
+                    if size == len(out):
+                        grown = np.empty(2 * len(out), dtype=np.intp)
+                        grown[:size] = out[:size]
+                        out = grown
+                    out[size] = j
+                    size += 1
+        out[start[t] : size].sort()
+        start[t + 1] = size
+    return start, out[:size]
 
 
 class SegmentIndex:
@@ -128,6 +278,7 @@ class SegmentIndex:
         self.half_chords = np.linalg.norm(a - self.mid, axis=1)
         self.half_chord = float(np.max(self.half_chords))
         self.tree = cKDTree(self.mid)
+        self.balls = BallTree(self.mid)
 
     @classmethod
     def from_lines(cls, geometries: ArrayLike) -> tuple[SegmentIndex, NDArray[np.intp]]:
@@ -166,12 +317,9 @@ class SegmentIndex:
             tiles = PointTiles(unit_vectors(lon, lat))
         angle_c, piece_c = self._nearest_knn(tiles.centre, k)
         radius = 2.0 * np.sin(angle_c / 2.0) + 2.0 * tiles.rho + self.half_chord + 1e-12
-        balls = self.tree.query_ball_point(tiles.centre, radius, workers=-1)
-        sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
-        cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
-        cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
+        cand_start, cand = self.balls.ball(tiles.centre, radius)
         best, piece = _scan_tiles(
-            tiles.xyz, tiles.order, tiles.start, tiles.centre, tiles.rho, cand_start, cand, piece_c,
+            tiles.sorted_xyz, tiles.order, tiles.start, tiles.centre, cand_start, cand, piece_c,
             self.mid, self.half_chords, self.half_chord, self.pieces,
         )  # fmt: skip
         return best * EARTH_RADIUS_KM, self.segment_of_piece[piece]
@@ -243,26 +391,24 @@ def count_within(tiles: PointTiles, targets: NDArray[np.float64], chord: float) 
     n = len(tiles.xyz)
     if not len(targets) or not n:
         return np.zeros(n, dtype=np.int64)
-    tree = cKDTree(targets)
-    balls = tree.query_ball_point(tiles.centre, chord + tiles.rho + 1e-9)
-    sizes = np.fromiter(map(len, balls), dtype=np.intp, count=len(balls))
-    cand = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=int(sizes.sum()))
-    cand_start = np.r_[0, np.cumsum(sizes)].astype(np.intp)
-    return _count_tiles(tiles.xyz, tiles.order, tiles.start, cand_start, cand, targets, chord * chord)
+    cand_start, cand = BallTree(targets).ball(tiles.centre, chord + tiles.rho + 1e-9)
+    return _count_tiles(tiles.sorted_xyz, tiles.order, tiles.start, cand_start, cand, targets, chord * chord)
 
 
 @numba.njit(nogil=True, cache=True)
 def _count_tiles(
     p: NDArray, order: NDArray, tile_start: NDArray, cand_start: NDArray, cand: NDArray, q: NDArray, r2: float
 ) -> NDArray[np.int64]:  # pragma: no cover - compiled; exercised through count_within
-    """Per point, the candidates of its tile whose squared chord (x, y, z summed in order) is at most ``r2``."""
+    """Per point, the candidates of its tile whose squared chord (x, y, z summed in order) is at most ``r2``.
+
+    ``p`` holds the points in tile order, ``order`` their positions in the output.
+    """
     out = np.zeros(len(p), dtype=np.int64)
     for t in range(len(tile_start) - 1):
         cs = cand[cand_start[t] : cand_start[t + 1]]
         if len(cs) == 0:
             continue
-        for ii in range(tile_start[t], tile_start[t + 1]):
-            i = order[ii]
+        for i in range(tile_start[t], tile_start[t + 1]):
             k = 0
             for c in cs:
                 dx = q[c, 0] - p[i, 0]
@@ -270,7 +416,7 @@ def _count_tiles(
                 dz = q[c, 2] - p[i, 2]
                 if dx * dx + dy * dy + dz * dz <= r2:
                     k += 1
-            out[i] = k
+            out[order[i]] = k
     return out
 
 
@@ -313,11 +459,10 @@ def _scan_knn(
 
 @numba.njit(nogil=True, cache=True)
 def _scan_tiles(  # noqa: PLR0913  (a numba kernel takes plain arrays, not objects)
-    p: NDArray,
+    ps: NDArray,
     order: NDArray,
     tile_start: NDArray,
     centre: NDArray,
-    rho: NDArray,
     cand_start: NDArray,
     cand: NDArray,
     first: NDArray,
@@ -326,37 +471,96 @@ def _scan_tiles(  # noqa: PLR0913  (a numba kernel takes plain arrays, not objec
     half_max: float,
     pieces: NDArray,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:  # pragma: no cover - compiled; exercised through nearest
-    """Nearest piece (angle in radians, piece) of every point, scanning its tile's candidate pieces."""
-    best = np.empty(len(p))
-    piece = np.empty(len(p), dtype=np.intp)
+    """Nearest piece (angle in radians, piece) of every point, scanning its tile's candidates.
+
+    ``ps`` holds the points in tile order, ``order`` their positions in the output.
+
+    A tile's candidates are sorted by the chord ``dc`` from the tile centre to their midpoints (ties by
+    index) and copied into contiguous arrays. A point at chord ``e`` from the centre stops at the first
+    candidate with ``dc > reach + e + half_max`` (``|p − mid| >= dc − e``: no later one is within reach) and
+    skips one whose midpoint lies beyond ``reach`` plus its half-length (squared chords compared).
+    """
+    best = np.empty(len(ps))
+    piece = np.empty(len(ps), dtype=np.intp)
     for t in range(len(tile_start) - 1):
-        cs = cand[cand_start[t] : cand_start[t + 1]]
         cx, cy, cz = centre[t, 0], centre[t, 1], centre[t, 2]
-        dc = np.empty(len(cs))
-        for j in range(len(cs)):
-            m = mid[cs[j]]
-            dc[j] = np.sqrt((m[0] - cx) ** 2 + (m[1] - cy) ** 2 + (m[2] - cz) ** 2)
-        by_dc = np.argsort(dc, kind="mergesort")
-        slack = rho[t] + half_max
-        for ii in range(tile_start[t], tile_start[t + 1]):
-            i = order[ii]
-            px, py, pz = p[i, 0], p[i, 1], p[i, 2]
-            bi = first[t]
+        s_c, s_dc, s_mid, s_half = _by_centre_chord(cand[cand_start[t] : cand_start[t + 1]], cx, cy, cz, mid, half)
+        k = len(s_c)
+        for i in range(tile_start[t], tile_start[t + 1]):
+            px, py, pz = ps[i, 0], ps[i, 1], ps[i, 2]
+            e = np.sqrt((px - cx) ** 2 + (py - cy) ** 2 + (pz - cz) ** 2)
+            f0 = bi = first[t]
             b = _angle_to_piece(px, py, pz, pieces[bi])
             reach = _reach(b)
-            for jj in range(len(cs)):
-                j = by_dc[jj]
-                if dc[j] - slack > reach:
-                    break  # |p − mid| ≥ dc − rho: no later candidate is within reach
-                c = cs[j]
-                m = mid[c]
-                if np.sqrt((m[0] - px) ** 2 + (m[1] - py) ** 2 + (m[2] - pz) ** 2) - half[c] > reach:
+            sin_b = np.nan  # sin(b) plus a margin, computed when a foot on a piece's arc first needs it
+            limit = reach + e + half_max
+            for jj in range(k):
+                if s_dc[jj] > limit:
+                    break  # sorted: no later candidate is within reach
+                r = reach + s_half[jj]
+                dx, dy, dz = s_mid[jj, 0] - px, s_mid[jj, 1] - py, s_mid[jj, 2] - pz
+                if dx * dx + dy * dy + dz * dz > r * r:
                     continue
-                ang = _angle_to_piece(px, py, pz, pieces[c])
+                c = s_c[jj]
+                if c == f0:
+                    continue  # evaluated first: it cannot beat itself
+                q = pieces[c]
+                if (
+                    q[15] == 0.0
+                    and px * q[9] + py * q[10] + pz * q[11] >= 0.0
+                    and px * q[12] + py * q[13] + pz * q[14] >= 0.0
+                ):  # the foot of the perpendicular is on the arc: as in _angle_to_piece
+                    f = abs(px * q[6] + py * q[7] + pz * q[8])
+                    if sin_b != sin_b:
+                        sin_b = _sin_bound(b)
+                    if f > sin_b:
+                        continue  # arcsin(f) > b
+                    ang = np.arcsin(min(f, 1.0))
+                else:
+                    da = np.sqrt((px - q[0]) ** 2 + (py - q[1]) ** 2 + (pz - q[2]) ** 2)
+                    db = np.sqrt((px - q[3]) ** 2 + (py - q[4]) ** 2 + (pz - q[5]) ** 2)
+                    d = min(da, db)
+                    if d > reach:
+                        continue  # 2 arcsin(d / 2) > b
+                    ang = 2.0 * np.arcsin(min(d / 2.0, 1.0))
                 if ang < b:
                     b, bi, reach = ang, c, _reach(ang)
-            best[i], piece[i] = b, bi
+                    sin_b = np.nan
+                    limit = reach + e + half_max
+            best[order[i]], piece[order[i]] = b, bi
     return best, piece
+
+
+@numba.njit(nogil=True, cache=True)
+def _by_centre_chord(
+    cs: NDArray, cx: float, cy: float, cz: float, mid: NDArray, half: NDArray
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover
+    """Sort a tile's candidate pieces by the chord from its centre to their midpoints (stable: ties by order).
+
+    Returns the pieces, those chords, their midpoints and half-lengths, each contiguous in that order.
+    """
+    k = len(cs)
+    dc = np.empty(k)
+    for j in range(k):
+        m = mid[cs[j]]
+        dc[j] = np.sqrt((m[0] - cx) ** 2 + (m[1] - cy) ** 2 + (m[2] - cz) ** 2)
+    by_dc = np.argsort(dc, kind="mergesort")
+    s_c = cs[by_dc]
+    s_mid = np.empty((k, 3))
+    for jj in range(k):
+        c = s_c[jj]
+        s_mid[jj, 0], s_mid[jj, 1], s_mid[jj, 2] = mid[c, 0], mid[c, 1], mid[c, 2]
+    return s_c, dc[by_dc], s_mid, half[s_c]
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _sin_bound(angle: float) -> float:  # pragma: no cover - compiled
+    """``sin(angle)`` plus a rounding margin: a foot at ``|p·n|`` above it is farther than ``angle``.
+
+    ``arcsin`` has slope at least 1 and both functions are accurate to an ulp, so ``|p·n| > sin(angle) + 1e-14``
+    gives ``arcsin(|p·n|) > angle``; above 1.5 rad (no bound: 2.0) every foot is evaluated.
+    """
+    return np.sin(angle) + 1e-14 if angle < 1.5 else 2.0
 
 
 @numba.njit(nogil=True, cache=True, inline="always")

@@ -100,6 +100,7 @@ from scipy import ndimage
 from siting._errors import ConfigError, DataError
 from siting.config import CoolingParams
 from siting.kernels.grids import Grid
+from siting.kernels.labels import take_labels
 from siting.kernels.linalg import row_dot
 
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
@@ -342,6 +343,12 @@ def koppen_label(codes: ArrayLike) -> NDArray[np.object_]:
     return table[np.asarray(codes, dtype=np.int64)]
 
 
+def _koppen_column(codes: NDArray[np.uint8]) -> NDArray[np.object_] | pd.api.extensions.ExtensionArray:
+    """:func:`koppen_label` of the codes as the column pandas makes of it, each label converted once."""
+    table = np.array([KOPPEN_LABELS[k] for k in range(max(KOPPEN_LABELS) + 1)], dtype=object)
+    return take_labels(table, codes)
+
+
 # --- all together -----------------------------------------------------------------------------------------
 
 
@@ -392,7 +399,7 @@ def _without_temperature(lon: NDArray[np.float64], lat: NDArray[np.float64], dem
     codes = koppen_codes(lon, lat, koppen)
     out = pd.DataFrame({c: np.full(n, np.nan) for c in COOLING_COLUMNS})
     out["elevation_m"] = dem.sample(lon, lat)[:, 0]
-    out["koppen_group"] = koppen_label(codes)
+    out["koppen_group"] = _koppen_column(codes)
     out.attrs["cooling_gaps"] = {
         "era5_nodata_fallback": 0,
         "dem_nodata": int(np.isnan(out["elevation_m"]).sum()),
@@ -507,7 +514,7 @@ def cooling_criteria(
             "pue": pue[inverse],
             "cooling_mwh_per_mw_it_year": cooling_overhead_kwh_per_kw_it_year(pue)[inverse],
             "miner_derate_share": miner_derate_share(hottest, params)[inverse],
-            "koppen_group": koppen_label(codes),
+            "koppen_group": _koppen_column(codes),
         }
     )
     out.attrs["cooling_gaps"] = {

@@ -22,13 +22,14 @@ from siting.kernels.geodesy import (
     PointIndex,
     PointTiles,
     SegmentIndex,
+    chord_matrix,
     chord_to_km,
     count_within,
-    haversine_km,
     km_to_chord,
     unit_vectors,
 )
 from siting.kernels.grids import Grid
+from siting.kernels.labels import take_labels
 from siting.layers import ERA5_CELL_ELEVATION, HUMIDITY, Layers
 from siting.layers.substation_kind import is_connection_point
 from siting.model import cooling, headroom
@@ -87,7 +88,7 @@ def nearest_substation(
         {
             F.DIST_SUBSTATION_KM: km,
             F.SUBSTATION_KV: eligible[F.VOLTAGE_KV].to_numpy()[idx],
-            F.SUBSTATION_NAME: _station_labels(eligible)[idx],
+            F.SUBSTATION_NAME: take_labels(_station_labels(eligible), idx),
             F.SUBSTATION_HEADROOM_MW: cap[F.SUBSTATION_HEADROOM_MW].to_numpy()[idx],
             F.SUBSTATION_CONSTRAINED: cap["constrained"].to_numpy()[idx],
         }
@@ -233,19 +234,26 @@ def connectivity(
     """
     n = len(lon)
     out: dict[str, np.ndarray] = {}
+    names, picks = [], []  # per kind: its node names and each point's nearest node
     for kind, dist_col, name_col in (
         ("internet_exchange", F.DIST_IXP_KM, "ixp_name"),
         ("cable_landing", F.DIST_CABLE_LANDING_KM, "cable_landing_name"),
     ):
         sel = nodes[nodes["kind"] == kind]
         if sel.empty:
-            out[dist_col], out[name_col] = np.full(n, np.nan), np.full(n, "", dtype=object)
-            continue
-        km, idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
-        out[dist_col], out[name_col] = km, sel[F.NAME].to_numpy()[idx]
+            out[dist_col] = np.full(n, np.nan)
+            names.append(np.array([""], dtype=object))
+            picks.append(np.zeros(n, dtype=np.intp))
+        else:
+            out[dist_col], idx = PointIndex(sel.geometry.x, sel.geometry.y).nearest(lon, lat, tiles=tiles)
+            names.append(sel[F.NAME].to_numpy())
+            picks.append(idx)
+        out[name_col] = take_labels(names[-1], picks[-1])
     near_ixp = ~(out[F.DIST_IXP_KM] > out[F.DIST_CABLE_LANDING_KM]) & ~np.isnan(out[F.DIST_IXP_KM])
     out[F.DIST_CONNECTIVITY_KM] = np.fmin(out[F.DIST_IXP_KM], out[F.DIST_CABLE_LANDING_KM])
-    out[F.CONNECTIVITY_NODE] = np.where(near_ixp, out["ixp_name"], out["cable_landing_name"])
+    out[F.CONNECTIVITY_NODE] = take_labels(
+        np.concatenate(names), np.where(near_ixp, picks[0], len(names[0]) + picks[1])
+    )
 
     routes = ref.table("fibre_routes.csv").sort_values(["route", "seq"])
     segs_a, segs_b = [], []
@@ -265,7 +273,9 @@ def connectivity(
     index, _ = ref.figure("fibre_refractive_index")
     out[F.LATENCY_MS] = np.full(n, np.nan)
     if len(anchor):
-        gc = haversine_km(lon, lat, anchor.geometry.x.iloc[0], anchor.geometry.y.iloc[0])
+        at = unit_vectors([anchor.geometry.x.iloc[0]], [anchor.geometry.y.iloc[0]])
+        here = unit_vectors(lon, lat) if tiles is None else tiles.xyz  # haversine_km, the points' vectors reused
+        gc = chord_to_km(chord_matrix(here, at)[:, 0])
         out[F.LATENCY_MS] = 2.0 * gc * factor / (LIGHT_KM_PER_MS / index)
     return pd.DataFrame(out)
 
@@ -298,8 +308,12 @@ def seismic(lon: np.ndarray, lat: np.ndarray, layers: Layers, tiles: PointTiles 
     return pd.DataFrame({F.DIST_FAULT_KM: dist, F.QUAKES_50KM: count})
 
 
-def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference) -> pd.DataFrame:
+def idle_capacity(
+    lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference, tiles: PointTiles | None = None
+) -> pd.DataFrame:
     """Idle paid-for capacity near each point: ``Σ MW × (1 − load factor)`` of ``idle_plants.csv`` within radius.
+
+    ``tiles``, when given, are those of the same points: their unit vectors are reused.
 
     The radius is ``surplus.idle_radius_km`` or the ``idle_radius_km`` figure. Also names the nearest such plant.
     A pack whose ``idle_plants.csv`` has a header only leaves the columns empty (NaN, name ``""``): no plant
@@ -315,15 +329,15 @@ def idle_capacity(lon: np.ndarray, lat: np.ndarray, study: Study, ref: Reference
     radius = study.surplus.idle_radius_km or ref.figure("idle_radius_km")[0]
     km = np.full((len(lon), 0), np.inf)
     if len(plants):  # haversine_km of every point to each plant, the points' unit vectors computed once
-        here = unit_vectors(lon, lat)
+        here = unit_vectors(lon, lat) if tiles is None else tiles.xyz
         there = unit_vectors(plants["lon"].to_numpy(float), plants["lat"].to_numpy(float))
-        km = np.column_stack([chord_to_km(np.linalg.norm(here - there[j], axis=1)) for j in range(len(there))])
+        km = chord_to_km(chord_matrix(here, there))
     idle_mw = (plants["mw"] * (1.0 - plants["load_factor"])).to_numpy(float)
     near = km <= radius
     return pd.DataFrame(
         {
             F.IDLE_CAPACITY_MW: (near * idle_mw[None, :]).sum(axis=1),
-            "idle_plant_nearest": plants["plant"].to_numpy()[km.argmin(axis=1)],
+            "idle_plant_nearest": take_labels(plants["plant"].to_numpy(), km.argmin(axis=1)),
             "dist_idle_plant_km": km.min(axis=1),
         }
     )
@@ -335,8 +349,8 @@ def zone_columns(lon: np.ndarray, lat: np.ndarray, zonal) -> pd.DataFrame:
 
     zone = zmod.cell_zones(lon, lat, zonal.polygons)
     by_zone = zonal.zones.set_index(F.ZONE)
-    out = {F.ZONE: zone}
     codes = pd.factorize(zone)
+    out = {F.ZONE: zone if (codes[0] < 0).any() else take_labels(np.asarray(codes[1], dtype=object), codes[0])}
     for col in (F.HOSTING_FIRM_MW, F.HOSTING_INT_1PCT_MW, F.HOSTING_INT_5PCT_MW, F.RUN_SHARE_100MW,
                 F.HOSTING_ENERGY_GWH):  # fmt: skip
         out[col] = lookup(zone, by_zone[col], codes).astype(float)
@@ -432,7 +446,7 @@ def compute(
             cool,
             conn_job.result(),
             quake,
-            idle_capacity(lon, lat, study, ref),
+            idle_capacity(lon, lat, study, ref, tiles),
         ]
         if zonal is not None:
             parts.append(zone_columns(lon, lat, zonal))

@@ -13,9 +13,11 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from siting.kernels.geodesy import (
+    BallTree,
     PointIndex,
     PointTiles,
     SegmentIndex,
+    chord_matrix,
     chord_to_km,
     count_within,
     haversine_km,
@@ -175,6 +177,42 @@ def test_count_within_equals_the_kd_tree_ball_count(km: float, tile_km: float) -
     got = count_within(PointTiles(p, tile_km), q, chord)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
+
+
+def test_chord_matrix_is_the_numpy_norm_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    lon, lat = rng.uniform(60.8, 77.9, 5_000), rng.uniform(23.6, 37.1, 5_000)
+    p = unit_vectors(lon, lat)
+    q = unit_vectors(rng.uniform(-180, 180, 9), rng.uniform(-90, 90, 9))
+    q[0] = p[17]  # a target on a point: chord zero
+    want = np.column_stack([np.linalg.norm(p - q[j], axis=1) for j in range(len(q))])
+    got = chord_matrix(p, q)
+    assert got.shape == (5_000, 9)
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+    assert got[17, 0] == 0.0
+    assert chord_matrix(p, np.zeros((0, 3))).shape == (5_000, 0)
+    # haversine_km to one place, as criteria.connectivity measures the latency anchor
+    one = chord_to_km(chord_matrix(p, unit_vectors([67.03], [24.85]))[:, 0])
+    assert np.array_equal(one.view(np.uint64), haversine_km(lon, lat, 67.03, 24.85).view(np.uint64))
+
+
+@pytest.mark.parametrize("leaf_size", [1, 16, 100_000])
+def test_ball_tree_finds_what_the_scipy_kd_tree_finds(leaf_size: int) -> None:
+    rng = np.random.default_rng(5)
+    x = unit_vectors(rng.uniform(60.8, 77.9, 3_000), rng.uniform(23.6, 37.1, 3_000))
+    x[10:20] = x[3]  # duplicates
+    c = unit_vectors(rng.uniform(60.8, 77.9, 500), rng.uniform(23.6, 37.1, 500))
+    c[0] = x[3]
+    r = rng.uniform(0.0, 0.03, 500)
+    r[:3] = [0.0, 0.0, 3.0]  # the point itself; nothing; everything
+    start, index = BallTree(x, leaf_size).ball(c, r)
+    want = cKDTree(x).query_ball_point(c, r)
+    assert start[0] == 0 and start[-1] == len(index)
+    assert [index[start[t] : start[t + 1]].tolist() for t in range(len(c))] == [list(w) for w in want]
+    assert index[start[0] : start[1]].tolist() == [3, *range(10, 20)]
+    assert len(index[start[2] : start[3]]) == len(x)
+    empty_start, empty = BallTree(x).ball(np.zeros((0, 3)), 0.1)
+    assert empty_start.tolist() == [0] and len(empty) == 0
 
 
 def test_count_within_no_targets_or_points() -> None:
