@@ -5,6 +5,7 @@ Errors a user can fix print as one sentence and exit non-zero; ``--debug`` shows
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import time
@@ -98,7 +99,23 @@ def main(ctx: click.Context, debug: bool, data_dir: Path) -> None:
     """Score places for Bitcoin mines and AI data centres on surplus power, grid, climate and connectivity."""
     _DEBUG["on"] = debug
     signal.signal(signal.SIGTERM, _terminate)
+    _batch_gc()
     ctx.obj = {"data_dir": data_dir}
+
+
+GC_THRESHOLDS = (50_000, 20, 100)  # allocations between young collections, and older ones per younger one
+
+
+def _batch_gc() -> None:
+    """Collect cyclic garbage less often: a command makes millions of objects that live to its end.
+
+    Python's default (a young collection every 700 new objects, a full one every 100 of those) walks the
+    tables and geometries of a resolution-8 score again and again: 1.5-2 s of a 12 s run, freeing nothing,
+    since siting makes almost no reference cycles. The modules imported so far are frozen out of the walks;
+    the collector still runs. The library leaves the collector alone: this is the command line's choice.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 _study_opt = click.option(

@@ -45,10 +45,18 @@ DEFAULT_WORKER_MEMORY = "4GB"
 PART_PREFIX = "part-"
 
 
-def estimated_cells(coarse: np.ndarray, resolution: int) -> int:
-    """Cells the coarse cover expands to at ``resolution`` (before the centre test and exclusions)."""
-    res = h3i.get_resolution(coarse[0]) if len(coarse) else resolution
-    return len(coarse) * 7 ** (resolution - res)
+def estimated_cells(outline, resolution: int) -> int:
+    """Cells of ``resolution`` in ``outline`` (lon/lat): its geodesic area over the average cell's.
+
+    H3 cells vary in size by place (Pakistan's are smaller than average: the estimate is 5 % over). A few
+    milliseconds, where covering the outline with cells takes a quarter of a second at any resolution;
+    it only decides whether to partition.
+    """
+    import h3
+    import pyproj
+
+    area_m2, _ = pyproj.Geod(ellps="WGS84").geometry_area_perimeter(outline)
+    return round(abs(area_m2) / 1e6 / h3.average_hexagon_area(resolution, unit="km^2"))
 
 
 def parent_resolution(resolution: int, cells: int = CELLS_PER_PARTITION) -> int:

@@ -608,7 +608,7 @@ def _partitioned(layers: Layers, study: Study, opts: ScoreOptions) -> bool:
     from siting import cluster
 
     res = study.candidates.h3_resolution
-    estimate = cluster.estimated_cells(candidates.cover(candidates.outline(layers, study.candidates), res), res)
+    estimate = cluster.estimated_cells(candidates.outline(layers, study.candidates), res)
     above = opts.partition_above
     return estimate > (cluster.PARTITION_ABOVE_CELLS if above is None else above)
 

@@ -284,7 +284,7 @@ def write_parquet(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataF
         table = geoparquet_table(gdf)
 
         def _w(p: Path) -> None:
-            pq.write_table(table, p, compression="zstd", use_dictionary=_dictionary_columns(table))
+            pq.write_table(table, p, compression="zstd", compression_level=1, use_dictionary=_dictionary_columns(table))
     else:
 
         def _w(p: Path) -> None:
