@@ -131,8 +131,7 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         cand = candidates.build(layers, study.candidates)
     else:
         cand = candidates.from_points(points, layers, study.candidates)
-    zones, plants = study_zones(study, layers, ref)
-    model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
+    model = _surplus_model(study, layers, ref)
     table = model.provinces
     crit = criteria.compute(cand.cells, layers, study, table, ref, zonal=model.zones)
     excluded = cand.excluded
@@ -150,6 +149,11 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
         site_cells=None if built is None else built.members, dropped=evaluated.dropped,
         province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]],
     )  # fmt: skip
+
+
+def _surplus_model(study: Study, layers: Layers, ref: reference.Reference) -> surplus.SurplusModel:
+    zones, plants = study_zones(study, layers, ref)
+    return surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
 
 
 def score_study_partitioned(
@@ -170,8 +174,7 @@ def score_study_partitioned(
 
     ref = reference.Reference.for_study(study)
     layers.load()
-    zones, plants = study_zones(study, layers, ref)
-    model = surplus.provincial_surplus(study, layers.provinces, plants, ref, zones=zones)
+    model = _surplus_model(study, layers, ref)
     run = cluster.score_partitioned(
         client, layers, study, profile, model.provinces, ref, model.zones, staging, polygons,
         cells_per_partition or cluster.CELLS_PER_PARTITION,

@@ -27,7 +27,6 @@ from siting._errors import DataError
 from siting.config import Study
 from siting.io import reference
 from siting.io.catalog import source_file
-from siting.io.fetch import check_region, fetched_products
 from siting.io.files import atomic_path, sha256_file, write_json, write_parquet
 from siting.io.paths import layers_dir
 from siting.io.regions import find_pack
@@ -241,6 +240,8 @@ def prepare(study: Study, raw: Path, processed: Path, progress: bool = True) -> 
         The layers folder.
 
     """
+    from siting.io.fetch import check_region, fetched_products  # the downloader (http, ssl): only prepare needs it
+
     iso3 = study.region.iso3
     check_region(raw, iso3)
     out = layers_dir(processed, iso3)
