@@ -271,3 +271,12 @@ def test_cell_ints_are_python_int_of_every_hex_id() -> None:
     odd = np.array(["ff", "8A3C0C4A1A37FFF", "0"], dtype=object)  # not 15 lower-case digits: the general path
     assert candidates.cell_ints(odd).tolist() == [255, int("8A3C0C4A1A37FFF", 16), 0]
     assert candidates.cell_ints(pd.Series([], dtype=str)).shape == (0,)
+
+
+def test_cell_centres_are_h3pys_whichever_path_the_installed_h3_takes() -> None:
+    import h3.api.basic_int as h3b
+    import h3.api.numpy_int as h3i
+
+    cells = h3i.grid_disk(h3i.latlng_to_cell(30.0, 70.0, 9), 20)  # the compiled kernel for h3 4.5, else h3-py
+    ref = np.array([h3b.cell_to_latlng(int(c)) for c in cells], dtype=np.float64)
+    assert (candidates.cell_centres(cells).view(np.int64) == ref.view(np.int64)).all()
