@@ -122,7 +122,7 @@ def score_part(ctx: Context, coarse: np.ndarray, tmp: str) -> dict:
                 "excluded": cand.excluded, "removed": {}, "weights": None, "dropped": []}  # fmt: skip
     crit = criteria.compute(cand.cells, ctx.layers, ctx.study, ctx.surplus, ctx.ref, zonal=ctx.zonal)  # type: ignore[arg-type]
     ev = scoring.evaluate(crit, ctx.profile, ranked=False)
-    table = pd.DataFrame(ev.table.drop(columns="geometry"))
+    table = ev.table
     if len(table):  # a partition the constraints emptied has no second step
         table.to_pickle(tmp)  # exact dtypes for pass 2 (a Parquet round trip may change string types)
     return {
@@ -142,8 +142,10 @@ def finish_part(ctx: Context, tmp: str, dest: str, ranks: np.ndarray, high: np.n
     os.unlink(tmp)
     table[F.RANK_NATIONAL] = ranks[0]
     table[F.RANK_IN_PROVINCE] = ranks[1]
-    geom = candidates.cell_polygons(table[F.CELL]) if ctx.polygons else gpd.points_from_xy(table[F.LON], table[F.LAT])
-    write_parquet(dest, gpd.GeoDataFrame(table, geometry=geom, crs=4326))
+    if ctx.polygons:
+        write_parquet(dest, gpd.GeoDataFrame(table, geometry=candidates.cell_polygons(table[F.CELL]), crs=4326))
+    else:
+        write_parquet(dest, table, points=(F.LON, F.LAT))  # the centres' WKB from the coordinates
     return {"top": table[table[F.RANK_IN_PROVINCE] <= top_n], "high": table[high], "n": len(table)}
 
 

@@ -85,7 +85,7 @@ def load_study(study: str = "pakistan", profile: str | None = None) -> tuple[Stu
 class Result:
     """What ``score_study`` computed, for notebooks and the map."""
 
-    scored: gpd.GeoDataFrame
+    scored: pd.DataFrame  # one row a scored candidate; its place is ``lon``, ``lat`` (the H3 cell's centre)
     surplus: pd.DataFrame
     provinces: pd.DataFrame
     top: pd.DataFrame
@@ -138,10 +138,10 @@ def score_study(study: Study, profile: Profile, layers: Layers, points: gpd.GeoD
     del cand  # the criteria table holds a copy of the candidates' columns: free them before scoring copies it
     evaluated = scoring.evaluate(crit, profile, consume=True)  # crit's columns move into the scored table
     del crit
-    scored = gpd.GeoDataFrame(evaluated.table, geometry="geometry", crs=4326, copy=False)  # no copy, no consolidation
+    scored = evaluated.table
     top = scoring.top_sites(scored, study.ranking.top_n)
     top = _with_nearest_place(top, layers.places)
-    built = None if points is not None else build_sites(without_geometry(scored), profile.sites, study.ranking.top_n)
+    built = None if points is not None else build_sites(scored, profile.sites, study.ranking.top_n)
     return Result(
         scored, table, province_summary(table, scored, top), top, excluded, model,
         constraints=evaluated.removed, weights=evaluated.weights,
@@ -183,26 +183,13 @@ def score_study_partitioned(
     top = _with_nearest_place(top_cells, layers.places)
     built = sites_from(run.high, profile.sites, study.ranking.top_n)
     return Result(
-        gpd.GeoDataFrame(top_cells, geometry=gpd.points_from_xy(top_cells[F.LON], top_cells[F.LAT]), crs=4326),
-        model.provinces, province_summary(model.provinces, run.counts, top), top, run.excluded, model,
+        top_cells, model.provinces, province_summary(model.provinces, run.counts, top), top, run.excluded, model,
         constraints=run.removed, weights=run.weights, sites=built.table, site_cells=built.members,
         province_shapes=layers.provinces[[F.ISO_3166_2, "geometry"]], scores_dataset=run.dataset,
         n_scored=run.n_scored, dropped=run.dropped,
         partitions={"count": run.n_partitions, "parent_resolution": run.parent_resolution,
                     "worker_peak_rss_mb": run.worker_peak_rss_mb},
     )  # fmt: skip
-
-
-def without_geometry(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Return the columns of ``gdf`` but its geometry, and its ``attrs``, sharing the data (no column copied).
-
-    ``gdf.drop(columns="geometry")`` copies every column (hundreds of MB for a res-8 study); this frame is a
-    copy-on-write view, so writing to it never changes ``gdf``.
-    """
-    out = pd.DataFrame(gdf.copy(deep=False))
-    del out[gdf.geometry.name]
-    out.attrs = dict(gdf.attrs)
-    return out
 
 
 def study_zones(study: Study, layers: Layers, ref: reference.Reference) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -365,6 +352,15 @@ def write_outputs(
     return {name: paths.out / p.name for name, p in files.items()}
 
 
+def _write_scores(dest: Path, scored: pd.DataFrame, hexagons_: bool) -> Path:
+    """``scores.parquet``: every column, and a last ``geometry`` column of the cells' hexagons or their centres."""
+    if not hexagons_:
+        return write_parquet(dest, scored, points=(F.LON, F.LAT))  # WKB from the coordinates, no shapely object
+    frame = scored.copy(deep=False)  # a new column on a view: the other columns are not copied
+    frame["geometry"] = gpd.GeoSeries(hexagons(scored[F.CELL]), index=scored.index, crs=4326)
+    return write_parquet(dest, gpd.GeoDataFrame(frame, geometry="geometry", crs=4326, copy=False))
+
+
 def _write_set(
     out: Path,
     paths: Paths,
@@ -375,20 +371,16 @@ def _write_set(
     extra: dict | None,
     polygons: bool | None,
 ) -> dict[str, Path]:
-    scored = without_geometry(result.scored)
+    scored = result.scored
     crit_cols = [c for c in scored.columns if c not in TABLE_COLUMNS]
     user_points = "candidate_id" in scored.columns  # the planner's own points stay points
     draw = not user_points and (len(scored) <= POLYGONS_AUTO_MAX if polygons is None else polygons)
     draw = draw and result.scores_dataset is None  # a partitioned run wrote its cells already
-    scored["geometry"] = gpd.GeoSeries(  # last, as a new column: the other columns are not copied
-        hexagons(scored[F.CELL]) if draw else result.scored.geometry.values, index=scored.index, crs=4326
-    )
-    scored_hex = gpd.GeoDataFrame(scored, geometry="geometry", crs=4326, copy=False)
     top = result.top.drop(columns="geometry", errors="ignore")
     top = top[[*TABLE_COLUMNS, *[c for c in crit_cols if c in top.columns]]]
     files = {
         "scores": (
-            write_parquet(out / paths.scores.name, scored_hex)
+            _write_scores(out / paths.scores.name, scored, draw)
             if result.scores_dataset is None
             else result.scores_dataset
         ),

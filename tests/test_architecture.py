@@ -60,7 +60,7 @@ def test_scoring_opens_no_file_once_inputs_are_loaded(layers, study, monkeypatch
         model = surplus.provincial_surplus(study5, layers.provinces, layers.plants, ref, zones=layers.zones)
         crit = criteria.compute(cand.cells, layers, study5, model.provinces, ref, zonal=model.zones)
         ev = scoring.evaluate(crit, profile)
-        return ev.table, sites.build(ev.table.drop(columns="geometry"), profile.sites, 5).table
+        return ev.table, sites.build(ev.table, profile.sites, 5).table
 
     expected = run()  # numba's cache and lazy imports may read files the first time
 

@@ -227,23 +227,34 @@ def _without_member_ids(obj: Any) -> Any:
     return obj
 
 
-def geoparquet_table(gdf: gpd.GeoDataFrame) -> pa.Table:
+def geoparquet_table(gdf: gpd.GeoDataFrame | pd.DataFrame, points: tuple[str, str] | None = None) -> pa.Table:
     """Return the Arrow table that ``gdf.to_parquet(index=False, write_covering_bbox=False)`` writes, built directly.
 
     The same columns, pandas and GeoParquet 1.1 metadata (``geo``, the geometry field's ``geoarrow.wkb``
     extension metadata, ``PANDAS_ATTRS``) as geopandas, with the WKB of points built from their coordinates
     (:func:`point_wkb`) and no copy of the other columns (Arrow takes numpy and Arrow-backed string columns
     as they are). An EPSG CRS of the active geometry is written in its canonical PROJJSON.
+
+    ``points``: ``gdf`` is a plain table and its ``(lon, lat)`` columns are the points: the table of the
+    GeoDataFrame with those points (EPSG:4326) appended as ``geometry``, without a shapely object made.
     """
-    geo_cols = [str(c) for c in gdf.columns[gdf.dtypes == "geometry"]]
+    if points is None:
+        geo_cols = [str(c) for c in gdf.columns[gdf.dtypes == "geometry"]]
+        primary = gdf.geometry.name
+    else:
+        geo_cols, primary = ["geometry"], "geometry"
     plain = pd.DataFrame(gdf.copy(deep=False))
     for col in geo_cols:
         plain[col] = None  # an Arrow null column, replaced below
     table = pa.Table.from_pandas(plain, preserve_index=False)
     columns = {}
     for col in geo_cols:
-        crs = _canonical_crs(gdf[col].crs) if col == gdf.geometry.name else gdf[col].crs
-        wkb, types, bbox = _as_wkb(np.asarray(gdf[col].array))
+        if points is None:
+            crs = _canonical_crs(gdf[col].crs) if col == primary else gdf[col].crs
+            wkb, types, bbox = _as_wkb(np.asarray(gdf[col].array))
+        else:
+            crs = _canonical_crs(pyproj.CRS.from_epsg(4326))
+            wkb, types, bbox = _points_wkb(gdf[points[0]].to_numpy(np.float64), gdf[points[1]].to_numpy(np.float64))
         ext = {"ARROW:extension:name": "geoarrow.wkb"}
         ext["ARROW:extension:metadata"] = json.dumps({"crs": crs.to_json_dict()}) if crs is not None else "{}"
         i = table.schema.get_field_index(col)
@@ -251,7 +262,7 @@ def geoparquet_table(gdf: gpd.GeoDataFrame) -> pa.Table:
         meta = {"encoding": "WKB", "crs": _without_member_ids(crs.to_json_dict()) if crs is not None else None}
         columns[col] = {**meta, "geometry_types": types, **({"bbox": bbox} if np.isfinite(bbox).all() else {})}
     geo = {
-        "primary_column": gdf.geometry.name,
+        "primary_column": primary,
         "columns": columns,
         "version": "1.1.0",
         "creator": {"library": "geopandas", "version": gpd.__version__},
@@ -260,6 +271,13 @@ def geoparquet_table(gdf: gpd.GeoDataFrame) -> pa.Table:
     if gdf.attrs:
         metadata[b"PANDAS_ATTRS"] = json.dumps(gdf.attrs).encode("utf-8")
     return table.replace_schema_metadata(metadata)
+
+
+def _points_wkb(x: np.ndarray, y: np.ndarray) -> tuple[pa.Array, list[str], list[float]]:
+    """:func:`_as_wkb` of the points ``(x, y)``, from the coordinates (finite: the points' shapely path)."""
+    if not len(x) or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return _as_wkb(shapely.points(x, y))
+    return point_wkb(x, y), ["Point"], [float(x.min()), float(y.min()), float(x.max()), float(y.max())]
 
 
 def _dictionary_columns(table: pa.Table) -> list[str]:
@@ -273,15 +291,18 @@ def _dictionary_columns(table: pa.Table) -> list[str]:
     return [f.name for f in table.schema if any(is_(f.type) for is_ in text)]
 
 
-def write_parquet(dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataFrame) -> Path:
+def write_parquet(
+    dest: str | os.PathLike[str], gdf: gpd.GeoDataFrame | pd.DataFrame, points: tuple[str, str] | None = None
+) -> Path:
     """Write (Geo)Parquet atomically, without the pandas index and with a fixed compression.
 
-    A GeoDataFrame is written as the table of :func:`geoparquet_table` (what geopandas writes), zstd, with a
-    dictionary for text columns only (:func:`_dictionary_columns`). An EPSG CRS is written in its canonical
-    PROJJSON, so equal tables give equal bytes in any process.
+    A GeoDataFrame, or a table with ``points`` (its lon and lat columns, written as a point ``geometry``),
+    is written as the table of :func:`geoparquet_table` (what geopandas writes), zstd, with a dictionary for
+    text columns only (:func:`_dictionary_columns`). An EPSG CRS is written in its canonical PROJJSON, so
+    equal tables give equal bytes in any process.
     """
-    if isinstance(gdf, gpd.GeoDataFrame):
-        table = geoparquet_table(gdf)
+    if isinstance(gdf, gpd.GeoDataFrame) or points is not None:
+        table = geoparquet_table(gdf, points)
 
         def _w(p: Path) -> None:
             pq.write_table(table, p, compression="zstd", compression_level=1, use_dictionary=_dictionary_columns(table))

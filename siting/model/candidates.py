@@ -6,10 +6,7 @@ are returned so outputs can say why a place is not a candidate.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -27,29 +24,11 @@ from siting.kernels.polygons import first_holding
 from siting.layers import Layers
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a call that makes many objects at once (shapely points).
-
-    Each object counts towards the collector's thresholds, so a million new points set off repeated full
-    collections, each walking every object already alive (the layers, the tables): seconds instead of the
-    ~0.2 s the points take. What is made meanwhile is not cyclic garbage (arrays, tables, geometries); the
-    collector resumes as it was.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass
 class CandidateSet:
-    """Candidate cells (points at cell centres) and how many cells each exclusion removed."""
+    """Candidate cells (ids and centres' ``lon``, ``lat``; no geometry) and the cells each exclusion removed."""
 
-    cells: gpd.GeoDataFrame
+    cells: pd.DataFrame
     excluded: dict[str, int] = field(default_factory=dict)
 
 
@@ -394,11 +373,6 @@ def build(layers: Layers, params: Candidates, coarse: np.ndarray | None = None) 
         elevation, then ``params.exclusions`` in order).
 
     """
-    with gc_paused():  # a million points and other objects: no collector pass walking them meanwhile
-        return _build(layers, params, coarse)
-
-
-def _build(layers: Layers, params: Candidates, coarse: np.ndarray | None) -> CandidateSet:
     cells, lon, lat = drawn_cells(outline(layers, params), params.h3_resolution, coarse)
     groups = cell_groups(cells)  # nearby cells, judged together where the polygons allow it
     prov = layers.provinces
@@ -447,12 +421,10 @@ def _build(layers: Layers, params: Candidates, coarse: np.ndarray | None) -> Can
             F.LANDCOVER: landcover[kept],
         }
     )
-    points = shapely.points(lon, lat)  # the candidates' geometry: one Python object a cell
     idx = assign_province(lon, lat, prov, cell_groups(cells)) if at is None else at[kept]
     df[F.ISO_3166_2] = _text_take(prov[F.ISO_3166_2], idx)
     df[F.PROVINCE] = _text_take(prov[F.PROVINCE], idx)
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(points, index=df.index, crs=4326), crs=4326)
-    return CandidateSet(gdf, excluded)
+    return CandidateSet(df, excluded)  # ids and centres: points are made only where an output needs them
 
 
 def _text_take(column: pd.Series, idx: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
@@ -489,7 +461,7 @@ def from_points(points: gpd.GeoDataFrame, layers: Layers, params: Candidates) ->
     idx = assign_province(lon, lat, prov)
     df[F.ISO_3166_2] = prov[F.ISO_3166_2].to_numpy()[idx]
     df[F.PROVINCE] = prov[F.PROVINCE].to_numpy()[idx]
-    return CandidateSet(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=4326), {})
+    return CandidateSet(df, {})
 
 
 _NIBBLE = np.full(256, 255, dtype=np.uint8)

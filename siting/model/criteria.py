@@ -382,13 +382,13 @@ def lookup(keys: ArrayLike | pd.Series, table: pd.Series, codes: tuple | None = 
 
 
 def compute(
-    candidates: gpd.GeoDataFrame,
+    candidates: pd.DataFrame,
     layers: Layers,
     study: Study,
     surplus: pd.DataFrame,
     ref: Reference,
     zonal: object | None = None,
-) -> gpd.GeoDataFrame:
+) -> pd.DataFrame:
     """Add every criterion column to the candidates.
 
     Parameters
@@ -409,7 +409,7 @@ def compute(
 
     Returns
     -------
-    GeoDataFrame
+    DataFrame
         The candidates with the criterion columns appended.
 
     """

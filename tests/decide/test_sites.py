@@ -15,7 +15,7 @@ from siting.outputs.reports import sensitivity_table
 
 @pytest.fixture(scope="module")
 def built(result, profile, study):
-    return sites.build(result.scored.drop(columns="geometry"), profile.sites, study.ranking.top_n)
+    return sites.build(result.scored, profile.sites, study.ranking.top_n)
 
 
 def test_sites_are_connected_high_scoring_cells(result, built, profile) -> None:
@@ -160,7 +160,7 @@ def _site_cells(result) -> pd.DataFrame:
 
 
 def test_sensitivity_is_deterministic_and_consistent(result, study, profile) -> None:
-    scored = result.scored.drop(columns="geometry")
+    scored = result.scored
     args = (study, profile, scored, result.sites, _site_cells(result))
     t1 = sensitivity_table(*args, runs=60, seed=3)
     t2 = sensitivity_table(*args, runs=60, seed=3)
@@ -182,7 +182,7 @@ def test_province_ranks() -> None:
 
 
 def test_sensitivity_plot_writes_png(tmp_path, result, study, profile) -> None:
-    scored = result.scored.drop(columns="geometry")
+    scored = result.scored
     t = sensitivity_table(study, profile, scored, result.sites, _site_cells(result), runs=10, seed=0)
     sensitivity.plot(t, 5, tmp_path / "s.png", "test")
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"

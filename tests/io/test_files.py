@@ -269,3 +269,22 @@ def test_write_parquet_reads_back_as_the_frame(tmp_path: Path) -> None:
     meta = pq.ParquetFile(path).metadata.row_group(0)
     encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
     assert "RLE_DICTIONARY" in encodings["h3_cell"] and "RLE_DICTIONARY" not in encodings["score"]
+
+
+@pytest.mark.parametrize("rows", [400, 0])
+def test_points_from_columns_are_the_table_of_the_frame_with_those_points(rows: int) -> None:
+    """``points=(lon, lat)`` writes what geopandas writes for the frame with those points appended last."""
+    from siting.io.files import geoparquet_table
+
+    gdf = _frames()["points"].iloc[:rows]
+    plain = pd.DataFrame(gdf.drop(columns="geometry"))
+    plain.attrs = dict(gdf.attrs)
+    plain["lon"], plain["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    with_points = plain.copy()
+    with_points["geometry"] = gpd.GeoSeries(gpd.points_from_xy(plain["lon"], plain["lat"]), index=plain.index)
+    theirs = _geopandas_table(gpd.GeoDataFrame(with_points, geometry="geometry", crs=4326))
+    ours = geoparquet_table(plain, points=("lon", "lat"))
+    assert ours.schema.equals(theirs.schema, check_metadata=True)
+    assert [f.metadata for f in ours.schema] == [f.metadata for f in theirs.schema]
+    assert ours.schema.metadata == theirs.schema.metadata
+    assert all(ours.column(c).combine_chunks().equals(theirs.column(c).combine_chunks()) for c in theirs.column_names)

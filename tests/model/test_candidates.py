@@ -35,9 +35,9 @@ def modis_class(raw_dir, lon, lat) -> np.ndarray:
         return np.array([v[0] for v in src.sample(zip(lon, lat, strict=True))])
 
 
-def independent_flooded(raw_dir, cells: gpd.GeoDataFrame) -> np.ndarray:
+def independent_flooded(raw_dir, cells) -> np.ndarray:
     """In a raw UNOSAT polygon (geopandas sjoin), in no raw Natural Earth lake and not on a MODIS water cell."""
-    pts = cells[["geometry"]].reset_index(drop=True)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells[F.LON], cells[F.LAT]), crs=4326)
     flood = gpd.read_file(raw_dir / source_file("unosat.flood_2022").raw_relpath)
     lakes = gpd.read_file(raw_dir / source_file("naturalearth.lakes").raw_relpath)
     in_flood = np.zeros(len(pts), dtype=bool)
