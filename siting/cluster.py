@@ -33,7 +33,7 @@ import pandas as pd
 
 from siting._errors import ConfigError, DataError
 from siting.config import Profile, Study
-from siting.decide import scoring
+from siting.decide import scoring, sites
 from siting.fields import F
 from siting.io.files import write_parquet
 from siting.layers import Layers
@@ -163,22 +163,7 @@ def rank_arrays(cell: np.ndarray, province: np.ndarray, score: np.ndarray) -> tu
     Best score first, ties by cell id (the integer order of the 15-digit hex ids is their string order);
     ``province``: any integer (or other) code a province.
     """
-    order = np.lexsort((cell, -score))
-    national = np.empty(len(cell), dtype=np.int64)
-    national[order] = np.arange(1, len(cell) + 1)
-    codes, _ = pd.factorize(province[order])
-    in_prov = np.empty(len(cell), dtype=np.int64)
-    in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
-    return national, in_prov
-
-
-def province_quantile(score: np.ndarray, province: np.ndarray, q: float) -> np.ndarray:
-    """Each cell's province's ``q`` quantile of score (pandas' linear ``Series.quantile``, a province at a time)."""
-    out = np.empty(len(score), dtype=np.float64)
-    for code in np.unique(province):
-        mask = province == code
-        out[mask] = pd.Series(score[mask]).quantile(q)
-    return out
+    return scoring.ranks(np.lexsort((cell, -score)), province)
 
 
 @dataclass
@@ -278,8 +263,7 @@ def score_partitioned(
         province = np.concatenate([got[k]["province"] for k in keys])
         score = np.concatenate([got[k]["score"] for k in keys])
         national, in_prov = rank_arrays(cell, province, score)
-        q = province_quantile(score, province, profile.sites.quantile)
-        high = (score >= q) & (score >= profile.sites.min_score)
+        high = sites.high_mask(score, province, profile.sites)
         bounds = np.cumsum([0, *[len(got[k]["cell"]) for k in keys]])
         second = {
             k: client.submit(

@@ -168,7 +168,7 @@ def test_partitions_keep_the_cell_order() -> None:
 
 
 def test_ranks_and_province_thresholds_are_those_of_the_scored_table() -> None:
-    from siting.decide import scoring
+    from siting.decide import scoring, sites
 
     rng = np.random.default_rng(11)
     n = 5000
@@ -182,7 +182,7 @@ def test_ranks_and_province_thresholds_are_those_of_the_scored_table() -> None:
     assert (national == ranked[F.RANK_NATIONAL].to_numpy()).all()
     assert (in_prov == ranked[F.RANK_IN_PROVINCE].to_numpy()).all()
     q = table.groupby(F.ISO_3166_2)[F.SCORE].transform(lambda s: s.quantile(0.95)).to_numpy()
-    assert np.array_equal(cluster.province_quantile(score, codes, 0.95), q)
+    assert np.array_equal(sites.province_quantile(score, codes, 0.95), q)
     with pytest.raises(DataError, match="PK-IS"):
         cluster.province_codes(pd.Series(["PK-IS"]), pd.Series(["PK-BA"]))
 

@@ -233,17 +233,24 @@ def profile_as_scored(profile: Profile, weights: dict[str, float], constraints: 
 
 def rank(out: pd.DataFrame) -> pd.DataFrame:
     """Add ``rank_national`` and ``rank_in_province`` (1 = best; ties broken by cell id, reproducibly)."""
-    order = rank_order(out[F.SCORE], out[F.CELL])
-    national = np.empty(len(out), dtype=np.int64)
-    national[order] = np.arange(1, len(out) + 1)
-    codes = pd.factorize(out[F.ISO_3166_2])[0][order]  # on the column itself: Arrow strings never become Python's
+    codes = pd.factorize(out[F.ISO_3166_2])[0]  # on the column itself: Arrow strings never become Python's
     if len(codes) and (codes < 0).any():
         raise DataError(f"{int((codes < 0).sum()):,} scored candidates have no province ({F.ISO_3166_2}).")
-    in_prov = np.empty(len(out), dtype=np.int64)
-    in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
-    out[F.RANK_NATIONAL] = national
-    out[F.RANK_IN_PROVINCE] = in_prov
+    out[F.RANK_NATIONAL], out[F.RANK_IN_PROVINCE] = ranks(rank_order(out[F.SCORE], out[F.CELL]), codes)
     return out
+
+
+def ranks(order: np.ndarray, province: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rank_national`` and ``rank_in_province`` (int64, 1 = best) of rows visited best first in ``order``.
+
+    ``province``: a code a row (any integer or other label a province), in row order.
+    """
+    national = np.empty(len(order), dtype=np.int64)
+    national[order] = np.arange(1, len(order) + 1)
+    codes = pd.factorize(np.asarray(province)[order])[0]
+    in_prov = np.empty(len(order), dtype=np.int64)
+    in_prov[order] = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy() + 1
+    return national, in_prov
 
 
 def _increasing(values: pd.Series) -> bool:
@@ -316,9 +323,9 @@ def evaluate(table: pd.DataFrame, profile: Profile, ranked: bool = True, consume
     """
     profile, dropped = drop_missing_criteria(table, profile)
     keep, removed = apply_constraints(table, profile)
-    n = len(table)
+    n_candidates = len(table)  # before take_rows, which may empty the table
     out = take_rows(table, keep, consume)
-    if ranked and n and not len(out):
+    if ranked and n_candidates and not len(out):
         raise DataError(
             f"the constraints of profile {profile.name} remove every candidate ("
             + ", ".join(f"{k}: {n:,}" for k, n in removed.items())

@@ -58,9 +58,30 @@ class Sites:
 
 
 def high_scoring(scored: pd.DataFrame, rules: SiteRules) -> np.ndarray:
-    """Mask of the cells that may join a site (province quantile and absolute floor)."""
-    q = scored.groupby(F.ISO_3166_2)[F.SCORE].transform(lambda s: s.quantile(rules.quantile))
-    return ((scored[F.SCORE] >= q) & (scored[F.SCORE] >= rules.min_score)).to_numpy()
+    """Mask of the cells that may join a site (province quantile and absolute floor): :func:`high_mask`."""
+    return high_mask(scored[F.SCORE].to_numpy(dtype=float), pd.factorize(scored[F.ISO_3166_2])[0], rules)
+
+
+def high_mask(score: np.ndarray, province: np.ndarray, rules: SiteRules) -> np.ndarray:
+    """Mask of the scores at or above their province's ``rules.quantile`` and at or above ``rules.min_score``.
+
+    ``province``: an integer code a cell (negative: no province, never high-scoring).
+    """
+    q = province_quantile(score, province, rules.quantile)
+    with np.errstate(invalid="ignore"):
+        return (score >= q) & (score >= rules.min_score)
+
+
+def province_quantile(score: np.ndarray, province: np.ndarray, q: float) -> np.ndarray:
+    """Each cell's province's ``q`` quantile of score (pandas' linear ``Series.quantile``, a province at a time).
+
+    NaN for a cell with a negative code (no province), as a groupby leaves it.
+    """
+    out = np.full(len(score), np.nan)
+    for code in np.unique(province[province >= 0]):
+        mask = province == code
+        out[mask] = pd.Series(score[mask]).quantile(q)
+    return out
 
 
 def neighbours(ints: np.ndarray) -> np.ndarray:
