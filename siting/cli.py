@@ -110,8 +110,8 @@ def _batch_gc() -> None:
     """Collect cyclic garbage less often: a command makes millions of objects that live to its end.
 
     Python's default (a young collection every 700 new objects, a full one every 100 of those) walks the
-    tables and geometries of a resolution-8 score again and again: 1.5-2 s of a 12 s run, freeing nothing,
-    since siting makes almost no reference cycles. The modules imported so far are frozen out of the walks;
+    tables of a resolution-8 score again and again: 1.1-2.2 s of a 10-12 s run, freeing nothing, since
+    siting makes almost no reference cycles. The modules imported so far are frozen out of the walks;
     the collector still runs. The library leaves the collector alone: this is the command line's choice.
     """
     gc.freeze()

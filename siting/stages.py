@@ -352,9 +352,9 @@ def write_outputs(
     return {name: paths.out / p.name for name, p in files.items()}
 
 
-def _write_scores(dest: Path, scored: pd.DataFrame, hexagons_: bool) -> Path:
-    """``scores.parquet``: every column, and a last ``geometry`` column of the cells' hexagons or their centres."""
-    if not hexagons_:
+def _write_scores(dest: Path, scored: pd.DataFrame, draw: bool) -> Path:
+    """``scores.parquet``: every column, and a last ``geometry`` column of the cells' hexagons (``draw``) or centres."""
+    if not draw:
         return write_parquet(dest, scored, points=(F.LON, F.LAT))  # WKB from the coordinates, no shapely object
     frame = scored.copy(deep=False)  # a new column on a view: the other columns are not copied
     frame["geometry"] = gpd.GeoSeries(hexagons(scored[F.CELL]), index=scored.index, crs=4326)

@@ -63,7 +63,7 @@ def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
     wkb = table.column(name).to_numpy(zero_copy_only=False)
     frame = table.remove_column(position).to_pandas()
     geometry = gpd.GeoSeries(shapely.from_wkb(wkb), index=frame.index, crs=_crs(json.dumps(columns[name]["crs"])))
-    frame.insert(min(position, len(frame.columns)), name, geometry)
+    frame.insert(min(position, len(frame.columns)), name, geometry)  # index columns, if any, come last
     return gpd.GeoDataFrame(frame, geometry=name, copy=False)
 
 
